@@ -1,0 +1,285 @@
+"""Training stages. Each stage is a separate process (`python3 -m xfzoo.train STAGE`) writing a
+checkpoint under modelzoo/work/, so independent stages run side by side on two cores."""
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import CONFIG, WORK, normalise
+from .data import PROMPT, Split, captions, gqa_questions, make_scenes, perception_questions, training_texts, lm_answer
+from .models import CLIP, MAE, FusionModule, TinyLM, random_keep, reconstruction_loss, stage1_masks
+from .questions import describe
+from .tokenizer import WordTokenizer
+
+torch.set_num_threads(1)
+
+
+def log(stage: str, msg: str) -> None:
+    print(f"[{stage}] {msg}", flush=True)
+
+
+def training_split() -> Split:
+    c = CONFIG
+    scenes, images = make_scenes(c["seed"] + 1, c["train_images"], "t")
+    _, qa = gqa_questions(scenes, c["seed"] + 2, 90_000_000, c["train_questions_per_image"])
+    oc, mci = perception_questions(scenes, c["seed"] + 3)
+    qa += [(i, q, lm_answer(a), "count") for i, q, a in oc]
+    qa += [(i, q, lm_answer(a), "identify") for i, q, a in mci]
+    return Split(scenes, images, qa)
+
+
+def load_split_and_tokenizer() -> tuple[Split, WordTokenizer]:
+    path = os.path.join(WORK, "train_split.pkl")
+    with open(path, "rb") as f:
+        split = pickle.load(f)
+    vocab = WordTokenizer.build([])  # placeholder replaced below
+    import json
+    with open(os.path.join(WORK, "tokenizer.json")) as f:
+        vocab = WordTokenizer(json.load(f)["model"]["vocab"])
+    return split, vocab
+
+
+def pad_batch(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    n = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), n), pad_id, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+    return ids, ids == pad_id
+
+
+def pixels(images: np.ndarray, encoder: str) -> torch.Tensor:
+    return torch.from_numpy(normalise(images, encoder))
+
+
+def batches(n: int, batch: int, steps: int, seed: int):
+    gen = np.random.default_rng(seed)
+    perm = gen.permutation(n)
+    pos = 0
+    for _ in range(steps):
+        if pos + batch > n:
+            perm, pos = gen.permutation(n), 0
+        yield perm[pos: pos + batch]
+        pos += batch
+
+
+def lr_at(step: int, steps: int, base: float) -> float:
+    warm = max(1, steps // 20)
+    if step < warm:
+        return base * (step + 1) / warm
+    return base * 0.5 * (1 + np.cos(np.pi * (step - warm) / max(1, steps - warm)))
+
+
+def optimise(model_params, steps, base_lr, stage, loss_fn, wd=0.05):
+    opt = torch.optim.AdamW(model_params, lr=base_lr, weight_decay=wd)
+    t0 = time.time()
+    for step, loss in enumerate(loss_fn()):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, base_lr)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model_params, 1.0)
+        opt.step()
+        if step % 100 == 0 or step == steps - 1:
+            log(stage, f"step {step}/{steps} loss {loss.item():.4f} ({time.time() - t0:.0f}s)")
+
+
+def stage_prepare() -> None:
+    split = training_split()
+    texts = training_texts(split) + captions(split, CONFIG["seed"] + 4)
+    from .build_fixtures import fixture_texts
+    tok = WordTokenizer.build(texts + fixture_texts())
+    os.makedirs(WORK, exist_ok=True)
+    tok.save(os.path.join(WORK, "tokenizer.json"))
+    with open(os.path.join(WORK, "train_split.pkl"), "wb") as f:
+        pickle.dump(split, f)
+    log("prepare", f"{len(split.scenes)} training images, {len(split.qa)} questions, vocab {len(tok.vocab)}")
+
+
+def stage_clip() -> None:
+    torch.manual_seed(CONFIG["seed"] + 10)
+    split, tok = load_split_and_tokenizer()
+    caps = captions(split, CONFIG["seed"] + 4)
+    model = CLIP(len(tok.vocab))
+    c = CONFIG["clip"]
+
+    def losses():
+        for idx in batches(len(caps), c["batch"], c["steps"], CONFIG["seed"] + 11):
+            ids, pad = pad_batch([tok.encode(caps[i]) for i in idx], tok.pad_id)
+            yield model.loss(pixels(split.images[idx], "clip"), ids, pad)
+    optimise(list(model.parameters()), c["steps"], c["lr"], "clip", losses)
+    torch.save(model.state_dict(), os.path.join(WORK, "clip.pt"))
+
+
+def stage_mae() -> None:
+    torch.manual_seed(CONFIG["seed"] + 20)
+    split, _ = load_split_and_tokenizer()
+    model = MAE()
+    c = CONFIG["mae"]
+    gen = torch.Generator().manual_seed(CONFIG["seed"] + 21)
+
+    def losses():
+        for idx in batches(len(split.images), c["batch"], c["steps"], CONFIG["seed"] + 22):
+            yield model.loss(pixels(split.images[idx], "mae"), gen)
+    optimise(list(model.parameters()), c["steps"], c["lr"], "mae", losses)
+    torch.save(model.state_dict(), os.path.join(WORK, "mae.pt"))
+
+
+def lm_sequences(tok: WordTokenizer, split: Split):
+    """(ids, answer_start) per question: description, prompt, answer, EOS."""
+    out = []
+    for i, q, a, _k in split.qa:
+        ctx = tok.encode(f"{describe(split.scenes[i])} {PROMPT.format(question=q)}")
+        ans = tok.encode(a) + [tok.eos_id]
+        out.append((ctx + ans, len(ctx)))
+    return out
+
+
+def lm_loss(logits, ids, pad, answer_start, prefix: int = 0):
+    """Next-token loss on every text token plus, again, on the answer tokens (the part that matters)."""
+    pred = logits[:, prefix:-1] if prefix == 0 else logits[:, prefix - 1:-1]
+    target = ids if prefix else ids[:, 1:]
+    tpad = pad if prefix else pad[:, 1:]
+    ce = F.cross_entropy(pred.reshape(-1, pred.shape[-1]), target.reshape(-1), reduction="none").view(target.shape)
+    pos = torch.arange(target.shape[1]).unsqueeze(0) + (0 if prefix else 1)
+    is_answer = (pos >= answer_start.unsqueeze(1)) & ~tpad
+    all_tokens = (~tpad).float()
+    return (ce * all_tokens).sum() / all_tokens.sum(), (ce * is_answer.float()).sum() / is_answer.float().sum()
+
+
+def stage_lm() -> None:
+    torch.manual_seed(CONFIG["seed"] + 30)
+    split, tok = load_split_and_tokenizer()
+    seqs = lm_sequences(tok, split)
+    c = CONFIG["lm"]
+    model = TinyLM(len(tok.vocab))
+
+    def losses():
+        for idx in batches(len(seqs), c["batch"], c["steps"], CONFIG["seed"] + 31):
+            ids, pad = pad_batch([seqs[i][0] for i in idx], tok.pad_id)
+            starts = torch.tensor([seqs[i][1] for i in idx])
+            logits, _ = model(model.embed(ids), torch.arange(ids.shape[1]).expand(len(idx), -1), (~pad).long())
+            whole, answer = lm_loss(logits, ids, pad, starts)
+            yield whole + answer
+    optimise(list(model.parameters()), c["steps"], c["lr"], "lm", losses, wd=0.01)
+    torch.save(model.state_dict(), os.path.join(WORK, "lm.pt"))
+
+
+def load_frozen(vocab: int):
+    clip, mae, lm = CLIP(vocab), MAE(), TinyLM(vocab)
+    clip.load_state_dict(torch.load(os.path.join(WORK, "clip.pt")))
+    mae.load_state_dict(torch.load(os.path.join(WORK, "mae.pt")))
+    lm.load_state_dict(torch.load(os.path.join(WORK, "lm.pt")))
+    for m in (clip, mae, lm):
+        m.eval()
+        for p in m.parameters():
+            p.requires_grad_(False)
+    return clip, mae, lm
+
+
+@torch.no_grad()
+def encode_all(encoder, images: np.ndarray, kind: str, chunk: int = 256) -> torch.Tensor:
+    return torch.cat([encoder(pixels(images[i: i + chunk], kind)) for i in range(0, len(images), chunk)])
+
+
+def stage1_loss(fusion: FusionModule, clip_f, mae_pix, mae, ids, pad, gen):
+    b, nq = ids.shape[0], fusion.n_queries
+    mae_tokens, restore, n_keep = None, None, 0
+    if fusion.dual:
+        keep, restore = random_keep(b, 0.5, gen)
+        n_keep = keep.shape[1]
+        with torch.no_grad():
+            mae_tokens = mae.encoder(mae_pix, keep)
+    # ITC: queries alone vs text alone
+    zq, _, m_out = fusion.run(b, clip_f, mae_tokens)
+    _, t_only, _ = fusion.run(b, None, None, ids, stage1_masks(0, pad, "itc"))
+    img = F.normalize(fusion.itc_img(zq), dim=-1)  # [B,Q,64]
+    keep_t = (~pad).float().unsqueeze(-1)
+    txt = F.normalize(fusion.itc_txt((t_only * keep_t).sum(1) / keep_t.sum(1)), dim=-1)
+    sim = torch.einsum("bqd,cd->bcq", img, txt).max(-1).values / fusion.temp.clamp(min=0.01)
+    target = torch.arange(b)
+    itc = (F.cross_entropy(sim, target) + F.cross_entropy(sim.t(), target)) / 2
+    # ITM: matched pairs vs the hardest in-batch negative text
+    with torch.no_grad():
+        weights = torch.softmax(sim, dim=1).clone()
+        weights.fill_diagonal_(0)
+        neg = torch.multinomial(weights + 1e-6, 1, generator=gen).squeeze(1)
+    pair_ids, pair_pad = torch.cat([ids, ids[neg]]), torch.cat([pad, pad[neg]])
+    clip2 = torch.cat([clip_f, clip_f])
+    mae2 = None if mae_tokens is None else torch.cat([mae_tokens, mae_tokens])
+    zq2, _, _ = fusion.run(2 * b, clip2, mae2, pair_ids, stage1_masks(nq, pair_pad, "itm"))
+    itm = F.cross_entropy(fusion.itm(zq2.mean(1)), torch.cat([torch.ones(b), torch.zeros(b)]).long())
+    # ITG: text generated from the queries
+    _, tg, _ = fusion.run(b, clip_f, mae_tokens, ids, stage1_masks(nq, pad, "itg"))
+    logits = tg @ fusion.tok.weight.t()
+    tpad = pad[:, 1:]
+    ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none")
+    itg = (ce.view(tpad.shape) * (~tpad).float()).sum() / (~tpad).float().sum()
+    total = itc + itm + itg
+    if fusion.dual:
+        zq_rec, _, m_rec = fusion.run(b, clip_f, mae_tokens)
+        pred = mae.decoder(fusion.mae_out(m_rec), restore)
+        total = total + reconstruction_loss(pred, mae_pix, restore, n_keep)
+    return total
+
+
+def stage_fusion(kind: str) -> None:
+    """Stage 1 (ITC+ITM+ITG, + reconstruction for X-Former) then stage 2 (LM loss) for one fusion kind.
+    Both kinds share seeds, data order and steps, so the comparison is fair."""
+    dual = kind == "clip+mae"
+    name = "xformer" if dual else "qformer"
+    torch.manual_seed(CONFIG["seed"] + 40)
+    split, tok = load_split_and_tokenizer()
+    clip, mae, lm = load_frozen(len(tok.vocab))
+    fusion = FusionModule(len(tok.vocab), dual)
+    clip_feats = encode_all(clip.visual, split.images, "clip")
+    mae_feats = encode_all(mae.encoder, split.images, "mae") if dual else None
+    log(name, "encoded training images")
+    descs = [tok.encode(describe(s)) for s in split.scenes]
+    c1, c2 = CONFIG["stage1"], CONFIG["stage2"]
+    gen = torch.Generator().manual_seed(CONFIG["seed"] + 41)
+
+    def stage1():
+        for idx in batches(len(descs), c1["batch"], c1["steps"], CONFIG["seed"] + 42):
+            ids, pad = pad_batch([descs[i] for i in idx], tok.pad_id)
+            mae_pix = pixels(split.images[idx], "mae") if dual else None
+            yield stage1_loss(fusion, clip_feats[idx], mae_pix, mae, ids, pad, gen)
+    optimise([p for p in fusion.parameters() if p.requires_grad], c1["steps"], c1["lr"], f"{name}-s1", stage1)
+
+    prompts = [(i, tok.encode(PROMPT.format(question=q)), tok.encode(a) + [tok.eos_id]) for i, q, a, _k in split.qa]
+
+    def stage2():
+        for idx in batches(len(prompts), c2["batch"], c2["steps"], CONFIG["seed"] + 43):
+            rows = [prompts[j] for j in idx]
+            img_idx = torch.tensor([r[0] for r in rows])
+            ids, pad = pad_batch([r[1] + r[2] for r in rows], tok.pad_id)
+            starts = torch.tensor([len(r[1]) for r in rows])
+            vis = fusion.visual_tokens(clip_feats[img_idx], None if mae_feats is None else mae_feats[img_idx])
+            nq = vis.shape[1]
+            embeds = torch.cat([vis, lm.embed(ids)], dim=1)
+            mask = torch.cat([torch.ones(len(rows), nq, dtype=torch.long), (~pad).long()], dim=1)
+            logits, _ = lm(embeds, torch.arange(embeds.shape[1]).expand(len(rows), -1), mask)
+            _, answer = lm_loss(logits, ids, pad, starts, prefix=nq)
+            yield answer
+    optimise([p for p in fusion.parameters() if p.requires_grad], c2["steps"], c2["lr"], f"{name}-s2", stage2)
+    torch.save(fusion.state_dict(), os.path.join(WORK, f"{name}.pt"))
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("stage", choices=["prepare", "clip", "mae", "lm", "qformer", "xformer"])
+    stage = parser.parse_args(argv).stage
+    t0 = time.time()
+    {"prepare": stage_prepare, "clip": stage_clip, "mae": stage_mae, "lm": stage_lm,
+     "qformer": lambda: stage_fusion("clip"), "xformer": lambda: stage_fusion("clip+mae")}[stage]()
+    log(stage, f"done in {time.time() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,77 @@
+import * as ort from 'onnxruntime-node';
+import { XfError } from '../lib/errors.js';
+
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
+export type Provider = 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  device: DeviceRequest;
+  threads?: number;
+}
+
+export interface ProviderChoice {
+  requested: DeviceRequest;
+  used: Provider;
+  /** Why `auto` fell back to CPU, when it did. */
+  note?: string;
+}
+
+function sessionOptions(provider: Provider, threads?: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    // errors reach the user through XfError; the runtime's own log lines would only duplicate them
+    logSeverityLevel: 4,
+    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+  };
+}
+
+async function createOn(file: string, provider: Provider, threads?: number): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(file, sessionOptions(provider, threads));
+}
+
+/**
+ * Opens the first graph on the provider the user asked for and decides which provider every later
+ * graph uses. `cuda` that cannot load is an error (never a silent CPU run); `auto` tries CUDA and says
+ * why it fell back.
+ */
+export async function chooseProvider(firstGraph: string, opts: SessionOptions): Promise<{ session: ort.InferenceSession; choice: ProviderChoice }> {
+  if (opts.device === 'cpu') {
+    return { session: await openGraph(firstGraph, 'cpu', opts.threads), choice: { requested: 'cpu', used: 'cpu' } };
+  }
+  try {
+    const session = await createOn(firstGraph, 'cuda', opts.threads);
+    return { session, choice: { requested: opts.device, used: 'cuda' } };
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0] ?? 'unknown error';
+    if (opts.device === 'cuda') {
+      throw new XfError('E_CUDA_UNAVAILABLE', `the CUDA execution provider could not be loaded: ${reason}`, {
+        suggestion: 'Install onnxruntime-node with its CUDA binaries (ONNXRUNTIME_NODE_INSTALL_CUDA=v12) and the CUDA 12 / cuDNN 9 libraries, or use --device cpu.',
+      });
+    }
+    const session = await openGraph(firstGraph, 'cpu', opts.threads);
+    return { session, choice: { requested: 'auto', used: 'cpu', note: `CUDA unavailable (${reason}); using CPU` } };
+  }
+}
+
+export async function openGraph(file: string, provider: Provider, threads?: number): Promise<ort.InferenceSession> {
+  try {
+    return await createOn(file, provider, threads);
+  } catch (err) {
+    throw new XfError('E_GRAPH', `cannot load ONNX graph (${(err as Error).message.split('\n')[0]})`, { file });
+  }
+}
+
+/** Refuses a graph whose declared inputs/outputs are not the ones the manifest names. */
+export function checkGraphIo(session: ort.InferenceSession, file: string, inputs: string[], outputs: string[]): void {
+  for (const name of inputs) {
+    if (!session.inputNames.includes(name)) {
+      throw new XfError('E_GRAPH_IO', `graph has no input "${name}" (it has: ${session.inputNames.join(', ')})`, { file, suggestion: 'The manifest and the graph disagree; re-export the bundle.' });
+    }
+  }
+  for (const name of outputs) {
+    if (!session.outputNames.includes(name)) {
+      throw new XfError('E_GRAPH_IO', `graph has no output "${name}" (it has: ${session.outputNames.join(', ')})`, { file, suggestion: 'The manifest and the graph disagree; re-export the bundle.' });
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { XfError } from '../lib/errors.js';
+import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
+import { ImageFolder } from './images.js';
+import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
+
+const programStep = z.object({ operation: z.string(), argument: z.string(), dependencies: z.array(z.number().int()) });
+
+/** One record of GQA's official questions JSON (the value under its question id). */
+export const gqaRecordSchema = z.object({
+  imageId: z.string().min(1),
+  question: z.string(),
+  answer: z.string(),
+  fullAnswer: z.string(),
+  isBalanced: z.boolean(),
+  types: z.object({ structural: z.string(), semantic: z.string(), detailed: z.string() }),
+  groups: z.object({ global: z.string().nullable(), local: z.string().nullable() }),
+  entailed: z.array(z.string()),
+  equivalent: z.array(z.string()),
+  semantic: z.array(programStep),
+  semanticStr: z.string(),
+  annotations: z.object({ answer: z.record(z.string(), z.string()), question: z.record(z.string(), z.string()), fullAnswer: z.record(z.string(), z.string()) }),
+});
+export type GqaRecord = z.infer<typeof gqaRecordSchema>;
+
+const PREFERRED = ['testdev_balanced_questions.json', 'val_balanced_questions.json', 'testdev_all_questions.json'];
+
+async function findQuestionsFile(dir: string): Promise<string> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir, suggestion: 'Pass --data DIR, a folder holding a GQA questions JSON and images/.' });
+  }
+  const candidates = names.filter((n) => n.endsWith('questions.json')).sort();
+  const pick = PREFERRED.find((p) => candidates.includes(p)) ?? (candidates.length === 1 ? candidates[0] : undefined);
+  if (!pick) {
+    throw new XfError('E_DATA_DIR', candidates.length === 0 ? 'no *questions.json file' : `several questions files (${candidates.join(', ')})`, {
+      file: dir, suggestion: 'Keep one *_questions.json per folder, or name it testdev_balanced_questions.json.',
+    });
+  }
+  return path.join(dir, pick);
+}
+
+/** GQA's answer normalisation as callers of the official scorer apply it: lowercase, no trailing period. */
+export function normaliseGqaAnswer(text: string): string {
+  return text.trim().toLowerCase().replace(/\.+$/, '').trim();
+}
+
+export const gqaAdapter: DatasetAdapter = {
+  id: 'gqa',
+  description: 'GQA balanced questions (official questions JSON keyed by id, images/<imageId>.jpg)',
+  defaultDir: 'fixtures/gqa-mini',
+  async open(dir: string): Promise<OpenedDataset> {
+    const file = await findQuestionsFile(dir);
+    const bytes = await readBytes(file, 'GQA questions file');
+    const raw = parseJson(bytes.toString('utf8'), file);
+    const all = validate(z.record(z.string(), z.unknown()), raw, file);
+    const ids = Object.keys(all);
+    if (ids.length === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file });
+    const images = await ImageFolder.open(path.join(dir, 'images'), file);
+    const samples: Sample[] = ids.map((id) => {
+      const r = validate(gqaRecordSchema, all[id], file, id);
+      const imagePath = images.find(r.imageId);
+      if (!imagePath) {
+        throw new XfError('E_IMAGE_MISSING', `image "${r.imageId}" is not in the images folder`, { file, field: `${id}.imageId` });
+      }
+      return {
+        id,
+        imageId: r.imageId,
+        imagePath,
+        question: r.question,
+        answers: [r.answer],
+        categories: { structural: r.types.structural, semantic: r.types.semantic, detailed: r.types.detailed },
+        group: r.imageId,
+        extra: {
+          isBalanced: r.isBalanced,
+          entailed: r.entailed,
+          globalGroup: r.groups.global,
+          steps: reasoningSteps(r.semantic),
+          words: r.question.split(/\s+/).filter(Boolean).length,
+        },
+      };
+    });
+    return { adapter: 'gqa', dir, hash: sha256Text(bytes), samples, metrics: ['gqa.accuracy'], normalisePrediction: normaliseGqaAnswer };
+  },
+};
+
+/** Program steps that count as reasoning, as the official scorer counts them. */
+export function reasoningSteps(program: GqaRecord['semantic']): number {
+  return program.filter((s) => {
+    const text = `${s.operation}: ${s.argument}`;
+    return !text.includes('exist') && !text.includes('query: name') && !text.includes('choose name');
+  }).length;
+}

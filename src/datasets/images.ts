@@ -1,0 +1,40 @@
+import { readdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { XfError } from '../lib/errors.js';
+
+const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp'];
+
+/**
+ * Maps image ids to files inside one images folder. Ids are resolved against a listing of the folder
+ * (read once), so an id such as `../x` or an absolute path can never reach a file outside it.
+ */
+export class ImageFolder {
+  private constructor(
+    readonly dir: string,
+    private readonly byStem: Map<string, string>,
+  ) {}
+
+  static async open(dir: string, datasetFile: string): Promise<ImageFolder> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      throw new XfError('E_IMAGES_DIR', 'images folder not found', { file: dir, suggestion: `Expected the images beside ${path.basename(datasetFile)}.` });
+    }
+    const byStem = new Map<string, string>();
+    for (const name of names.sort()) {
+      const ext = path.extname(name).toLowerCase();
+      if (!IMAGE_EXTENSIONS.includes(ext)) continue;
+      const stem = name.slice(0, -ext.length);
+      if (!byStem.has(stem)) byStem.set(stem, name);
+    }
+    return new ImageFolder(await realpath(dir), byStem);
+  }
+
+  /** The file for an id, or undefined when the folder has none. */
+  find(imageId: string): string | undefined {
+    if (imageId.includes('/') || imageId.includes('\\') || imageId === '..' || imageId === '.') return undefined;
+    const name = this.byStem.get(imageId);
+    return name === undefined ? undefined : path.join(this.dir, name);
+  }
+}

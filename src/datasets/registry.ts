@@ -1,0 +1,9 @@
+import { Registry } from '../lib/registry.js';
+import type { DatasetAdapter } from './types.js';
+
+/** Every dataset adapter xfbench knows, by id. Adapters load lazily. */
+export function datasetRegistry(): Registry<DatasetAdapter> {
+  const registry = new Registry<DatasetAdapter>('dataset');
+  registry.register('gqa', async () => (await import('./gqa.js')).gqaAdapter);
+  return registry;
+}

@@ -1,0 +1,36 @@
+/** One evaluation item, as every adapter yields it. */
+export interface Sample {
+  id: string;
+  imageId: string;
+  imagePath: string;
+  question: string;
+  /** Gold answers (GQA has one; VQA has ten). */
+  answers: string[];
+  /** Category labels, e.g. structural/semantic/detailed for GQA. A null label is "not in any group". */
+  categories: Record<string, string | null>;
+  /** Grouping key for clustered statistics (image for GQA). */
+  group: string;
+  /** Format-specific fields the metrics need (kept JSON-serialisable, stored per prediction). */
+  extra: Record<string, unknown>;
+}
+
+export interface OpenedDataset {
+  adapter: string;
+  dir: string;
+  /** sha256 over the dataset's annotation files: two runs compare only when it matches. */
+  hash: string;
+  /** Samples in file order. */
+  samples: Sample[];
+  /** Metric ids that suit this dataset, in reporting order. */
+  metrics: string[];
+  /** What the benchmark's scorer expects a raw model answer to look like. */
+  normalisePrediction(text: string): string;
+}
+
+export interface DatasetAdapter {
+  id: string;
+  description: string;
+  /** The bundled mini set, relative to the package root. */
+  defaultDir: string;
+  open(dir: string): Promise<OpenedDataset>;
+}

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { XfError } from './errors.js';
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export function sha256Text(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Reads a file, turning "not there" and "not readable" into one clear XfError. */
+export async function readBytes(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new XfError('E_MISSING_FILE', `${what} not found`, { file: path });
+    if (code === 'EISDIR') throw new XfError('E_NOT_A_FILE', `${what} is a directory, expected a file`, { file: path });
+    throw new XfError('E_READ', `cannot read ${what} (${code ?? 'unknown error'})`, { file: path });
+  }
+}
+
+export function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new XfError('E_BAD_JSON', `malformed JSON (${(err as Error).message})`, { file });
+  }
+}
+
+/** Validates with a zod schema; the first issue becomes the error, with its field path. */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, file: string, fieldPrefix = ''): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = [fieldPrefix, ...issue.path.map(String)].filter((s) => s !== '').join('.');
+  throw new XfError('E_SCHEMA', issue.message, { file, field: field || undefined });
+}
+
+export async function readJson<T>(path: string, schema: z.ZodType<T>, what: string): Promise<{ value: T; bytes: Buffer }> {
+  const bytes = await readBytes(path, what);
+  return { value: validate(schema, parseJson(bytes.toString('utf8'), path), path), bytes };
+}

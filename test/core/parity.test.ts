@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBundle } from '../../src/core/manifest.js';
+import { VisionLanguageModel } from '../../src/core/model.js';
+import { BUNDLES, FIXTURES, GQA_MINI } from '../helpers/paths.js';
+
+interface ParityCase {
+  questionId: string;
+  imageId: string;
+  question: string;
+  promptIds: number[];
+  answer: string;
+  visualTokens: number[][];
+  firstLogits: number[];
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+for (const [kind, dir] of Object.entries(BUNDLES)) {
+  describe(`parity with PyTorch: ${path.basename(dir)}`, () => {
+    const refs = JSON.parse(readFileSync(path.join(FIXTURES, 'references', path.basename(dir), 'parity.json'), 'utf8')) as { cases: ParityCase[] };
+    let model: VisionLanguageModel;
+    beforeAll(async () => {
+      model = await VisionLanguageModel.open(await loadBundle(dir), { device: 'cpu', threads: 1 });
+    });
+    afterAll(async () => model?.dispose());
+
+    it('has reference cases', () => {
+      expect(refs.cases.length).toBeGreaterThanOrEqual(5);
+    });
+
+    it(`tokenizes prompts exactly as the model zoo did (${kind})`, () => {
+      for (const c of refs.cases) expect(model.tokenizer.encode(model.prompt(c.question))).toEqual(c.promptIds);
+    });
+
+    it(`reproduces visual tokens and first-step logits within 1e-4, and the greedy answers (${kind})`, async () => {
+      for (const c of refs.cases) {
+        const image = readdirImage(c.imageId);
+        const visual = await model.encodeImage(image);
+        expect(visual.dims).toEqual([1, c.visualTokens.length, c.visualTokens[0]!.length]);
+        expect(maxAbsDiff(visual.data, c.visualTokens.flat())).toBeLessThanOrEqual(1e-4);
+        const gen = await model.generate(visual, c.question);
+        expect(maxAbsDiff(gen.firstLogits, c.firstLogits)).toBeLessThanOrEqual(1e-4);
+        expect(gen.text.trim().toLowerCase().replace(/\.+$/, '')).toBe(c.answer);
+      }
+    });
+  });
+}
+
+function readdirImage(imageId: string): string {
+  return path.join(GQA_MINI, 'images', `${imageId}.png`);
+}

@@ -1,0 +1,16 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const FIXTURES = path.join(ROOT, 'fixtures');
+export const BUNDLES = {
+  clip: path.join(FIXTURES, 'models/xf-tiny-clip'),
+  xformer: path.join(FIXTURES, 'models/xf-tiny-xformer'),
+} as const;
+export const GQA_MINI = path.join(FIXTURES, 'gqa-mini');
+
+export function tempDir(prefix = 'xfbench-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
