@@ -1,6 +1,10 @@
+import Report from './report.js';
 import Run from './run.js';
+import Score from './score.js';
 
 /** oclif's explicit command map: commands are listed here, not discovered from the file system. */
 export const commands = {
   run: Run,
+  score: Score,
+  report: Report,
 };

@@ -1,17 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import path from 'node:path';
-import { evaluate } from '../core/evaluate.js';
-import { loadBundle } from '../core/manifest.js';
-import { VisionLanguageModel } from '../core/model.js';
-import { datasetRegistry } from '../datasets/registry.js';
 import { XfCommand } from '../lib/base-command.js';
-import { XfError } from '../lib/errors.js';
-import { gitCommit } from '../lib/git.js';
-import { packageRoot, packageVersion } from '../lib/package-root.js';
-import { metricRegistry } from '../metrics/registry.js';
 import type { MetricValue } from '../metrics/types.js';
-import { progressLine, renderMetricTable } from '../report/table.js';
-import { createRunDir, defaultRunDir, PREDICTIONS_FILE, PredictionWriter, RUN_FILE, writeFileAtomic } from '../runs/run-dir.js';
+import { datasetArg, datasetFlags } from './shared-flags.js';
 
 export interface RunSummary {
   runDir: string;
@@ -20,12 +11,6 @@ export interface RunSummary {
   provider: { requested: string; used: string; note?: string };
   questions: number;
   metrics: MetricValue[];
-}
-
-/** Relative to the working folder when inside it, absolute otherwise. */
-function displayPath(p: string): string {
-  const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') ? rel : p;
 }
 
 export default class Run extends XfCommand {
@@ -40,11 +25,10 @@ export default class Run extends XfCommand {
     '<%= config.bin %> run gqa --limit 200 --json',
   ];
   static override enableJsonFlag = true;
-  static override args = { dataset: Args.string({ description: 'dataset id (e.g. gqa)', required: true }) };
+  static override args = datasetArg;
   static override flags = {
-    model: Flags.string({ description: 'model bundle folder (holds xfbench.json)', default: 'fixtures/models/xf-tiny-xformer (bundled)' }),
-    data: Flags.string({ description: 'dataset folder in the official layout', default: "the dataset's bundled mini set" }),
-    out: Flags.string({ description: 'run folder to create (default: runs/<time>-<dataset>-<bundle>)' }),
+    model: Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
+    ...datasetFlags,
     limit: Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
     device: Flags.string({ description: 'execution provider', options: ['auto', 'cpu', 'cuda'], default: 'auto' }),
     threads: Flags.integer({ description: "onnxruntime intra-op threads (default: the runtime's choice)", min: 1 }),
@@ -52,58 +36,58 @@ export default class Run extends XfCommand {
 
   async run(): Promise<RunSummary> {
     const { args, flags } = await this.parse(Run);
+    // heavy modules (onnxruntime, sharp) load here, not at start-up, so --help stays fast
+    const [{ loadBundle }, { VisionLanguageModel }, { evaluate }, prep, runDirMod, record, table] = await Promise.all([
+      import('../core/manifest.js'), import('../core/model.js'), import('../core/evaluate.js'), import('../runs/prepare.js'),
+      import('../runs/run-dir.js'), import('../runs/run-record.js'), import('../report/table.js'),
+    ]);
+    const { packageRoot } = await import('../lib/package-root.js');
     const started = performance.now();
-    const root = packageRoot();
-    const adapter = await datasetRegistry().get(args.dataset);
-    const modelDir = flags.model.endsWith('(bundled)') ? path.join(root, 'fixtures/models/xf-tiny-xformer') : path.resolve(flags.model);
-    const dataDir = flags.data.startsWith("the dataset's") ? path.join(root, adapter.defaultDir) : path.resolve(flags.data);
-
+    const modelDir = flags.model ? path.resolve(flags.model) : path.join(packageRoot(), 'fixtures/models/xf-tiny-xformer');
     const bundle = await loadBundle(modelDir);
-    const dataset = await adapter.open(dataDir);
-    const metrics = await Promise.all(dataset.metrics.map((id) => metricRegistry().get(id)));
-    const runDir = path.resolve(flags.out ?? defaultRunDir(process.cwd(), adapter.id, bundle.manifest.name));
-    await createRunDir(runDir);
+    const { adapter, dataset, metrics, ctx } = await prep.prepareEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'] });
+    const runDir = await prep.createOutputDir(flags.out, adapter.id, bundle.manifest.name);
     const model = await VisionLanguageModel.open(bundle, { device: flags.device as 'auto' | 'cpu' | 'cuda', threads: flags.threads });
     if (model.provider.note && !this.jsonEnabled()) process.stderr.write(`xfbench: ${model.provider.note}\n`);
     const loadMs = performance.now() - started;
 
-    const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));
+    const writer = new runDirMod.PredictionWriter(path.join(runDir, runDirMod.PREDICTIONS_FILE));
     const showProgress = process.stderr.isTTY && !this.jsonEnabled();
     const evalStart = performance.now();
     let result;
     try {
-      result = await evaluate(model, dataset, metrics, writer, {
+      result = await evaluate(model, dataset, writer, {
         limit: flags.limit,
-        onProgress: showProgress ? (d, t) => process.stderr.write(progressLine(d, t, evalStart)) : undefined,
+        score: (sample, prediction) => Object.assign({}, ...metrics.map((m) => m.score(sample, prediction))) as Record<string, number>,
+        onProgress: showProgress ? (d, t) => process.stderr.write(table.progressLine(d, t, evalStart)) : undefined,
       });
     } finally {
       writer.close();
       await model.dispose();
       if (showProgress) process.stderr.write('\n');
     }
-    if (result.rows.length === 0) throw new XfError('E_EMPTY_DATASET', 'no questions were evaluated', { file: dataDir });
-    const wallMs = performance.now() - started;
-    const runJson = {
-      xfbenchVersion: packageVersion(),
-      createdAt: new Date().toISOString(),
-      command: ['xfbench', 'run', ...process.argv.slice(3)].join(' '),
-      gitCommit: gitCommit(root),
+    const evaluateMs = performance.now() - evalStart;
+    const values = prep.aggregateAll(metrics, result.rows, ctx);
+    await record.writeRunRecord(runDir, {
+      ...record.recordHeader('run'),
       bundle: { name: bundle.manifest.name, dir: modelDir, sha256: bundle.hash, fusionKind: bundle.manifest.fusionKind, formatVersion: bundle.manifest.formatVersion },
-      dataset: { id: adapter.id, dir: dataDir, sha256: dataset.hash, questions: dataset.samples.length, evaluated: result.rows.length },
+      dataset: { id: adapter.id, dir: dataset.dir, sha256: dataset.hash, questions: dataset.samples.length, evaluated: result.rows.length },
       provider: model.provider,
-      config: { limit: flags.limit ?? null, device: flags.device, threads: flags.threads ?? null, metrics: metrics.map((m) => m.id), batchSize: 1 },
-      timings: {
-        loadMs: Math.round(loadMs), evaluateMs: Math.round(performance.now() - evalStart), wallMs: Math.round(wallMs),
-        visionMs: Math.round(result.timings.visionMs), generateMs: Math.round(result.timings.generateMs),
-        images: result.timings.images, questionsPerSecond: result.rows.length / ((performance.now() - evalStart) / 1000),
+      config: {
+        limit: flags.limit ?? null, device: flags.device, threads: flags.threads ?? null, batchSize: 1,
+        metrics: metrics.map((m) => m.id), allQuestions: flags['all-questions'], choices: flags.choices ? path.resolve(flags.choices) : null,
       },
-      metrics: result.metrics,
-    };
-    await writeFileAtomic(path.join(runDir, RUN_FILE), `${JSON.stringify(runJson, null, 2)}\n`);
+      timings: {
+        loadMs: Math.round(loadMs), evaluateMs: Math.round(evaluateMs), wallMs: Math.round(performance.now() - started),
+        visionMs: Math.round(result.timings.visionMs), generateMs: Math.round(result.timings.generateMs),
+        images: result.timings.images, questionsPerSecond: Number((result.rows.length / (evaluateMs / 1000)).toFixed(2)),
+      },
+      metrics: values,
+    });
     if (!this.jsonEnabled()) {
-      this.log(renderMetricTable(result.metrics, `${adapter.id} · ${bundle.manifest.name} · ${result.rows.length} questions · ${model.provider.used}`));
-      this.log(`run written to ${displayPath(runDir)}`);
+      this.log(table.renderMetricTables(values, `${adapter.id} · ${bundle.manifest.name} · ${result.rows.length} questions · ${model.provider.used}`, { details: flags.details }));
+      this.log(`run written to ${prep.displayPath(runDir)}`);
     }
-    return { runDir, dataset: adapter.id, bundle: bundle.manifest.name, provider: model.provider, questions: result.rows.length, metrics: result.metrics };
+    return { runDir, dataset: adapter.id, bundle: bundle.manifest.name, provider: model.provider, questions: result.rows.length, metrics: values };
   }
 }

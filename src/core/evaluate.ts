@@ -1,16 +1,17 @@
 import type { OpenedDataset, Sample } from '../datasets/types.js';
-import type { Metric, MetricValue, ScoredSample } from '../metrics/types.js';
+import type { ScoredSample } from '../metrics/types.js';
 import type { PredictionLine, PredictionWriter } from '../runs/run-dir.js';
 import type { VisionLanguageModel } from './model.js';
 
 export interface EvaluateOptions {
   limit?: number;
+  /** Per-sample scores of every metric for one prediction. */
+  score: (sample: Sample, prediction: string) => Record<string, number>;
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface EvaluateResult {
   rows: ScoredSample[];
-  metrics: MetricValue[];
   timings: { visionMs: number; generateMs: number; images: number; questions: number };
 }
 
@@ -25,14 +26,15 @@ export function planByImage(samples: readonly Sample[]): Sample[][] {
   return [...groups.values()];
 }
 
+export function predictionLine(sample: Sample, prediction: string, scores: Record<string, number>): PredictionLine {
+  return {
+    id: sample.id, imageId: sample.imageId, question: sample.question, prediction, answers: sample.answers,
+    scores, categories: sample.categories, group: sample.group, extra: sample.extra,
+  };
+}
+
 /** Runs the model over a dataset, scoring and writing each prediction as it is produced. */
-export async function evaluate(
-  model: VisionLanguageModel,
-  dataset: OpenedDataset,
-  metrics: readonly Metric[],
-  writer: PredictionWriter,
-  opts: EvaluateOptions = {},
-): Promise<EvaluateResult> {
+export async function evaluate(model: VisionLanguageModel, dataset: OpenedDataset, writer: PredictionWriter, opts: EvaluateOptions): Promise<EvaluateResult> {
   const chosen = opts.limit === undefined ? dataset.samples : dataset.samples.slice(0, opts.limit);
   const rows: ScoredSample[] = [];
   const timings = { visionMs: 0, generateMs: 0, images: 0, questions: 0 };
@@ -46,16 +48,12 @@ export async function evaluate(
       const generation = await model.generate(visual, sample.question);
       timings.generateMs += performance.now() - t;
       const prediction = dataset.normalisePrediction(generation.text);
-      const scores = Object.assign({}, ...metrics.map((m) => m.score(sample, prediction))) as Record<string, number>;
-      const line: PredictionLine = {
-        id: sample.id, imageId: sample.imageId, question: sample.question, prediction, answers: sample.answers,
-        scores, categories: sample.categories, group: sample.group, extra: sample.extra,
-      };
+      const line = predictionLine(sample, prediction, opts.score(sample, prediction));
       writer.append(line);
       rows.push(line);
       timings.questions += 1;
       opts.onProgress?.(timings.questions, chosen.length);
     }
   }
-  return { rows, metrics: metrics.flatMap((m) => m.aggregate(rows)), timings };
+  return { rows, timings };
 }

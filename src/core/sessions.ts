@@ -36,6 +36,8 @@ async function createOn(file: string, provider: Provider, threads?: number): Pro
  * why it fell back.
  */
 export async function chooseProvider(firstGraph: string, opts: SessionOptions): Promise<{ session: ort.InferenceSession; choice: ProviderChoice }> {
+  // The runtime logs a failed CUDA load itself; the user hears about it once, from us.
+  ort.env.logLevel = 'fatal';
   if (opts.device === 'cpu') {
     return { session: await openGraph(firstGraph, 'cpu', opts.threads), choice: { requested: 'cpu', used: 'cpu' } };
   }

@@ -84,7 +84,7 @@ export const gqaAdapter: DatasetAdapter = {
         },
       };
     });
-    return { adapter: 'gqa', dir, hash: sha256Text(bytes), samples, metrics: ['gqa.accuracy'], normalisePrediction: normaliseGqaAnswer };
+    return { adapter: 'gqa', dir, hash: sha256Text(bytes), samples, metrics: ['gqa.accuracy', 'gqa.consistency', 'gqa.validity', 'gqa.plausibility', 'gqa.distribution'], normalisePrediction: normaliseGqaAnswer };
   },
 };
 

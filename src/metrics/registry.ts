@@ -1,8 +1,14 @@
 import { Registry } from '../lib/registry.js';
 import type { Metric } from './types.js';
 
+/** Every metric xfbench knows, by id; each module loads when first asked for. */
 export function metricRegistry(): Registry<Metric> {
   const registry = new Registry<Metric>('metric');
-  registry.register('gqa.accuracy', async () => (await import('./gqa-accuracy.js')).gqaAccuracy);
+  const gqa = () => import('./gqa.js');
+  registry.register('gqa.accuracy', async () => (await gqa()).gqaAccuracy);
+  registry.register('gqa.consistency', async () => (await gqa()).gqaConsistency);
+  registry.register('gqa.validity', async () => (await gqa()).gqaValidity);
+  registry.register('gqa.plausibility', async () => (await gqa()).gqaPlausibility);
+  registry.register('gqa.distribution', async () => (await gqa()).gqaDistribution);
   return registry;
 }

@@ -15,6 +15,10 @@ export interface Interval {
   low: number;
   high: number;
   method: 'wilson' | 'cluster-bootstrap';
+  /** Bootstrap only: how it was drawn, so anyone can reproduce it. */
+  seed?: number;
+  iterations?: number;
+  clusters?: number;
 }
 
 /** One aggregated number: a metric's value on one category. */
@@ -25,9 +29,20 @@ export interface MetricValue {
   /** null when it could not be computed; `note` says why. */
   value: number | null;
   n: number;
-  interval?: Interval;
   higherIsBetter: boolean;
+  interval?: Interval;
+  /** A second interval that respects clustering (questions on one image are correlated). */
+  clusterInterval?: Interval;
   note?: string;
+}
+
+/** Inputs some metrics need besides the per-sample rows. */
+export interface AggregateContext {
+  /** GQA choices file: per question, the valid and plausible answers. */
+  choices?: ReadonlyMap<string, { valid: readonly string[]; plausible: readonly string[] }>;
+  /** Score unbalanced GQA questions too (the official scorer does not). */
+  includeUnbalanced?: boolean;
+  bootstrap?: { seed: number; iterations: number };
 }
 
 export interface Metric {
@@ -37,5 +52,5 @@ export interface Metric {
   /** Per-sample scores, stored in predictions.jsonl under their keys. */
   score(sample: Sample, prediction: string): Record<string, number>;
   /** Corpus-level values from stored per-sample scores. */
-  aggregate(rows: readonly ScoredSample[]): MetricValue[];
+  aggregate(rows: readonly ScoredSample[], ctx?: AggregateContext): MetricValue[];
 }

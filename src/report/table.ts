@@ -1,28 +1,57 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
-import type { MetricValue } from '../metrics/types.js';
+import type { Interval, MetricValue } from '../metrics/types.js';
 
-function pct(v: number): string {
-  return v.toFixed(2);
+/** Families printed only with --details (always kept in run.json). */
+const DETAIL_FAMILIES = ['detailed/', 'steps/', 'words/'];
+
+function num(v: number, digits = 2): string {
+  return v.toFixed(digits);
 }
 
-/** The per-category table: one row per category, value with its 95% interval. */
-export function renderMetricTable(values: readonly MetricValue[], title: string): string {
-  const table = new Table({
-    head: ['category', 'n', 'accuracy %', '95% interval'],
-    colAligns: ['left', 'right', 'right', 'right'],
-    style: { head: [], border: [] },
-  });
-  for (const v of values) {
-    const name = v.category === 'overall' ? chalk.bold(v.category) : v.category;
-    if (v.value === null) {
-      table.push([name, String(v.n), chalk.dim('n/a'), chalk.dim(v.note ?? '')]);
+function interval(i: Interval | undefined): string {
+  return i ? `${num(i.low)}–${num(i.high)}` : '';
+}
+
+function valueCell(v: MetricValue): string {
+  if (v.value === null) return chalk.dim('n/a');
+  const text = v.metric.endsWith('distribution') ? num(v.value, 4) : num(v.value);
+  return v.category === 'overall' ? chalk.bold(text) : text;
+}
+
+function newTable(head: string[], lastAlign: 'left' | 'right' = 'right'): Table.Table {
+  return new Table({ head, colAligns: ['left', 'right', 'right', 'right', lastAlign], style: { head: [], border: [] } });
+}
+
+/**
+ * Terminal tables for a run: the per-category table of each multi-category metric (paper order), then
+ * one summary table of the single-number metrics. Plain text when chalk has no colour (not a TTY, NO_COLOR).
+ */
+export function renderMetricTables(values: readonly MetricValue[], title: string, opts: { details?: boolean } = {}): string {
+  const byMetric = new Map<string, MetricValue[]>();
+  for (const v of values) byMetric.set(v.metric, [...(byMetric.get(v.metric) ?? []), v]);
+  const out = [chalk.bold(title)];
+  const summary = newTable(['metric', 'n', 'value', '95% interval', 'note'], 'left');
+  for (const [metric, vals] of byMetric) {
+    if (vals.length === 1) {
+      const v = vals[0]!;
+      const note = v.value === null ? chalk.dim(v.note ?? '') : v.higherIsBetter ? '' : chalk.dim('lower is better');
+      summary.push([metric, String(v.n), valueCell(v), chalk.dim(interval(v.interval)), note]);
       continue;
     }
-    const interval = v.interval ? `${pct(v.interval.low)}–${pct(v.interval.high)}` : '';
-    table.push([name, String(v.n), v.category === 'overall' ? chalk.bold(pct(v.value)) : pct(v.value), chalk.dim(interval)]);
+    const shown = opts.details ? vals : vals.filter((v) => !DETAIL_FAMILIES.some((f) => v.category.startsWith(f)));
+    const hasCluster = shown.some((v) => v.clusterInterval);
+    const table = newTable(['category', 'n', `${metric} %`, '95% Wilson', ...(hasCluster ? ['95% by image'] : [])]);
+    for (const v of shown) {
+      const name = v.category === 'overall' ? chalk.bold(v.category) : v.category;
+      table.push([name, String(v.n), valueCell(v), chalk.dim(v.value === null ? (v.note ?? '') : interval(v.interval)), ...(hasCluster ? [chalk.dim(interval(v.clusterInterval))] : [])]);
+    }
+    out.push(table.toString());
+    const hidden = vals.length - shown.length;
+    if (hidden > 0) out.push(chalk.dim(`(${hidden} more rows by detailed type, reasoning steps and question length: --details, or run.json)`));
   }
-  return `${chalk.bold(title)}\n${table.toString()}`;
+  if (summary.length > 0) out.push(summary.toString());
+  return out.join('\n');
 }
 
 /** A one-line progress bar for stderr (only drawn when stderr is a terminal). */

@@ -1,0 +1,172 @@
+import { accuracyByCategory } from './accuracy.js';
+import type { AggregateContext, Metric, MetricValue, ScoredSample } from './types.js';
+import { wilsonInterval } from './stats.js';
+
+/**
+ * The official GQA metric suite (eval.py of the GQA release), computed from stored per-sample rows.
+ * Deviations from the reference script are listed in docs/scoring.md.
+ */
+
+const CATEGORY_ORDER = [
+  'binary', 'open',
+  'structural/verify', 'structural/query', 'structural/choose', 'structural/logical', 'structural/compare',
+  'semantic/obj', 'semantic/attr', 'semantic/rel', 'semantic/cat', 'semantic/global',
+];
+const FAMILY_ORDER = ['detailed/', 'steps/', 'words/'];
+
+function rank(c: string): number {
+  const i = CATEGORY_ORDER.indexOf(c);
+  if (i >= 0) return i;
+  const f = FAMILY_ORDER.findIndex((p) => c.startsWith(p));
+  return CATEGORY_ORDER.length + (f < 0 ? FAMILY_ORDER.length : f);
+}
+
+/** The rows the official scorer scores: balanced questions only, unless asked otherwise. */
+function scored(rows: readonly ScoredSample[], ctx?: AggregateContext): ScoredSample[] {
+  return ctx?.includeUnbalanced ? [...rows] : rows.filter((r) => r.extra['isBalanced'] !== false);
+}
+
+const exactMatch = (answers: readonly string[], prediction: string) => (answers.includes(prediction) ? 1 : 0);
+
+export const gqaAccuracy: Metric = {
+  id: 'gqa.accuracy',
+  description: 'exact-match accuracy: overall, binary/open, per structural, semantic and detailed type, per reasoning steps and question length',
+  higherIsBetter: true,
+  score: (sample, prediction) => ({ correct: exactMatch(sample.answers, prediction) }),
+  aggregate(rows, ctx) {
+    return accuracyByCategory(
+      this.id,
+      scored(rows, ctx),
+      'correct',
+      (r) => {
+        const s = r.categories['structural'];
+        const sem = r.categories['semantic'];
+        const det = r.categories['detailed'];
+        return [
+          s === 'query' ? 'open' : 'binary',
+          ...(s ? [`structural/${s}`] : []),
+          ...(sem ? [`semantic/${sem}`] : []),
+          ...(det ? [`detailed/${det}`] : []),
+          `steps/${String(r.extra['steps'])}`,
+          `words/${String(r.extra['words'])}`,
+        ];
+      },
+      { clusterBootstrap: true, order: (a, b) => rank(a) - rank(b), ctx },
+    );
+  },
+};
+
+/**
+ * Consistency: for every correctly answered question with entailed questions, the accuracy over those
+ * entailed questions; averaged. Needs a prediction for every entailed question.
+ */
+export const gqaConsistency: Metric = {
+  id: 'gqa.consistency',
+  description: 'mean accuracy over the entailed questions of each correctly answered question',
+  higherIsBetter: true,
+  score: () => ({}),
+  aggregate(rows, ctx) {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const perQuestion: number[] = [];
+    const missing = new Set<string>();
+    for (const r of scored(rows, ctx)) {
+      const entailed = ((r.extra['entailed'] as string[] | undefined) ?? []).filter((e) => e !== r.id);
+      if (exactMatch(r.answers, r.prediction) !== 1 || entailed.length === 0) continue;
+      let sum = 0;
+      for (const e of entailed) {
+        const other = byId.get(e);
+        if (!other) missing.add(e);
+        else sum += exactMatch(other.answers, other.prediction);
+      }
+      perQuestion.push(sum / entailed.length);
+    }
+    if (missing.size > 0) {
+      return [{ metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: true,
+        note: `n/a: ${missing.size} entailed questions were not evaluated (run the whole questions file, without --limit)` }];
+    }
+    if (perQuestion.length === 0) {
+      return [{ metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: 'n/a: no correctly answered question has entailed questions' }];
+    }
+    return [{ metric: this.id, category: 'overall', value: (100 * perQuestion.reduce((a, b) => a + b, 0)) / perQuestion.length, n: perQuestion.length, higherIsBetter: true }];
+  },
+};
+
+/** GQA's `belongs`: questions of the "Common" detailed types accept the attribute family names. */
+function belongs(prediction: string, group: readonly string[], detailed: string | null): boolean {
+  const set = detailed?.includes('Common') ? ['color', 'material', 'shape'] : group;
+  return set.includes(prediction);
+}
+
+function choiceMetric(id: 'gqa.validity' | 'gqa.plausibility', key: 'valid' | 'plausible'): Metric {
+  return {
+    id,
+    description: `share of predictions in the question's ${key} answer set (needs a choices file)`,
+    higherIsBetter: true,
+    score: () => ({}),
+    aggregate(rows, ctx): MetricValue[] {
+      if (!ctx?.choices) {
+        return [{ metric: id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: 'n/a: no choices file (pass --choices; testdev ships none)' }];
+      }
+      let hits = 0;
+      let n = 0;
+      const missing: string[] = [];
+      for (const r of scored(rows, ctx)) {
+        const c = ctx.choices.get(r.id);
+        if (!c) { missing.push(r.id); continue; }
+        hits += belongs(r.prediction, c[key], r.categories['detailed'] ?? null) ? 1 : 0;
+        n += 1;
+      }
+      if (missing.length > 0) {
+        return [{ metric: id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: `n/a: the choices file lacks ${missing.length} questions (e.g. ${missing[0]})` }];
+      }
+      const ci = wilsonInterval(hits, n);
+      return [{ metric: id, category: 'overall', value: n ? (100 * hits) / n : null, n, higherIsBetter: true, interval: { low: 100 * ci.low, high: 100 * ci.high, method: 'wilson' } }];
+    },
+  };
+}
+
+export const gqaValidity = choiceMetric('gqa.validity', 'valid');
+export const gqaPlausibility = choiceMetric('gqa.plausibility', 'plausible');
+
+/**
+ * Distribution: per global answer group (null groups skipped), the chi-square of predicted against gold
+ * answer counts over the gold answers, weighted by the group's size, averaged, then divided by 100.
+ */
+export const gqaDistribution: Metric = {
+  id: 'gqa.distribution',
+  description: 'chi-square distance between predicted and gold answer distributions per answer group (lower is better)',
+  higherIsBetter: false,
+  score: () => ({}),
+  aggregate(rows, ctx) {
+    const gold = new Map<string, Map<string, number>>();
+    const predicted = new Map<string, Map<string, number>>();
+    const bump = (m: Map<string, Map<string, number>>, g: string, a: string) => {
+      const inner = m.get(g) ?? new Map<string, number>();
+      inner.set(a, (inner.get(a) ?? 0) + 1);
+      m.set(g, inner);
+    };
+    let n = 0;
+    for (const r of scored(rows, ctx)) {
+      const group = r.extra['globalGroup'];
+      if (typeof group !== 'string') continue;
+      bump(gold, group, r.answers[0]!);
+      bump(predicted, group, r.prediction);
+      n += 1;
+    }
+    if (n === 0) return [{ metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: false, note: 'n/a: no question has a global answer group' }];
+    let sumScore = 0;
+    let sumOverall = 0;
+    for (const [group, answers] of gold) {
+      let score = 0;
+      let overall = 0;
+      for (const [answer, expected] of answers) {
+        const observed = predicted.get(group)?.get(answer) ?? 0;
+        score += (observed - expected) ** 2 / expected;
+        overall += expected;
+      }
+      sumScore += score * overall;
+      sumOverall += overall;
+    }
+    return [{ metric: this.id, category: 'overall', value: sumScore / sumOverall / 100, n, higherIsBetter: false }];
+  },
+};

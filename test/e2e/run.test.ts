@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { BUNDLES, tempDir } from '../helpers/paths.js';
+
+describe('xfbench run gqa (end to end through the CLI)', () => {
+  it('evaluates the bundled defaults and writes a complete run directory', () => {
+    const out = path.join(tempDir(), 'run');
+    const r = runCli(['run', 'gqa', '--limit', '60', '--out', out, '--device', 'cpu', '--threads', '1']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('gqa · xf-tiny-xformer · 60 questions · cpu');
+    for (const row of ['overall', 'binary', 'open', 'structural/verify', 'semantic/attr']) expect(r.stdout).toContain(row);
+    expect(r.stdout).not.toMatch(/\x1b\[/); // no colour when not a terminal
+
+    const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(run.bundle.name).toBe('xf-tiny-xformer');
+    expect(run.bundle.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.provider).toEqual({ requested: 'cpu', used: 'cpu' });
+    expect(run.config.threads).toBe(1);
+    expect(run.xfbenchVersion).toMatch(/^\d+\.\d+\.\d+/);
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(60);
+    expect(new Set(lines.map((l) => l.id)).size).toBe(60);
+    const correct = lines.filter((l) => l.extra.isBalanced).reduce((s, l) => s + l.scores.correct, 0);
+    const balanced = lines.filter((l) => l.extra.isBalanced).length;
+    const overall = run.metrics.find((m: { category: string }) => m.category === 'overall');
+    expect(overall.n).toBe(balanced);
+    expect(overall.value).toBeCloseTo((100 * correct) / balanced, 10);
+    expect(overall.interval.low).toBeLessThan(overall.value);
+  });
+
+  it('prints a JSON summary with --json and nothing else on stdout', () => {
+    const out = path.join(tempDir(), 'run');
+    const r = runCli(['run', 'gqa', '--model', BUNDLES.clip, '--limit', '10', '--out', out, '--device', 'cpu', '--json']);
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.bundle).toBe('xf-tiny-clip');
+    expect(summary.questions).toBe(10);
+    expect(summary.metrics[0].category).toBe('overall');
+  });
+
+  it('answers bad input with one line and exit status 2, keeping what was written', () => {
+    const out = path.join(tempDir(), 'run');
+    expect(runCli(['run', 'gqa', '--limit', '2', '--out', out, '--device', 'cpu']).status).toBe(0);
+    const before = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8');
+    const cases: Array<[string[], RegExp]> = [
+      [['run', 'gqa', '--limit', '2', '--out', out], /E_RUN_EXISTS .*already holds a run/],
+      [['run', 'gqaa'], /E_UNKNOWN_DATASET.*Did you mean: gqa/],
+      [['run', 'gqa', '--model', '/nonexistent/bundle'], /E_BUNDLE_NOT_FOUND \/nonexistent\/bundle/],
+      [['run', 'gqa', '--data', '/nonexistent/data', '--out', path.join(tempDir(), 'x')], /E_DATA_DIR \/nonexistent\/data/],
+      [['run', 'gqa', '--device', 'tpu'], /E_USAGE/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = runCli(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')).toBe(before);
+  });
+});
