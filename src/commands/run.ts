@@ -45,7 +45,7 @@ export default class Run extends XfCommand {
     const started = performance.now();
     const modelDir = flags.model ? path.resolve(flags.model) : path.join(packageRoot(), 'fixtures/models/xf-tiny-xformer');
     const bundle = await loadBundle(modelDir);
-    const { adapter, dataset, metrics, ctx } = await prep.prepareEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'] });
+    const { adapter, dataset, metrics, ctx } = await prep.prepareEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'], imageTemplate: flags['image-template'] });
     const runDir = await prep.createOutputDir(flags.out, adapter.id, bundle.manifest.name);
     const model = await VisionLanguageModel.open(bundle, { device: flags.device as 'auto' | 'cpu' | 'cuda', threads: flags.threads });
     if (model.provider.note && !this.jsonEnabled()) process.stderr.write(`xfbench: ${model.provider.note}\n`);

@@ -38,7 +38,7 @@ export default class Score extends XfCommand {
     ]);
     const file = path.resolve(flags.predictions);
     const preds = await predsMod.readPredictionsFile(file);
-    const { adapter, dataset, metrics, ctx } = await prep.prepareEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'] });
+    const { adapter, dataset, metrics, ctx } = await prep.prepareEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'], imageTemplate: flags['image-template'] });
     const known = new Set(dataset.samples.map((s) => s.id));
     const unknown = [...preds.byId.keys()].filter((id) => !known.has(id));
     if (unknown.length > 0) {

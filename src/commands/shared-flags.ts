@@ -6,6 +6,7 @@ export const datasetArg = { dataset: Args.string({ description: 'dataset id (e.g
 export const datasetFlags = {
   data: Flags.string({ description: "dataset folder in the official layout (default: the dataset's bundled mini set)" }),
   out: Flags.string({ description: 'run folder to create (default: runs/<time>-<dataset>-<name>)' }),
+  'image-template': Flags.string({ description: 'file name for numeric image ids, e.g. COCO_val2014_{id:012}.jpg' }),
   choices: Flags.string({ description: 'GQA choices file, for validity and plausibility' }),
   'all-questions': Flags.boolean({ description: 'also score unbalanced GQA questions (the official scorer does not)', default: false }),
   details: Flags.boolean({ description: 'print every category (detailed type, steps, length), not only the main table', default: false }),

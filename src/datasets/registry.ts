@@ -5,5 +5,8 @@ import type { DatasetAdapter } from './types.js';
 export function datasetRegistry(): Registry<DatasetAdapter> {
   const registry = new Registry<DatasetAdapter>('dataset');
   registry.register('gqa', async () => (await import('./gqa.js')).gqaAdapter);
+  registry.register('gvtbench', async () => (await import('./gvtbench.js')).gvtbenchAdapter);
+  registry.register('vqav2', async () => (await import('./vqa.js')).vqav2Adapter);
+  registry.register('okvqa', async () => (await import('./vqa.js')).okvqaAdapter);
   return registry;
 }

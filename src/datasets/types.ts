@@ -27,10 +27,16 @@ export interface OpenedDataset {
   normalisePrediction(text: string): string;
 }
 
+/** Format-specific options from the command line. */
+export interface AdapterOptions {
+  /** File-name template for numeric image ids, e.g. `COCO_val2014_{id:012}.jpg`. */
+  imageTemplate?: string;
+}
+
 export interface DatasetAdapter {
   id: string;
   description: string;
   /** The bundled mini set, relative to the package root. */
   defaultDir: string;
-  open(dir: string): Promise<OpenedDataset>;
+  open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset>;
 }

@@ -5,10 +5,16 @@ import type { Metric } from './types.js';
 export function metricRegistry(): Registry<Metric> {
   const registry = new Registry<Metric>('metric');
   const gqa = () => import('./gqa.js');
+  const gvt = () => import('./gvtbench.js');
   registry.register('gqa.accuracy', async () => (await gqa()).gqaAccuracy);
   registry.register('gqa.consistency', async () => (await gqa()).gqaConsistency);
   registry.register('gqa.validity', async () => (await gqa()).gqaValidity);
   registry.register('gqa.plausibility', async () => (await gqa()).gqaPlausibility);
   registry.register('gqa.distribution', async () => (await gqa()).gqaDistribution);
+  registry.register('gvtbench.oc.accuracy', async () => (await gvt()).ocAccuracy);
+  registry.register('gvtbench.oc.mae', async () => (await gvt()).ocMae);
+  registry.register('gvtbench.oc.rmse', async () => (await gvt()).ocRmse);
+  registry.register('gvtbench.mci.accuracy', async () => (await gvt()).mciAccuracy);
+  registry.register('vqa.accuracy', async () => (await import('./vqa.js')).vqaAccuracyMetric);
   return registry;
 }

@@ -14,7 +14,7 @@ export interface ScoredSample {
 export interface Interval {
   low: number;
   high: number;
-  method: 'wilson' | 'cluster-bootstrap';
+  method: 'wilson' | 'cluster-bootstrap' | 'normal';
   /** Bootstrap only: how it was drawn, so anyone can reproduce it. */
   seed?: number;
   iterations?: number;

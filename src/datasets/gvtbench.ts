@@ -1,0 +1,78 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { XfError } from '../lib/errors.js';
+import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
+import { fillTemplate, resolveInside } from './image-paths.js';
+import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
+
+/** The four files of the GVTBench release; each is a list of records. */
+export const GVT_FILES = ['coco_oc.json', 'vcr_oc.json', 'coco_mci.json', 'vcr_mci.json'] as const;
+export const DEFAULT_COCO_TEMPLATE = 'COCO_val2014_{id:012}.jpg';
+
+const recordSchema = z.object({
+  image_id: z.union([z.number().int().nonnegative(), z.string().min(1)]),
+  text_in: z.string(),
+  text_out: z.string(),
+  n_obj_exist: z.number().int().nonnegative(),
+});
+
+export interface GvtOptions {
+  /** Maps a numeric COCO id to a file name (`{id:012}` pads to 12 digits). */
+  imageTemplate?: string;
+}
+
+/** Opens whichever of the four GVTBench files the folder holds; images live under `<dir>/images/`. */
+export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<OpenedDataset> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir, suggestion: `Pass --data DIR holding ${GVT_FILES.join(', ')}.` });
+  }
+  const present = GVT_FILES.filter((f) => existsSync(path.join(dir, f)));
+  if (present.length === 0) throw new XfError('E_DATA_DIR', `none of ${GVT_FILES.join(', ')} found`, { file: dir });
+  const imageRoot = path.join(dir, 'images');
+  if (!existsSync(imageRoot)) throw new XfError('E_IMAGES_DIR', 'images folder not found', { file: imageRoot });
+  const template = opts.imageTemplate ?? DEFAULT_COCO_TEMPLATE;
+  const samples: Sample[] = [];
+  const hashes: string[] = [];
+  for (const name of present) {
+    const file = path.join(dir, name);
+    const bytes = await readBytes(file, 'GVTBench file');
+    hashes.push(`${name}:${sha256Text(bytes)}`);
+    const records = validate(z.array(z.unknown()), parseJson(bytes.toString('utf8'), file), file);
+    const subset = name.replace('.json', '');
+    const [source, task] = subset.split('_') as ['coco' | 'vcr', 'oc' | 'mci'];
+    records.forEach((raw, i) => {
+      const r = validate(recordSchema, raw, file, `[${i}]`);
+      const relative = typeof r.image_id === 'number' ? fillTemplate(template, r.image_id) : r.image_id;
+      const imagePath = resolveInside(imageRoot, relative);
+      if (!imagePath) {
+        throw new XfError('E_IMAGE_MISSING', `image "${relative}" is not inside the images folder`, {
+          file, field: `[${i}].image_id`, suggestion: typeof r.image_id === 'number' ? 'Set --image-template to the COCO file names you have.' : undefined,
+        });
+      }
+      samples.push({
+        id: `${subset}:${i}`,
+        imageId: String(r.image_id),
+        imagePath,
+        question: r.text_in,
+        answers: [r.text_out],
+        categories: { subset, task, source },
+        group: `${source}:${r.image_id}`,
+        extra: { nObjExist: r.n_obj_exist },
+      });
+    });
+  }
+  if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'the GVTBench files hold no records', { file: dir });
+  return {
+    adapter: 'gvtbench', dir, hash: sha256Text(hashes.join('\n')), samples,
+    metrics: ['gvtbench.oc.accuracy', 'gvtbench.oc.mae', 'gvtbench.oc.rmse', 'gvtbench.mci.accuracy'],
+    normalisePrediction: (text) => text.trim(),
+  };
+}
+
+export const gvtbenchAdapter: DatasetAdapter = {
+  id: 'gvtbench',
+  description: 'GVTBench fine-grained perception: object counting (coco_oc, vcr_oc) and multi-class identification (coco_mci, vcr_mci)',
+  defaultDir: 'fixtures/gvtbench-mini',
+  open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate }),
+};

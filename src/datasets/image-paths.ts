@@ -1,0 +1,33 @@
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+
+const EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
+
+/**
+ * Fills a file-name template such as `COCO_val2014_{id:012}.jpg`: `{id}` is the id as is, `{id:0N}`
+ * zero-pads a numeric id to N digits.
+ */
+export function fillTemplate(template: string, id: string | number): string {
+  return template.replace(/\{id(?::0(\d+))?\}/g, (_m, width: string | undefined) => (width ? String(id).padStart(Number(width), '0') : String(id)));
+}
+
+/**
+ * Resolves a relative image path under `root`, refusing anything that would leave it: `..`, absolute
+ * paths and symlinks pointing outside. A file missing under the given extension is looked for under
+ * the other common ones (a mini set may ship PNG where the release has JPEG).
+ */
+export function resolveInside(root: string, relative: string): string | undefined {
+  if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes('..')) return undefined;
+  const rootReal = realpathSync(root);
+  const candidates = [relative];
+  const ext = path.extname(relative);
+  if (EXTENSIONS.includes(ext.toLowerCase())) for (const e of EXTENSIONS) candidates.push(relative.slice(0, -ext.length) + e);
+  for (const c of candidates) {
+    const full = path.join(rootReal, c);
+    if (!existsSync(full)) continue;
+    const real = realpathSync(full);
+    if (real !== rootReal && !real.startsWith(rootReal + path.sep)) return undefined;
+    return real;
+  }
+  return undefined;
+}
