@@ -1,3 +1,4 @@
+import Compare from './compare.js';
 import Report from './report.js';
 import Run from './run.js';
 import Score from './score.js';
@@ -7,4 +8,5 @@ export const commands = {
   run: Run,
   score: Score,
   report: Report,
+  compare: Compare,
 };

@@ -1,4 +1,4 @@
-import { accuracyByCategory } from './accuracy.js';
+import { meanMetric } from './mean.js';
 import type { AggregateContext, Metric, MetricValue, ScoredSample } from './types.js';
 import { wilsonInterval } from './stats.js';
 
@@ -21,40 +21,40 @@ function rank(c: string): number {
   return CATEGORY_ORDER.length + (f < 0 ? FAMILY_ORDER.length : f);
 }
 
+const isScored = (r: ScoredSample, ctx?: AggregateContext) => Boolean(ctx?.includeUnbalanced) || r.extra['isBalanced'] !== false;
+
 /** The rows the official scorer scores: balanced questions only, unless asked otherwise. */
 function scored(rows: readonly ScoredSample[], ctx?: AggregateContext): ScoredSample[] {
-  return ctx?.includeUnbalanced ? [...rows] : rows.filter((r) => r.extra['isBalanced'] !== false);
+  return rows.filter((r) => isScored(r, ctx));
 }
 
 const exactMatch = (answers: readonly string[], prediction: string) => (answers.includes(prediction) ? 1 : 0);
 
-export const gqaAccuracy: Metric = {
+export const gqaAccuracy: Metric = meanMetric({
   id: 'gqa.accuracy',
   description: 'exact-match accuracy: overall, binary/open, per structural, semantic and detailed type, per reasoning steps and question length',
   higherIsBetter: true,
+  key: 'correct',
+  scale: 100,
+  binary: true,
+  clusterBootstrap: true,
   score: (sample, prediction) => ({ correct: exactMatch(sample.answers, prediction) }),
-  aggregate(rows, ctx) {
-    return accuracyByCategory(
-      this.id,
-      scored(rows, ctx),
-      'correct',
-      (r) => {
-        const s = r.categories['structural'];
-        const sem = r.categories['semantic'];
-        const det = r.categories['detailed'];
-        return [
-          s === 'query' ? 'open' : 'binary',
-          ...(s ? [`structural/${s}`] : []),
-          ...(sem ? [`semantic/${sem}`] : []),
-          ...(det ? [`detailed/${det}`] : []),
-          `steps/${String(r.extra['steps'])}`,
-          `words/${String(r.extra['words'])}`,
-        ];
-      },
-      { clusterBootstrap: true, order: (a, b) => rank(a) - rank(b), ctx },
-    );
+  include: isScored,
+  categories(r) {
+    const s = r.categories['structural'];
+    const sem = r.categories['semantic'];
+    const det = r.categories['detailed'];
+    return [
+      s === 'query' ? 'open' : 'binary',
+      ...(s ? [`structural/${s}`] : []),
+      ...(sem ? [`semantic/${sem}`] : []),
+      ...(det ? [`detailed/${det}`] : []),
+      `steps/${String(r.extra['steps'])}`,
+      `words/${String(r.extra['words'])}`,
+    ];
   },
-};
+  order: (a, b) => rank(a) - rank(b),
+});
 
 /**
  * Consistency: for every correctly answered question with entailed questions, the accuracy over those

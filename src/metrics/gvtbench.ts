@@ -1,6 +1,6 @@
-import { accuracyByCategory } from './accuracy.js';
-import { Z95 } from './stats.js';
-import type { Metric, MetricValue, ScoredSample } from './types.js';
+import type { Sample } from '../datasets/types.js';
+import { meanMetric } from './mean.js';
+import type { Metric, ScoredSample } from './types.js';
 
 /**
  * GVTBench scoring as its reference scorer does it, quirks included (docs/scoring.md):
@@ -44,59 +44,42 @@ function ocCategories(r: ScoredSample): string[] {
   return [subset, `${subset}/gold ${countBin(Number.parseInt(r.answers[0]!, 10))}`];
 }
 
-/** Mean (or root mean) of a per-sample error, overall and per category, lower is better. */
-function errorByCategory(metric: string, rows: readonly ScoredSample[], key: string, root: boolean): MetricValue[] {
-  const cats = new Map<string, number[]>([['overall', []]]);
-  for (const r of rows) {
-    for (const c of ['overall', ...ocCategories(r)]) cats.set(c, [...(cats.get(c) ?? []), r.scores[key] ?? 0]);
-  }
-  const natural = (a: string, b: string) => (a === 'overall' ? -1 : b === 'overall' ? 1 : a.localeCompare(b, 'en', { numeric: true }));
-  return [...cats.entries()].sort(([a], [b]) => natural(a, b)).map(([category, xs]): MetricValue => {
-    if (xs.length === 0) return { metric, category, value: null, n: 0, higherIsBetter: false, note: 'no counting questions' };
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    if (root) return { metric, category, value: Math.sqrt(mean), n: xs.length, higherIsBetter: false };
-    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-    const half = (Z95 * sd) / Math.sqrt(xs.length);
-    return { metric, category, value: mean, n: xs.length, higherIsBetter: false, interval: { low: Math.max(0, mean - half), high: mean + half, method: 'normal' } };
-  });
+function scoreCount(sample: Sample, prediction: string): Record<string, number> {
+  if (sample.categories['task'] !== 'oc') return {};
+  const gold = Number.parseInt(sample.answers[0]!, 10);
+  const count = parseCount(prediction);
+  return { count, countCorrect: count === gold ? 1 : 0, absError: Math.abs(count - gold), sqError: (count - gold) ** 2 };
 }
 
-export const ocAccuracy: Metric = {
+const counting = { include: isTask('oc'), categories: ocCategories };
+
+export const ocAccuracy: Metric = meanMetric({
   id: 'gvtbench.oc.accuracy',
   description: 'object counting: exact count accuracy, overall, per source and per gold-count bin',
-  higherIsBetter: true,
-  score(sample, prediction) {
-    if (sample.categories['task'] !== 'oc') return {} as Record<string, number>;
-    const gold = Number.parseInt(sample.answers[0]!, 10);
-    const count = parseCount(prediction);
-    return { count, countCorrect: count === gold ? 1 : 0, absError: Math.abs(count - gold), sqError: (count - gold) ** 2 };
-  },
-  aggregate: (rows) => accuracyByCategory('gvtbench.oc.accuracy', rows.filter(isTask('oc')), 'countCorrect', ocCategories, { clusterBootstrap: false }),
-};
+  higherIsBetter: true, key: 'countCorrect', scale: 100, binary: true, score: scoreCount, ...counting,
+});
 
-export const ocMae: Metric = {
+// MAE and RMSE read the errors stored by the accuracy metric's scorer; they add no scores of their own.
+export const ocMae: Metric = meanMetric({
   id: 'gvtbench.oc.mae',
   description: 'object counting: mean absolute error of the count (lower is better)',
-  higherIsBetter: false,
-  score: () => ({}),
-  aggregate: (rows) => errorByCategory('gvtbench.oc.mae', rows.filter(isTask('oc')), 'absError', false),
-};
+  higherIsBetter: false, key: 'absError', scale: 1, binary: false, score: () => ({}), ...counting,
+});
 
-export const ocRmse: Metric = {
+export const ocRmse: Metric = meanMetric({
   id: 'gvtbench.oc.rmse',
   description: 'object counting: root mean squared error of the count (lower is better)',
-  higherIsBetter: false,
-  score: () => ({}),
-  aggregate: (rows) => errorByCategory('gvtbench.oc.rmse', rows.filter(isTask('oc')), 'sqError', true),
-};
+  higherIsBetter: false, key: 'sqError', scale: 1, binary: false, transform: 'sqrt', score: () => ({}), ...counting,
+});
 
-export const mciAccuracy: Metric = {
+export const mciAccuracy: Metric = meanMetric({
   id: 'gvtbench.mci.accuracy',
   description: 'multi-class identification: yes/no accuracy, overall, per source and per number of objects in the image',
-  higherIsBetter: true,
+  higherIsBetter: true, key: 'mciCorrect', scale: 100, binary: true,
   score: (sample, prediction): Record<string, number> => (sample.categories['task'] === 'mci' ? { mciCorrect: mciCorrect(sample.answers[0]!, prediction) ? 1 : 0 } : {}),
-  aggregate: (rows) => accuracyByCategory('gvtbench.mci.accuracy', rows.filter(isTask('mci')), 'mciCorrect', (r) => {
+  include: isTask('mci'),
+  categories: (r) => {
     const subset = String(r.categories['subset']);
     return [subset, `${subset}/objects ${objectBin(Number(r.extra['nObjExist']))}`];
-  }),
-};
+  },
+});

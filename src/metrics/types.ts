@@ -45,10 +45,31 @@ export interface AggregateContext {
   bootstrap?: { seed: number; iterations: number };
 }
 
+/**
+ * Declares that a metric's value is (a transform of) the mean of one per-sample score within each
+ * category. Such metrics can be compared question by question (paired statistics).
+ */
+export interface PerSampleMean {
+  key: string;
+  /** Multiplier for reporting (100 for percentages). */
+  scale: number;
+  /** Scores are 0/1: Wilson intervals and McNemar's test apply. */
+  binary: boolean;
+  /** `sqrt` for root-mean metrics such as RMSE. */
+  transform?: 'sqrt';
+  /** Rows the metric counts at all (e.g. balanced questions, counting questions). */
+  include(row: ScoredSample, ctx?: AggregateContext): boolean;
+  /** Categories a row belongs to besides `overall`. */
+  categories(row: ScoredSample): string[];
+  /** Reporting order of categories (after `overall`); natural order breaks ties. */
+  order?: (a: string, b: string) => number;
+}
+
 export interface Metric {
   id: string;
   description: string;
   higherIsBetter: boolean;
+  perSample?: PerSampleMean;
   /** Per-sample scores, stored in predictions.jsonl under their keys. */
   score(sample: Sample, prediction: string): Record<string, number>;
   /** Corpus-level values from stored per-sample scores. */

@@ -1,5 +1,5 @@
-import type { Metric, MetricValue, ScoredSample } from './types.js';
-import { clusterBootstrapRatio, DEFAULT_BOOTSTRAP } from './stats.js';
+import { meanMetric } from './mean.js';
+import type { Metric } from './types.js';
 
 /**
  * The standard VQA accuracy: answers normalised as the official evaluation does, then
@@ -77,32 +77,15 @@ export function vqaAccuracy(prediction: string, humanAnswers: readonly string[])
   return total / gts.length;
 }
 
-export const vqaAccuracyMetric: Metric = {
+export const vqaAccuracyMetric: Metric = meanMetric({
   id: 'vqa.accuracy',
   description: 'VQA accuracy (min(#humans/3, 1) over leave-one-out subsets), overall and per answer type',
   higherIsBetter: true,
+  key: 'vqaAccuracy',
+  scale: 100,
+  binary: false,
+  clusterBootstrap: true,
   score: (sample, prediction) => ({ vqaAccuracy: vqaAccuracy(prediction, sample.answers) }),
-  aggregate(rows, ctx) {
-    const cats = new Map<string, ScoredSample[]>([['overall', []]]);
-    for (const r of rows) {
-      for (const c of ['overall', `answer type/${String(r.categories['answerType'])}`]) cats.set(c, [...(cats.get(c) ?? []), r]);
-    }
-    const boot = ctx?.bootstrap ?? DEFAULT_BOOTSTRAP;
-    return [...cats.entries()].map(([category, rs]): MetricValue => {
-      if (rs.length === 0) return { metric: this.id, category, value: null, n: 0, higherIsBetter: true, note: 'no questions' };
-      const groups = new Map<string, { sum: number; count: number }>();
-      for (const r of rs) {
-        const g = groups.get(r.group) ?? { sum: 0, count: 0 };
-        g.sum += r.scores['vqaAccuracy'] ?? 0;
-        g.count += 1;
-        groups.set(r.group, g);
-      }
-      const sum = rs.reduce((a, r) => a + (r.scores['vqaAccuracy'] ?? 0), 0);
-      const b = clusterBootstrapRatio([...groups.values()], boot);
-      return {
-        metric: this.id, category, value: (100 * sum) / rs.length, n: rs.length, higherIsBetter: true,
-        clusterInterval: { low: 100 * b.low, high: 100 * b.high, method: 'cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: groups.size },
-      };
-    });
-  },
-};
+  include: () => true,
+  categories: (r) => [`answer type/${String(r.categories['answerType'])}`],
+});

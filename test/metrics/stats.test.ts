@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyByCategory } from '../../src/metrics/accuracy.js';
+import { aggregateMean } from '../../src/metrics/mean.js';
 import { wilsonInterval } from '../../src/metrics/stats.js';
 import type { ScoredSample } from '../../src/metrics/types.js';
 
@@ -26,10 +26,16 @@ function row(id: string, correct: number, cat: string | null): ScoredSample {
   return { id, group: 'g', categories: { structural: cat }, extra: {}, prediction: '', answers: [], scores: { correct } };
 }
 
+const def = {
+  id: 'm', description: '', higherIsBetter: true, key: 'correct', scale: 100, binary: true,
+  score: () => ({}), include: () => true,
+  categories: (r: ScoredSample) => (r.categories['structural'] ? [`structural/${r.categories['structural']}`] : []),
+};
+
 describe('accuracy by category', () => {
   it('counts overall and per category, skipping null labels', () => {
     const rows = [row('1', 1, 'verify'), row('2', 0, 'verify'), row('3', 1, 'query'), row('4', 1, null)];
-    const values = accuracyByCategory('m', rows, 'correct', (r) => (r.categories['structural'] ? [`structural/${r.categories['structural']}`] : []));
+    const values = aggregateMean(def, rows);
     expect(values.map((v) => [v.category, v.n, v.value])).toEqual([
       ['overall', 4, 75],
       ['structural/query', 1, 100],
@@ -39,7 +45,7 @@ describe('accuracy by category', () => {
   });
 
   it('reports an empty set as n/a, never as 0%', () => {
-    const [overall] = accuracyByCategory('m', [], 'correct', () => []);
+    const [overall] = aggregateMean(def, []);
     expect(overall).toMatchObject({ category: 'overall', n: 0, value: null });
   });
 });

@@ -1,0 +1,98 @@
+import type { Sample } from '../datasets/types.js';
+import { clusterBootstrapRatio, DEFAULT_BOOTSTRAP, wilsonInterval, Z95 } from './stats.js';
+import type { AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from './types.js';
+
+export interface MeanMetricDefinition extends PerSampleMean {
+  id: string;
+  description: string;
+  higherIsBetter: boolean;
+  score(sample: Sample, prediction: string): Record<string, number>;
+  /** Add an interval from resampling groups (images) when groups hold several rows. */
+  clusterBootstrap?: boolean;
+}
+
+interface Tally {
+  sum: number;
+  sumSq: number;
+  n: number;
+  groups: Map<string, { sum: number; count: number }>;
+}
+
+/** Rows of each category (overall first) that a per-sample-mean metric counts. */
+export function tallyByCategory(def: PerSampleMean, rows: readonly ScoredSample[], ctx?: AggregateContext): Map<string, ScoredSample[]> {
+  const out = new Map<string, ScoredSample[]>([['overall', []]]);
+  for (const row of rows) {
+    if (!def.include(row, ctx)) continue;
+    for (const cat of ['overall', ...def.categories(row)]) {
+      const list = out.get(cat);
+      if (list) list.push(row);
+      else out.set(cat, [row]);
+    }
+  }
+  return out;
+}
+
+export function naturalOrder(order?: (a: string, b: string) => number) {
+  return (a: string, b: string): number => {
+    if (a === b) return 0;
+    if (a === 'overall') return -1;
+    if (b === 'overall') return 1;
+    return (order?.(a, b) ?? 0) || a.localeCompare(b, 'en', { numeric: true });
+  };
+}
+
+/**
+ * Aggregates a metric whose value is (a transform of) the mean of one per-sample score, overall and per
+ * category: accuracies get a Wilson interval, other means a normal one, and with many rows per image
+ * also a seeded cluster bootstrap interval.
+ */
+export function aggregateMean(def: MeanMetricDefinition, rows: readonly ScoredSample[], ctx?: AggregateContext): MetricValue[] {
+  const boot = ctx?.bootstrap ?? DEFAULT_BOOTSTRAP;
+  const byCat = tallyByCategory(def, rows, ctx);
+  return [...byCat.keys()].sort(naturalOrder(def.order)).map((category): MetricValue => {
+    const t: Tally = { sum: 0, sumSq: 0, n: 0, groups: new Map() };
+    for (const r of byCat.get(category)!) {
+      const x = r.scores[def.key] ?? 0;
+      t.sum += x;
+      t.sumSq += x * x;
+      t.n += 1;
+      const g = t.groups.get(r.group) ?? { sum: 0, count: 0 };
+      g.sum += x;
+      g.count += 1;
+      t.groups.set(r.group, g);
+    }
+    const base = { metric: def.id, category, n: t.n, higherIsBetter: def.higherIsBetter };
+    if (t.n === 0) return { ...base, value: null, note: 'nothing to score' };
+    const mean = t.sum / t.n;
+    const value: MetricValue = { ...base, value: def.scale * (def.transform === 'sqrt' ? Math.sqrt(mean) : mean) };
+    if (def.transform === 'sqrt') return value;
+    if (def.binary) {
+      const ci = wilsonInterval(t.sum, t.n);
+      value.interval = { low: def.scale * ci.low, high: def.scale * ci.high, method: 'wilson' };
+    } else if (t.n > 1) {
+      const sd = Math.sqrt(Math.max(0, (t.sumSq - t.n * mean * mean) / (t.n - 1)));
+      const half = (Z95 * sd) / Math.sqrt(t.n);
+      value.interval = { low: def.scale * (mean - half), high: def.scale * (mean + half), method: 'normal' };
+    }
+    if (def.clusterBootstrap && t.groups.size < t.n) {
+      const b = clusterBootstrapRatio([...t.groups.values()], boot);
+      value.clusterInterval = { low: def.scale * b.low, high: def.scale * b.high, method: 'cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: t.groups.size };
+    }
+    return value;
+  });
+}
+
+/** A Metric from a per-sample-mean definition; `perSample` lets `compare` pair it question by question. */
+export function meanMetric(def: MeanMetricDefinition): Metric {
+  const perSample: PerSampleMean = {
+    key: def.key, scale: def.scale, binary: def.binary, transform: def.transform, include: def.include, categories: def.categories, order: def.order,
+  };
+  return {
+    id: def.id,
+    description: def.description,
+    higherIsBetter: def.higherIsBetter,
+    perSample,
+    score: def.score,
+    aggregate: (rows, ctx) => aggregateMean(def, rows, ctx),
+  };
+}

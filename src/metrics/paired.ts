@@ -1,0 +1,91 @@
+import { quantile, seededRandom } from './stats.js';
+
+/** Discordant-pair count above which McNemar uses the continuity-corrected chi-square instead of the exact test. */
+export const MCNEMAR_EXACT_LIMIT = 200;
+
+function logChoose(n: number, k: number): number {
+  let s = 0;
+  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
+  return s;
+}
+
+/** P(X <= k) for X ~ Binomial(n, 1/2), summed in log space so large n stays exact enough. */
+export function binomialCdfHalf(k: number, n: number): number {
+  if (k < 0) return 0;
+  if (k >= n) return 1;
+  const logs: number[] = [];
+  for (let i = 0; i <= k; i++) logs.push(logChoose(n, i) - n * Math.LN2);
+  const max = Math.max(...logs);
+  return Math.min(1, Math.exp(max) * logs.reduce((s, l) => s + Math.exp(l - max), 0));
+}
+
+/** Complementary error function (Numerical Recipes' erfcc; relative error below 1.2e-7). */
+export function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? r : 2 - r;
+}
+
+export interface McNemarResult {
+  /** A right, B wrong. */
+  b: number;
+  /** A wrong, B right. */
+  c: number;
+  p: number;
+  method: 'exact' | 'chi-square-cc' | 'none';
+}
+
+/** McNemar's test on the discordant counts: exact two-sided binomial, or chi-square with continuity correction when large. */
+export function mcnemar(b: number, c: number, exactLimit = MCNEMAR_EXACT_LIMIT): McNemarResult {
+  const n = b + c;
+  if (n === 0) return { b, c, p: 1, method: 'none' };
+  if (n <= exactLimit) return { b, c, p: Math.min(1, 2 * binomialCdfHalf(Math.min(b, c), n)), method: 'exact' };
+  const chi2 = (Math.abs(b - c) - 1) ** 2 / n;
+  return { b, c, p: erfc(Math.sqrt(chi2 / 2)), method: 'chi-square-cc' };
+}
+
+/** Holm's step-down adjustment; returns adjusted p-values in the input order. */
+export function holm(ps: readonly number[]): number[] {
+  const order = ps.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
+  const adjusted = new Array<number>(ps.length);
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, (ps.length - rank) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+
+export interface PairedCluster {
+  sumA: number;
+  sumB: number;
+  count: number;
+}
+
+/**
+ * Paired bootstrap of the difference of means (B - A), resampling clusters (images, pairs) with
+ * replacement; returns the 95% percentile interval and a two-sided bootstrap p-value for "no change".
+ */
+export function pairedClusterBootstrap(clusters: readonly PairedCluster[], opts: { seed: number; iterations: number }): { low: number; high: number; p: number } {
+  const k = clusters.length;
+  if (k === 0) return { low: NaN, high: NaN, p: 1 };
+  const rand = seededRandom(opts.seed);
+  const deltas: number[] = [];
+  for (let it = 0; it < opts.iterations; it++) {
+    let a = 0;
+    let b = 0;
+    let n = 0;
+    for (let i = 0; i < k; i++) {
+      const c = clusters[Math.floor(rand() * k)]!;
+      a += c.sumA;
+      b += c.sumB;
+      n += c.count;
+    }
+    if (n > 0) deltas.push((b - a) / n);
+  }
+  deltas.sort((x, y) => x - y);
+  const below = deltas.filter((d) => d <= 0).length / deltas.length;
+  const above = deltas.filter((d) => d >= 0).length / deltas.length;
+  return { low: quantile(deltas, 0.025), high: quantile(deltas, 0.975), p: Math.min(1, 2 * Math.min(below, above)) };
+}
