@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
+import type { GateResult } from '../compare/gate.js';
 import type { MetricValue } from '../metrics/types.js';
 import { datasetArg, datasetFlags } from './shared-flags.js';
 
@@ -11,6 +12,7 @@ export interface RunSummary {
   provider: { requested: string; used: string; note?: string };
   questions: number;
   metrics: MetricValue[];
+  gate?: GateResult;
 }
 
 export default class Run extends XfCommand {
@@ -32,6 +34,8 @@ export default class Run extends XfCommand {
     limit: Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
     device: Flags.string({ description: 'execution provider', options: ['auto', 'cpu', 'cuda'], default: 'auto' }),
     threads: Flags.integer({ description: "onnxruntime intra-op threads (default: the runtime's choice)", min: 1 }),
+    baseline: Flags.string({ description: 'after the run, compare it with this baseline run directory', dependsOn: ['gate'] }),
+    gate: Flags.string({ description: 'gate file applied to the comparison with --baseline (exit 3 when it fails)', dependsOn: ['baseline'] }),
   };
 
   async run(): Promise<RunSummary> {
@@ -43,6 +47,9 @@ export default class Run extends XfCommand {
     ]);
     const { packageRoot } = await import('../lib/package-root.js');
     const started = performance.now();
+    // a bad gate file or baseline is refused before any model work
+    if (flags.gate) await (await import('../compare/gate.js')).loadGate(path.resolve(flags.gate));
+    if (flags.baseline) await (await import('../runs/read-run.js')).readRun(path.resolve(flags.baseline));
     const modelDir = flags.model ? path.resolve(flags.model) : path.join(packageRoot(), 'fixtures/models/xf-tiny-xformer');
     const bundle = await loadBundle(modelDir);
     const { adapter, dataset, metrics, ctx } = await prep.prepareEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'], imageTemplate: flags['image-template'] });
@@ -88,6 +95,17 @@ export default class Run extends XfCommand {
       this.log(table.renderMetricTables(values, `${adapter.id} · ${bundle.manifest.name} · ${result.rows.length} questions · ${model.provider.used}`, { details: flags.details }));
       this.log(`run written to ${prep.displayPath(runDir)}`);
     }
-    return { runDir, dataset: adapter.id, bundle: bundle.manifest.name, provider: model.provider, questions: result.rows.length, metrics: values };
+    const summary: RunSummary = { runDir, dataset: adapter.id, bundle: bundle.manifest.name, provider: model.provider, questions: result.rows.length, metrics: values };
+    if (flags.baseline && flags.gate) {
+      const { compareAndGate } = await import('../compare/command-core.js');
+      const { gate } = await compareAndGate(path.resolve(flags.baseline), runDir, { gate: path.resolve(flags.gate), print: this.jsonEnabled() ? undefined : (t) => this.log(t) });
+      summary.gate = gate;
+      if (gate && !gate.passed) {
+        if (this.jsonEnabled()) this.logJson(summary);
+        const { EXIT } = await import('../lib/errors.js');
+        this.exit(EXIT.gateFailed);
+      }
+    }
+    return summary;
   }
 }

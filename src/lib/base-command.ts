@@ -6,18 +6,18 @@ import { EXIT, XfError } from './errors.js';
  * is a bug, reported in one line with a hint to rerun with XFBENCH_DEBUG=1 for the stack.
  */
 export abstract class XfCommand extends Command {
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  protected override async catch(err: Error & { code?: string; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err.code === 'EEXIT') throw err; // this.exit(n): a deliberate status, such as a failed gate
     if (err instanceof XfError) {
       process.stderr.write(`xfbench: error ${err.oneLine()}\n`);
       process.exitCode = EXIT.badInput;
       return this.exit(EXIT.badInput);
     }
     // oclif's own flag and argument errors are bad input too
-    if (err.oclif?.exit !== undefined && err.oclif.exit !== 0 && err.name !== 'ExitError') {
+    if (err.oclif?.exit !== undefined && err.oclif.exit !== 0) {
       process.stderr.write(`xfbench: error E_USAGE: ${err.message.split('\n')[0]}\n`);
       return this.exit(EXIT.badInput);
     }
-    if (err.name === 'ExitError') throw err;
     if (process.env['XFBENCH_DEBUG']) throw err;
     process.stderr.write(`xfbench: internal error: ${err.message.split('\n')[0]} (set XFBENCH_DEBUG=1 for details)\n`);
     return this.exit(EXIT.failure);

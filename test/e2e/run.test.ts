@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { BUNDLES, tempDir } from '../helpers/paths.js';
+import { BUNDLES, ROOT, tempDir } from '../helpers/paths.js';
 
 describe('xfbench run gqa (end to end through the CLI)', () => {
   it('evaluates the bundled defaults and writes a complete run directory', () => {
@@ -61,5 +61,20 @@ describe('xfbench run gqa (end to end through the CLI)', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     expect(readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')).toBe(before);
+  });
+});
+
+describe('xfbench run --baseline --gate (one command for CI)', () => {
+  it('runs, compares with the baseline and applies the gate', () => {
+    const dir = tempDir();
+    const base = path.join(dir, 'base');
+    expect(runCli(['run', 'gqa', '--limit', '30', '--out', base, '--device', 'cpu', '--json']).status).toBe(0);
+    const gate = path.join(ROOT, 'examples/ci/gate.json');
+    const r = runCli(['run', 'gqa', '--limit', '30', '--out', path.join(dir, 'cand'), '--device', 'cpu', '--baseline', base, '--gate', gate]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/gate passed: \d+ checks/);
+    const bad = runCli(['run', 'gqa', '--limit', '30', '--out', path.join(dir, 'c2'), '--baseline', base, '--gate', path.join(dir, 'missing.json')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/E_MISSING_FILE .*missing\.json/);
   });
 });

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { gateSchema } from './gate.js';
+
+/** The shape of `xfbench compare --json`, published as schemas/compare.schema.json. */
+const deltaInterval = z.object({
+  low: z.number(), high: z.number(), method: z.literal('paired-cluster-bootstrap'), seed: z.number().int(), iterations: z.number().int(), clusters: z.number().int(),
+});
+
+export const comparisonRowSchema = z.object({
+  metric: z.string(),
+  category: z.string(),
+  higherIsBetter: z.boolean(),
+  n: z.number().int().nonnegative(),
+  a: z.number().nullable(),
+  b: z.number().nullable(),
+  delta: z.number().nullable(),
+  deltaInterval: deltaInterval.optional(),
+  test: z.object({
+    method: z.enum(['mcnemar-exact', 'mcnemar-chi-square-cc', 'paired-bootstrap', 'none']),
+    p: z.number().min(0).max(1),
+    discordant: z.object({ aOnly: z.number().int(), bOnly: z.number().int() }).optional(),
+  }).optional(),
+  pHolm: z.number().min(0).max(1).optional(),
+  significant: z.boolean(),
+  verdict: z.enum(['better', 'worse', 'no significant change', 'not tested']),
+  note: z.string().optional(),
+});
+
+export const gateResultSchema = z.object({
+  file: z.string(),
+  passed: z.boolean(),
+  checks: z.array(z.object({
+    metric: z.string(), category: z.string(), rule: z.number().int(), maxDrop: z.number(), drop: z.number().nullable(),
+    requireSignificant: z.boolean(), significant: z.boolean(), passed: z.boolean(), reason: z.string(),
+  })),
+});
+
+export const compareOutputSchema = z.object({
+  comparison: z.object({
+    a: z.object({ dir: z.string(), name: z.string() }),
+    b: z.object({ dir: z.string(), name: z.string() }),
+    dataset: z.object({ id: z.string(), sha256: z.string() }),
+    items: z.object({ compared: z.number().int(), onlyInA: z.number().int(), onlyInB: z.number().int() }),
+    bootstrap: z.object({ seed: z.number().int(), iterations: z.number().int() }),
+    alpha: z.number(),
+    rows: z.array(comparisonRowSchema),
+  }),
+  gate: gateResultSchema.optional(),
+});
+
+/** The JSON Schema documents kept in schemas/ (a test checks they match these definitions). */
+export function publishedSchemas(): Record<string, unknown> {
+  return {
+    'compare.schema.json': { $id: 'https://xfbench.dev/schemas/compare.schema.json', title: 'xfbench compare --json output', ...z.toJSONSchema(compareOutputSchema) },
+    'gate.schema.json': { $id: 'https://xfbench.dev/schemas/gate.schema.json', title: 'xfbench gate file', ...z.toJSONSchema(gateSchema, { io: 'input' }) },
+  };
+}
