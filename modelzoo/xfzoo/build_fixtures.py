@@ -47,6 +47,9 @@ def vcr_name(k: int) -> str:
 
 
 def write_all(root: str = FIXTURES) -> None:
+    from .perception_fixtures import write_perception_sets
+    write_perception_sets(root, SEED)
+
     gqa_dir = os.path.join(root, "gqa-mini")
     shutil.rmtree(gqa_dir, ignore_errors=True)
     scenes, images, records = gqa_split()

@@ -8,5 +8,8 @@ export function datasetRegistry(): Registry<DatasetAdapter> {
   registry.register('gvtbench', async () => (await import('./gvtbench.js')).gvtbenchAdapter);
   registry.register('vqav2', async () => (await import('./vqa.js')).vqav2Adapter);
   registry.register('okvqa', async () => (await import('./vqa.js')).okvqaAdapter);
+  registry.register('mmvp', async () => (await import('./mmvp.js')).mmvpAdapter);
+  registry.register('mme', async () => (await import('./mme.js')).mmeAdapter);
+  registry.register('pope', async () => (await import('./pope.js')).popeAdapter);
   return registry;
 }

@@ -42,10 +42,10 @@ export function renderMetricTables(values: readonly MetricValue[], title: string
     const shown = opts.details ? vals : vals.filter((v) => !DETAIL_FAMILIES.some((f) => v.category.startsWith(f)));
     const hasCluster = shown.some((v) => v.clusterInterval);
     const method = shown.find((v) => v.interval)?.interval?.method;
-    const table = newTable(['category', 'n', metric, method ? `95% ${method}` : '', ...(hasCluster ? ['95% by image'] : [])]);
+    const table = newTable(['category', 'n', metric, method ? `95% ${method}` : 'note', ...(hasCluster ? ['95% by image'] : [])]);
     for (const v of shown) {
       const name = v.category === 'overall' ? chalk.bold(v.category) : v.category;
-      table.push([name, String(v.n), valueCell(v), chalk.dim(v.value === null ? (v.note ?? '') : interval(v.interval)), ...(hasCluster ? [chalk.dim(interval(v.clusterInterval))] : [])]);
+      table.push([name, String(v.n), valueCell(v), chalk.dim(v.value === null ? (v.note ?? '') : interval(v.interval) || (v.note ?? '')), ...(hasCluster ? [chalk.dim(interval(v.clusterInterval))] : [])]);
     }
     out.push(table.toString());
     const hidden = vals.length - shown.length;

@@ -1,0 +1,82 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { XfError } from '../lib/errors.js';
+import { readBytes, sha256Text } from '../lib/files.js';
+import { resolveInside } from './image-paths.js';
+import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
+
+interface Triple {
+  image: string;
+  question: string;
+  answer: string;
+  file: string;
+  line: number;
+}
+
+function isDir(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
+}
+
+function tabLines(text: string, file: string, minFields: number): string[][] {
+  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '').map((l, i) => {
+    const parts = l.split('\t');
+    if (parts.length < minFields) throw new XfError('E_SCHEMA', `line ${i + 1} needs ${minFields} tab-separated fields`, { file, field: `line ${i + 1}` });
+    return parts;
+  });
+}
+
+/**
+ * One subtask's (image, question, answer) triples, from either MME layout:
+ * `<task>/questions_answers_YN/<name>.txt` ("question<TAB>answer") beside `<task>/images/<name>.*`, or
+ * `<task>/*.txt` ("image<TAB>question<TAB>answer") with the images in `<task>/`.
+ */
+async function readSubtask(dir: string, task: string, hashes: string[]): Promise<Triple[]> {
+  const folder = path.join(dir, task);
+  const qaDir = path.join(folder, 'questions_answers_YN');
+  const paired = isDir(qaDir);
+  const files = (paired ? readdirSync(qaDir).map((f) => path.join(qaDir, f)) : readdirSync(folder).map((f) => path.join(folder, f)))
+    .filter((f) => f.endsWith('.txt')).sort();
+  const images = paired && isDir(path.join(folder, 'images')) ? readdirSync(path.join(folder, 'images')) : [];
+  const out: Triple[] = [];
+  for (const file of files) {
+    const bytes = await readBytes(file, 'MME questions file');
+    hashes.push(`${path.relative(dir, file)}:${sha256Text(bytes)}`);
+    const text = bytes.toString('utf8');
+    if (paired) {
+      const stem = path.basename(file, '.txt');
+      const image = path.join('images', images.find((f) => f.startsWith(`${stem}.`)) ?? `${stem}.jpg`);
+      tabLines(text, file, 2).forEach(([q, a], i) => out.push({ image, question: q!, answer: a!, file, line: i + 1 }));
+    } else {
+      tabLines(text, file, 3).forEach(([img, q, a], i) => out.push({ image: img!, question: q!, answer: a!, file, line: i + 1 }));
+    }
+  }
+  return out;
+}
+
+/** MME: one folder per subtask; two yes/no questions per image. */
+export async function openMme(dir: string): Promise<OpenedDataset> {
+  if (!isDir(dir)) throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir });
+  const hashes: string[] = [];
+  const samples: Sample[] = [];
+  for (const task of readdirSync(dir).filter((t) => isDir(path.join(dir, t))).sort()) {
+    for (const [k, r] of (await readSubtask(dir, task, hashes)).entries()) {
+      const answer = r.answer.trim();
+      if (answer !== 'Yes' && answer !== 'No') throw new XfError('E_SCHEMA', `answer "${answer}" is not Yes or No`, { file: r.file, field: `line ${r.line}` });
+      const imagePath = resolveInside(path.join(dir, task), r.image);
+      if (!imagePath) throw new XfError('E_IMAGE_MISSING', `image "${r.image}" not found in ${task}/`, { file: r.file, field: `line ${r.line}` });
+      samples.push({
+        id: `${task}/${k}`, imageId: `${task}/${r.image}`, imagePath, question: r.question, answers: [answer],
+        categories: { subtask: task }, group: `${task}/${r.image}`, extra: {},
+      });
+    }
+  }
+  if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'no MME subtask with questions found', { file: dir });
+  return { adapter: 'mme', dir, hash: sha256Text(hashes.join('\n')), samples, metrics: ['mme.accuracy', 'mme.score'], normalisePrediction: (t) => t.trim() };
+}
+
+export const mmeAdapter: DatasetAdapter = {
+  id: 'mme',
+  description: 'MME perception subtasks: yes/no question pairs per image, one folder per subtask',
+  defaultDir: 'fixtures/mme-mini',
+  open: (dir) => openMme(dir),
+};

@@ -1,0 +1,43 @@
+import { cpSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { datasetRegistry } from '../../src/datasets/registry.js';
+import { fillTemplate, resolveInside } from '../../src/datasets/image-paths.js';
+import type { XfError } from '../../src/lib/errors.js';
+import { FIXTURES, tempDir } from '../helpers/paths.js';
+
+describe('every bundled mini set opens with its adapter', () => {
+  it.each([
+    ['gqa', 'gqa-mini', 2000], ['gvtbench', 'gvtbench-mini', 800], ['vqav2', 'vqav2-mini', 100],
+    ['okvqa', 'vqav2-mini', 100], ['mmvp', 'mmvp-mini', 80], ['mme', 'mme-mini', 200], ['pope', 'pope-mini', 300],
+  ])('%s', async (id, dir, atLeast) => {
+    const adapter = await datasetRegistry().get(id);
+    const ds = await adapter.open(path.join(FIXTURES, dir));
+    expect(ds.samples.length).toBeGreaterThanOrEqual(atLeast);
+    expect(new Set(ds.samples.map((s) => s.id)).size).toBe(ds.samples.length);
+    expect(ds.metrics.length).toBeGreaterThan(0);
+    for (const s of ds.samples.slice(0, 20)) expect(s.imagePath.startsWith(path.join(FIXTURES, dir))).toBe(true);
+  });
+});
+
+describe('image paths', () => {
+  it('fills COCO-style templates', () => {
+    expect(fillTemplate('COCO_val2014_{id:012}.jpg', 42)).toBe('COCO_val2014_000000000042.jpg');
+    expect(fillTemplate('{id}.png', 'x')).toBe('x.png');
+  });
+  it('never resolves outside the images folder', () => {
+    const root = path.join(FIXTURES, 'gvtbench-mini', 'images');
+    expect(resolveInside(root, '../coco_oc.json')).toBeUndefined();
+    expect(resolveInside(root, '/etc/passwd')).toBeUndefined();
+    expect(resolveInside(root, 'vcr1images/../../coco_oc.json')).toBeUndefined();
+  });
+  it('refuses a VCR image id that escapes, naming the file and record', async () => {
+    const dir = path.join(tempDir(), 'gvt');
+    cpSync(path.join(FIXTURES, 'gvtbench-mini'), dir, { recursive: true });
+    writeFileSync(path.join(dir, 'vcr_oc.json'), JSON.stringify([{ image_id: '../../../etc/passwd', text_in: 'q', text_out: '1', n_obj_exist: 1 }]));
+    const adapter = await datasetRegistry().get('gvtbench');
+    const err = (await adapter.open(dir).catch((e: unknown) => e)) as XfError;
+    expect(err.code).toBe('E_IMAGE_MISSING');
+    expect(err.field).toBe('[0].image_id');
+  });
+});
