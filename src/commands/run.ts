@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
-import { XfCommand } from '../lib/base-command.js';
 import type { GateResult } from '../compare/gate.js';
+import { XfCommand } from '../lib/base-command.js';
 import type { MetricValue } from '../metrics/types.js';
 import { datasetArg, datasetFlags } from './shared-flags.js';
 
@@ -10,7 +10,10 @@ export interface RunSummary {
   dataset: string;
   bundle: string;
   provider: { requested: string; used: string; note?: string };
+  status: 'complete' | 'stopped';
   questions: number;
+  resumedFrom: number;
+  errors: number;
   metrics: MetricValue[];
   gate?: GateResult;
 }
@@ -19,12 +22,14 @@ export default class Run extends XfCommand {
   static override summary = 'Evaluate a model bundle on a benchmark and write a run directory.';
   static override description =
     'Runs every question of the dataset through the bundle (vision encoders, fusion module, LM with a key/value cache) on onnxruntime, ' +
-    'scores each prediction, and writes run.json and predictions.jsonl. Without --model and --data it evaluates the bundled tiny X-Former on the bundled mini set.';
+    'scores each prediction, and writes run.json and predictions.jsonl. Without --model and --data it evaluates the bundled tiny X-Former on the bundled mini set. ' +
+    'Pointed at an unfinished run (same bundle, data and settings), it continues where that run stopped.';
   static override examples = [
     '<%= config.bin %> run gqa',
     '<%= config.bin %> run gqa --model fixtures/models/xf-tiny-clip --out runs/clip',
-    '<%= config.bin %> run gqa --data /data/gqa --model ckpt/ --device cuda --threads 8',
-    '<%= config.bin %> run gqa --limit 200 --json',
+    '<%= config.bin %> run gqa --data /data/gqa --model ckpt/ --device cuda --threads 8 --cache-dir ~/.cache/xfbench',
+    '<%= config.bin %> run gqa --out runs/clip   # again, after a crash: continues the run',
+    '<%= config.bin %> run gqa --model cand/ --baseline baselines/gqa --gate gate.json',
   ];
   static override enableJsonFlag = true;
   static override args = datasetArg;
@@ -34,6 +39,8 @@ export default class Run extends XfCommand {
     limit: Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
     device: Flags.string({ description: 'execution provider', options: ['auto', 'cpu', 'cuda'], default: 'auto' }),
     threads: Flags.integer({ description: "onnxruntime intra-op threads (default: the runtime's choice)", min: 1 }),
+    'cache-dir': Flags.string({ description: 'keep visual tokens on disk across runs (keyed by bundle and image content)' }),
+    'max-errors': Flags.integer({ description: 'stop cleanly once more than N samples failed (bad images)', min: 0 }),
     baseline: Flags.string({ description: 'after the run, compare it with this baseline run directory', dependsOn: ['gate'] }),
     gate: Flags.string({ description: 'gate file applied to the comparison with --baseline (exit 3 when it fails)', dependsOn: ['baseline'] }),
   };
@@ -41,68 +48,61 @@ export default class Run extends XfCommand {
   async run(): Promise<RunSummary> {
     const { args, flags } = await this.parse(Run);
     // heavy modules (onnxruntime, sharp) load here, not at start-up, so --help stays fast
-    const [{ loadBundle }, { VisionLanguageModel }, { evaluate }, prep, runDirMod, record, table] = await Promise.all([
-      import('../core/manifest.js'), import('../core/model.js'), import('../core/evaluate.js'), import('../runs/prepare.js'),
-      import('../runs/run-dir.js'), import('../runs/run-record.js'), import('../report/table.js'),
+    const [{ executeRun }, table, { displayPath }, { EXIT, XfError }] = await Promise.all([
+      import('../runs/runner.js'), import('../report/table.js'), import('../runs/prepare.js'), import('../lib/errors.js'),
     ]);
-    const { packageRoot } = await import('../lib/package-root.js');
-    const started = performance.now();
     // a bad gate file or baseline is refused before any model work
     if (flags.gate) await (await import('../compare/gate.js')).loadGate(path.resolve(flags.gate));
     if (flags.baseline) await (await import('../runs/read-run.js')).readRun(path.resolve(flags.baseline));
-    const modelDir = flags.model ? path.resolve(flags.model) : path.join(packageRoot(), 'fixtures/models/xf-tiny-xformer');
-    const bundle = await loadBundle(modelDir);
-    const { adapter, dataset, metrics, ctx } = await prep.prepareEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'], imageTemplate: flags['image-template'] });
-    const runDir = await prep.createOutputDir(flags.out, adapter.id, bundle.manifest.name);
-    const model = await VisionLanguageModel.open(bundle, { device: flags.device as 'auto' | 'cpu' | 'cuda', threads: flags.threads });
-    if (model.provider.note && !this.jsonEnabled()) process.stderr.write(`xfbench: ${model.provider.note}\n`);
-    const loadMs = performance.now() - started;
 
-    const writer = new runDirMod.PredictionWriter(path.join(runDir, runDirMod.PREDICTIONS_FILE));
-    const showProgress = process.stderr.isTTY && !this.jsonEnabled();
-    const evalStart = performance.now();
-    let result;
+    const human = !this.jsonEnabled();
+    const showProgress = process.stderr.isTTY && human;
+    let interrupted = false;
+    const onSignal = () => { interrupted = true; };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const progressStart = performance.now();
+    let outcome;
     try {
-      result = await evaluate(model, dataset, writer, {
-        limit: flags.limit,
-        score: (sample, prediction) => Object.assign({}, ...metrics.map((m) => m.score(sample, prediction))) as Record<string, number>,
-        onProgress: showProgress ? (d, t) => process.stderr.write(table.progressLine(d, t, evalStart)) : undefined,
+      outcome = await executeRun({
+        dataset: args.dataset, model: flags.model, data: flags.data, out: flags.out, limit: flags.limit,
+        device: flags.device as 'auto' | 'cpu' | 'cuda', threads: flags.threads, choices: flags.choices,
+        allQuestions: flags['all-questions'], imageTemplate: flags['image-template'], cacheDir: flags['cache-dir'], maxErrors: flags['max-errors'],
+        onProviderNote: human ? (note) => process.stderr.write(`xfbench: ${note}\n`) : undefined,
+        onProgress: showProgress ? (d, t) => process.stderr.write(table.progressLine(d, t, progressStart)) : undefined,
+        shouldStop: () => interrupted,
       });
     } finally {
-      writer.close();
-      await model.dispose();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       if (showProgress) process.stderr.write('\n');
     }
-    const evaluateMs = performance.now() - evalStart;
-    const values = prep.aggregateAll(metrics, result.rows, ctx);
-    await record.writeRunRecord(runDir, {
-      ...record.recordHeader('run'),
-      bundle: { name: bundle.manifest.name, dir: modelDir, sha256: bundle.hash, fusionKind: bundle.manifest.fusionKind, formatVersion: bundle.manifest.formatVersion },
-      dataset: { id: adapter.id, dir: dataset.dir, sha256: dataset.hash, questions: dataset.samples.length, evaluated: result.rows.length },
-      provider: model.provider,
-      config: {
-        limit: flags.limit ?? null, device: flags.device, threads: flags.threads ?? null, batchSize: 1,
-        metrics: metrics.map((m) => m.id), allQuestions: flags['all-questions'], choices: flags.choices ? path.resolve(flags.choices) : null,
-      },
-      timings: {
-        loadMs: Math.round(loadMs), evaluateMs: Math.round(evaluateMs), wallMs: Math.round(performance.now() - started),
-        visionMs: Math.round(result.timings.visionMs), generateMs: Math.round(result.timings.generateMs),
-        images: result.timings.images, questionsPerSecond: Number((result.rows.length / (evaluateMs / 1000)).toFixed(2)),
-      },
-      metrics: values,
-    });
-    if (!this.jsonEnabled()) {
-      this.log(table.renderMetricTables(values, `${adapter.id} · ${bundle.manifest.name} · ${result.rows.length} questions · ${model.provider.used}`, { details: flags.details }));
-      this.log(`run written to ${prep.displayPath(runDir)}`);
+    const r = outcome.record;
+    if (human) {
+      if (outcome.resumedFrom > 0) process.stderr.write(`xfbench: continued a run: ${outcome.resumedFrom} predictions kept, ${outcome.evaluatedNow} evaluated now\n`);
+      if (outcome.errors > 0) process.stderr.write(`xfbench: ${outcome.errors} samples failed (${Object.entries(r.errors!.byCode).map(([c, n]) => `${c} ×${n}`).join(', ')}); scored as unanswered, listed in predictions.jsonl\n`);
+      this.log(table.renderMetricTables(outcome.metrics, `${r.dataset.id} · ${r.bundle!.name} · ${r.dataset.evaluated} questions · ${outcome.provider.used}`, { details: flags.details }));
+      this.log(`run written to ${displayPath(outcome.runDir)}`);
     }
-    const summary: RunSummary = { runDir, dataset: adapter.id, bundle: bundle.manifest.name, provider: model.provider, questions: result.rows.length, metrics: values };
+    const summary: RunSummary = {
+      runDir: outcome.runDir, dataset: r.dataset.id, bundle: r.bundle!.name, provider: outcome.provider, status: outcome.status,
+      questions: r.dataset.evaluated, resumedFrom: outcome.resumedFrom, errors: outcome.errors, metrics: outcome.metrics,
+    };
+    if (outcome.stoppedBy === 'max-errors') {
+      throw new XfError('E_TOO_MANY_ERRORS', `stopped after ${outcome.errors} failed samples (--max-errors ${flags['max-errors']}); what was done is kept`, {
+        file: outcome.runDir, suggestion: 'Fix the images and run the same command again to continue.',
+      });
+    }
+    if (outcome.stoppedBy === 'signal') {
+      process.stderr.write(`xfbench: interrupted; ${r.dataset.evaluated} predictions kept. Run the same command again to continue.\n`);
+      this.exit(130);
+    }
     if (flags.baseline && flags.gate) {
       const { compareAndGate } = await import('../compare/command-core.js');
-      const { gate } = await compareAndGate(path.resolve(flags.baseline), runDir, { gate: path.resolve(flags.gate), print: this.jsonEnabled() ? undefined : (t) => this.log(t) });
+      const { gate } = await compareAndGate(path.resolve(flags.baseline), outcome.runDir, { gate: path.resolve(flags.gate), print: human ? (t) => this.log(t) : undefined });
       summary.gate = gate;
       if (gate && !gate.passed) {
-        if (this.jsonEnabled()) this.logJson(summary);
-        const { EXIT } = await import('../lib/errors.js');
+        if (!human) this.logJson(summary);
         this.exit(EXIT.gateFailed);
       }
     }

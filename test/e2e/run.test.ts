@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { BUNDLES, ROOT, tempDir } from '../helpers/paths.js';
+import { BUNDLES, GQA_MINI, ROOT, tempDir } from '../helpers/paths.js';
 
 describe('xfbench run gqa (end to end through the CLI)', () => {
   it('evaluates the bundled defaults and writes a complete run directory', () => {
@@ -47,7 +47,7 @@ describe('xfbench run gqa (end to end through the CLI)', () => {
     expect(runCli(['run', 'gqa', '--limit', '2', '--out', out, '--device', 'cpu']).status).toBe(0);
     const before = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8');
     const cases: Array<[string[], RegExp]> = [
-      [['run', 'gqa', '--limit', '2', '--out', out], /E_RUN_EXISTS .*already holds a run/],
+      [['run', 'gqa', '--limit', '3', '--out', out], /E_RESUME_MISMATCH .*run\.json \(fingerprint\.settings\): cannot continue this run: the settings/],
       [['run', 'gqaa'], /E_UNKNOWN_DATASET.*Did you mean: gqa/],
       [['run', 'gqa', '--model', '/nonexistent/bundle'], /E_BUNDLE_NOT_FOUND \/nonexistent\/bundle/],
       [['run', 'gqa', '--data', '/nonexistent/data', '--out', path.join(tempDir(), 'x')], /E_DATA_DIR \/nonexistent\/data/],
@@ -76,5 +76,34 @@ describe('xfbench run --baseline --gate (one command for CI)', () => {
     const bad = runCli(['run', 'gqa', '--limit', '30', '--out', path.join(dir, 'c2'), '--baseline', base, '--gate', path.join(dir, 'missing.json')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/E_MISSING_FILE .*missing\.json/);
+  });
+});
+
+describe('per-sample faults', () => {
+  it('records undecodable images as errors and goes on; --max-errors stops cleanly and the run can continue', () => {
+    const data = path.join(tempDir(), 'gqa');
+    cpSync(GQA_MINI, data, { recursive: true });
+    const records = JSON.parse(readFileSync(path.join(data, 'testdev_balanced_questions.json'), 'utf8'));
+    const firstImages = [...new Set(Object.values(records).map((r) => (r as { imageId: string }).imageId))].slice(0, 3);
+    writeFileSync(path.join(data, 'images', `${firstImages[0]}.png`), 'this is not an image');
+    const png = readFileSync(path.join(data, 'images', `${firstImages[1]}.png`));
+    writeFileSync(path.join(data, 'images', `${firstImages[1]}.png`), png.subarray(0, 40)); // truncated
+
+    const out = path.join(tempDir(), 'run');
+    const r = runCli(['run', 'gqa', '--data', data, '--limit', '60', '--out', out, '--device', 'cpu']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/xfbench: \d+ samples failed \(E_IMAGE ×\d+\)/);
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(60);
+    const failed = lines.filter((l) => l.error);
+    expect(new Set(failed.map((l) => l.imageId))).toEqual(new Set(firstImages.slice(0, 2)));
+    const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(run.errors.count).toBe(failed.length);
+
+    const out2 = path.join(tempDir(), 'run2');
+    const stopped = runCli(['run', 'gqa', '--data', data, '--limit', '60', '--out', out2, '--device', 'cpu', '--max-errors', '0']);
+    expect(stopped.status).toBe(2);
+    expect(stopped.stderr).toMatch(/E_TOO_MANY_ERRORS .*what was done is kept/);
+    expect(JSON.parse(readFileSync(path.join(out2, 'run.json'), 'utf8')).status).toBe('stopped');
   });
 });

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../runs/run-dir.js';
+import type { VisualTokens } from './model.js';
+
+export interface VisionCacheStats {
+  hits: number;
+  misses: number;
+  diskHits: number;
+  evictions: number;
+  bytes: number;
+  entries: number;
+}
+
+/**
+ * Visual tokens by (bundle hash, image content hash): an image is encoded once per bundle, however many
+ * questions ask about it and whatever its file is called. Bounded in memory (least recently used
+ * evicted first, by bytes); optionally persisted across runs in a folder, each entry written atomically
+ * so a torn write is never read back.
+ */
+export class VisionCache {
+  private readonly entries = new Map<string, VisualTokens>();
+  private bytes = 0;
+  readonly stats: VisionCacheStats = { hits: 0, misses: 0, diskHits: 0, evictions: 0, bytes: 0, entries: 0 };
+
+  constructor(
+    private readonly bundleHash: string,
+    private readonly maxBytes = 256 * 1024 * 1024,
+    private readonly diskDir?: string,
+  ) {
+    if (diskDir && !existsSync(diskDir)) mkdirSync(diskDir, { recursive: true });
+  }
+
+  static async keyOf(bundleHash: string, imageFile: string): Promise<string> {
+    const content = createHash('sha256').update(await readFile(imageFile)).digest('hex');
+    return createHash('sha256').update(`${bundleHash}:${content}`).digest('hex');
+  }
+
+  /** Cached tokens for the image, or computes them with `encode` (and caches them). */
+  async get(imageFile: string, encode: () => Promise<VisualTokens>): Promise<VisualTokens> {
+    const key = await VisionCache.keyOf(this.bundleHash, imageFile);
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key); // re-insert: most recently used last
+      this.entries.set(key, hit);
+      this.stats.hits++;
+      return hit;
+    }
+    const fromDisk = await this.readDisk(key);
+    if (fromDisk) {
+      this.stats.diskHits++;
+      this.put(key, fromDisk);
+      return fromDisk;
+    }
+    this.stats.misses++;
+    const tokens = await encode();
+    this.put(key, tokens);
+    await this.writeDisk(key, tokens);
+    return tokens;
+  }
+
+  private put(key: string, tokens: VisualTokens): void {
+    this.entries.set(key, tokens);
+    this.bytes += tokens.data.byteLength;
+    while (this.bytes > this.maxBytes && this.entries.size > 1) {
+      const [oldest, value] = this.entries.entries().next().value as [string, VisualTokens];
+      this.entries.delete(oldest);
+      this.bytes -= value.data.byteLength;
+      this.stats.evictions++;
+    }
+    this.stats.bytes = this.bytes;
+    this.stats.entries = this.entries.size;
+  }
+
+  private diskPath(key: string): string {
+    return path.join(this.diskDir!, key.slice(0, 2), `${key}.f32`);
+  }
+
+  private async readDisk(key: string): Promise<VisualTokens | undefined> {
+    if (!this.diskDir) return undefined;
+    try {
+      const buf = await readFile(this.diskPath(key));
+      const header = buf.readUInt32LE(0);
+      const dims = [buf.readUInt32LE(4), buf.readUInt32LE(8), buf.readUInt32LE(12)] as const;
+      const n = dims[0] * dims[1] * dims[2];
+      if (header !== 0x78666263 || buf.length !== 16 + 4 * n) return undefined; // not ours, or truncated
+      const data = new Float32Array(n);
+      Buffer.from(data.buffer).set(buf.subarray(16));
+      return { data, dims };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeDisk(key: string, tokens: VisualTokens): Promise<void> {
+    if (!this.diskDir) return;
+    const file = this.diskPath(key);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const head = Buffer.alloc(16);
+    head.writeUInt32LE(0x78666263, 0);
+    tokens.dims.forEach((d, i) => head.writeUInt32LE(d, 4 + 4 * i));
+    await writeFileAtomic(file, Buffer.concat([head, Buffer.from(tokens.data.buffer, tokens.data.byteOffset, tokens.data.byteLength)]));
+  }
+}
