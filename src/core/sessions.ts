@@ -48,7 +48,7 @@ export async function chooseProvider(firstGraph: string, opts: SessionOptions): 
     const reason = (err as Error).message.split('\n')[0] ?? 'unknown error';
     if (opts.device === 'cuda') {
       throw new XfError('E_CUDA_UNAVAILABLE', `the CUDA execution provider could not be loaded: ${reason}`, {
-        suggestion: 'Install onnxruntime-node with its CUDA binaries (ONNXRUNTIME_NODE_INSTALL_CUDA=v12) and the CUDA 12 / cuDNN 9 libraries, or use --device cpu.',
+        suggestion: 'Install the CUDA binaries of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js) with CUDA 12 and cuDNN 9, or use --device cpu.',
       });
     }
     const session = await openGraph(firstGraph, 'cpu', opts.threads);
