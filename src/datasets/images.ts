@@ -1,6 +1,7 @@
 import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { XfError } from '../lib/errors.js';
+import { resolveInside } from './image-paths.js';
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp'];
 
@@ -31,10 +32,10 @@ export class ImageFolder {
     return new ImageFolder(await realpath(dir), byStem);
   }
 
-  /** The file for an id, or undefined when the folder has none. */
+  /** The file for an id, or undefined when the folder has none (or only a symlink leading out of it). */
   find(imageId: string): string | undefined {
     if (imageId.includes('/') || imageId.includes('\\') || imageId === '..' || imageId === '.') return undefined;
     const name = this.byStem.get(imageId);
-    return name === undefined ? undefined : path.join(this.dir, name);
+    return name === undefined ? undefined : resolveInside(this.dir, name);
   }
 }
