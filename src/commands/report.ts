@@ -8,10 +8,11 @@ export default class Report extends XfCommand {
     '<%= config.bin %> report runs/my-run',
     '<%= config.bin %> report runs/my-run --format gqa-predictions --output testdev_balanced_predictions.json',
     '<%= config.bin %> report runs/my-run --format md >> "$GITHUB_STEP_SUMMARY"',
+    '<%= config.bin %> report runs/my-run --format html --output report.html',
   ];
   static override args = { run: Args.string({ description: 'run directory', required: true }) };
   static override flags = {
-    format: Flags.string({ description: 'what to write', options: ['table', 'md', 'csv', 'gqa-predictions'], default: 'table' }),
+    format: Flags.string({ description: 'what to write', options: ['table', 'md', 'csv', 'html', 'gqa-predictions'], default: 'table' }),
     output: Flags.string({ description: 'write to this file instead of stdout (written atomically)' }),
     details: Flags.boolean({ description: 'table: every category, not only the main table', default: false }),
   };
@@ -22,7 +23,7 @@ export default class Report extends XfCommand {
       import('../runs/read-run.js'), import('../report/formats.js'), import('../runs/run-dir.js'),
     ]);
     const run = await readRun(path.resolve(args.run));
-    const text = render.renderRun(run, flags.format as 'table' | 'md' | 'csv' | 'gqa-predictions', { details: flags.details });
+    const text = render.renderRun(run, flags.format as 'table' | 'md' | 'csv' | 'html' | 'gqa-predictions', { details: flags.details });
     if (flags.output) await writeFileAtomic(path.resolve(flags.output), text);
     else process.stdout.write(text);
   }

@@ -1,6 +1,7 @@
 import type { MetricValue } from '../metrics/types.js';
 import type { LoadedRun } from '../runs/read-run.js';
 import { XfError } from '../lib/errors.js';
+import { renderHtml } from './html.js';
 import { renderMetricTables } from './table.js';
 
 /** Escapes text for a Markdown table cell: no HTML, no pipes, no line breaks from dataset strings. */
@@ -45,8 +46,11 @@ export function gqaPredictions(run: LoadedRun): string {
   return `${JSON.stringify(run.rows.map((r) => ({ questionId: r.id, prediction: r.prediction })), null, 1)}\n`;
 }
 
-export function renderRun(run: LoadedRun, format: 'table' | 'md' | 'csv' | 'gqa-predictions', opts: { details?: boolean } = {}): string {
+export type RunFormat = 'table' | 'md' | 'csv' | 'html' | 'gqa-predictions';
+
+export function renderRun(run: LoadedRun, format: RunFormat, opts: { details?: boolean } = {}): string {
   switch (format) {
+    case 'html': return renderHtml(run);
     case 'table': return `${renderMetricTables(run.record.metrics, title(run), opts)}\n`;
     case 'md': return `### ${escapeMarkdown(title(run))}\n\n${metricsMarkdown(run.record.metrics)}`;
     case 'csv': return metricsCsv(run.record.metrics);
