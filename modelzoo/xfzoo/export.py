@@ -138,7 +138,17 @@ def manifest(name: str, kind: str, lm: TinyLM, n_queries: int, files: list[str],
     }
 
 
+def save_checkpoints() -> None:
+    """The PyTorch weights behind the bundles, for `npm run bench`'s naive PyTorch loop (same weights)."""
+    out = os.path.join(os.path.dirname(FIXTURES), "modelzoo", "checkpoints")
+    os.makedirs(out, exist_ok=True)
+    for name in ("clip", "mae", "lm", "qformer", "xformer"):
+        shutil.copyfile(os.path.join(WORK, f"{name}.pt"), os.path.join(out, f"{name}.pt"))
+    shutil.copyfile(os.path.join(WORK, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+
+
 def export_bundles(root: str = FIXTURES) -> None:
+    save_checkpoints()
     shared = os.path.join(WORK, "onnx-shared")
     os.makedirs(shared, exist_ok=True)
     pipes = {kind: load_parts(kind) for kind in ("clip", "clip+mae")}

@@ -62,6 +62,17 @@ export class VisionLanguageModel {
     readonly tokenizer: BundleTokenizer,
   ) {}
 
+  /** Milliseconds spent inside onnxruntime's session.run, and how many calls: the compute floor. */
+  readonly runtime = { ms: 0, calls: 0 };
+
+  private async exec(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    const t = performance.now();
+    const out = await session.run(feeds);
+    this.runtime.ms += performance.now() - t;
+    this.runtime.calls += 1;
+    return out;
+  }
+
   static async open(bundle: Bundle, opts: SessionOptions): Promise<VisionLanguageModel> {
     const m = bundle.manifest;
     const first = m.encoders[0]!;
@@ -97,10 +108,10 @@ export class VisionLanguageModel {
     for (const { spec, session } of this.encoders) {
       const [w, h] = spec.image.size;
       const pixels = await preprocess(file, spec.image);
-      const out = await session.run({ [spec.input]: new ort.Tensor('float32', pixels, [1, 3, h, w]) });
+      const out = await this.exec(session, { [spec.input]: new ort.Tensor('float32', pixels, [1, 3, h, w]) });
       feeds[spec.fusionInput] = out[spec.output]!;
     }
-    const tokens = (await this.fusion.run(feeds))[this.manifest.fusion.output]!;
+    const tokens = (await this.exec(this.fusion, feeds))[this.manifest.fusion.output]!;
     const [b, n, d] = tokens.dims as [number, number, number];
     if (b !== 1 || d !== this.manifest.lm.hiddenSize) {
       throw new Error(`fusion output has shape [${tokens.dims.join(', ')}], expected [1, N, ${this.manifest.lm.hiddenSize}]`);
@@ -110,7 +121,7 @@ export class VisionLanguageModel {
 
   private async embedIds(ids: number[]): Promise<ort.Tensor> {
     const lm = this.manifest.lm;
-    return (await this.embed.run({ [lm.embedInput]: int64(ids, [1, ids.length]) }))[lm.embedOutput]!;
+    return (await this.exec(this.embed, { [lm.embedInput]: int64(ids, [1, ids.length]) }))[lm.embedOutput]!;
   }
 
   prompt(question: string): string {
@@ -136,7 +147,7 @@ export class VisionLanguageModel {
     const out: number[] = [];
     let firstLogits: Float32Array | undefined;
     for (let step = 0; step <= gen.maxNewTokens; step++) {
-      const result = await this.decoder.run({
+      const result = await this.exec(this.decoder, {
         [lm.inputs.embeds]: embeds,
         [lm.inputs.attentionMask]: int64(new Array<number>(length).fill(1), [1, length]),
         [lm.inputs.positionIds]: int64(positions, [1, positions.length]),

@@ -1,0 +1,157 @@
+/**
+ * `npm run bench`: speed and memory figures from one invocation on one machine, printed as a table
+ * and (with --json) as JSON, so they can be gated like accuracy. Not a test: these machines are noisy.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../lib/package-root.js';
+
+const ROOT = packageRoot();
+const BIN = path.join(ROOT, 'bin/run.js');
+const MEASURE = path.join(ROOT, 'dist/bench/measure-child.js');
+const GQA = path.join(ROOT, 'fixtures/gqa-mini');
+
+interface Measured {
+  seconds: number;
+  maxRssMb: number;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in a child that reports its own peak RSS. */
+function measure(args: string[]): Measured {
+  const stats = path.join(tmpdir(), `xfbench-bench-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [MEASURE, stats, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 28 });
+  const seconds = (performance.now() - t) / 1000;
+  let maxRssMb = NaN;
+  try {
+    maxRssMb = (JSON.parse(readFileSync(stats, 'utf8')) as { maxRSS: number }).maxRSS / 1024;
+    rmSync(stats);
+  } catch { /* child died before writing its stats */ }
+  return { seconds, maxRssMb, status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A GQA-format set of n questions that reuses the mini set's records and images. */
+function syntheticGqa(n: number, dir: string): { dir: string; predictions: string } {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(path.join(GQA, 'images'), path.join(dir, 'images'), { recursive: true });
+  const base = JSON.parse(readFileSync(path.join(GQA, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const records = Object.values(base);
+  const out: string[] = [];
+  const preds: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = records[i % records.length]!;
+    const id = String(30_000_000 + i);
+    out.push(`${JSON.stringify(id)}:${JSON.stringify({ ...r, entailed: [], equivalent: [id] })}`);
+    preds.push(JSON.stringify({ id, prediction: i % 3 ? String(r['answer']) : 'no' }));
+  }
+  writeFileSync(path.join(dir, 'testdev_balanced_questions.json'), `{${out.join(',')}}`);
+  const predictions = path.join(dir, 'predictions.jsonl');
+  writeFileSync(predictions, preds.join('\n'));
+  return { dir, predictions };
+}
+
+function runJson(dir: string): { timings: Record<string, number>; dataset: { evaluated: number } } {
+  return JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8'));
+}
+
+function python(args: string[]): { questions: number; seconds: number } | { error: string } {
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'modelzoo/bench_naive.py'), ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  if (r.status !== 0) return { error: (r.stderr || 'python failed').trim().split('\n').pop()! };
+  return JSON.parse(r.stdout) as { questions: number; seconds: number };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  const full = argv.includes('--full'); // include the 1M-question scaling point
+  const work = path.join(tmpdir(), `xfbench-bench-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  const figures: Record<string, unknown> = {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+  };
+  const log = (s: string) => { if (!json) console.log(s); };
+
+  // 1-2. throughput of `xfbench run` on gqa-mini, and the compute floor measured inside the same process
+  for (const bundle of ['xf-tiny-clip', 'xf-tiny-xformer']) {
+    const out = path.join(work, `run-${bundle}`);
+    const m = measure(['run', 'gqa', '--model', path.join(ROOT, 'fixtures/models', bundle), '--out', out, '--device', 'cpu', '--threads', '1', '--json']);
+    if (m.status !== 0) throw new Error(`xfbench run failed: ${m.stderr}`);
+    const r = runJson(out);
+    const evalSeconds = r.timings['evaluateMs']! / 1000;
+    const floor = r.timings['sessionRunMs']! / 1000;
+    figures[bundle] = {
+      questions: r.dataset.evaluated, wallSeconds: m.seconds, evaluateSeconds: evalSeconds,
+      questionsPerSecond: r.dataset.evaluated / evalSeconds, computeFloorSeconds: floor, sessionRunCalls: r.timings['sessionRunCalls'],
+      wallOverFloor: evalSeconds / floor, target: 'wall / floor <= 1.15', peakRssMb: m.maxRssMb,
+    };
+    log(`${bundle}: ${r.dataset.evaluated} questions in ${evalSeconds.toFixed(2)} s (${(r.dataset.evaluated / evalSeconds).toFixed(1)} q/s); floor ${floor.toFixed(2)} s; wall/floor ${(evalSeconds / floor).toFixed(3)} (target <= 1.15)`);
+  }
+
+  // 3. the naive PyTorch loop on the same questions and weights
+  const naiveN = 300;
+  for (const bundle of ['xf-tiny-clip', 'xf-tiny-xformer']) {
+    const naive = python(['--bundle', bundle, '--questions', String(naiveN)]);
+    const ours = figures[bundle] as { questionsPerSecond: number };
+    if ('error' in naive) {
+      figures[`${bundle}-naive-pytorch`] = { error: naive.error };
+      log(`${bundle}: naive PyTorch loop unavailable (${naive.error})`);
+      continue;
+    }
+    const naiveQps = naive.questions / naive.seconds;
+    figures[`${bundle}-naive-pytorch`] = { questions: naive.questions, seconds: naive.seconds, questionsPerSecond: naiveQps, xfbenchSpeedup: ours.questionsPerSecond / naiveQps, target: 'xfbench >= 5x faster' };
+    log(`${bundle}: naive PyTorch ${naiveQps.toFixed(1)} q/s; xfbench is ${(ours.questionsPerSecond / naiveQps).toFixed(2)}x faster (target >= 5x)`);
+  }
+
+  // 4. scaling: the data path (score: load, validate, score, write) at 1k..100k (1M with --full), and the model path at 1k and 10k
+  const sizes = full ? [1_000, 10_000, 100_000, 1_000_000] : [1_000, 10_000, 100_000];
+  const scaling: Array<Record<string, unknown>> = [];
+  let runs100k: string[] = [];
+  for (const n of sizes) {
+    const set = syntheticGqa(n, path.join(work, `gqa-${n}`));
+    const out = path.join(work, `score-${n}`);
+    const m = measure(['score', 'gqa', '--data', set.dir, '--predictions', set.predictions, '--out', out, '--json']);
+    scaling.push({ path: 'score', questions: n, seconds: m.seconds, peakRssMb: m.maxRssMb, ok: m.status === 0, ...(m.status === 0 ? {} : { error: m.stderr.trim().split('\n').pop() }) });
+    log(`score ${n} questions: ${m.seconds.toFixed(2)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB${m.status === 0 ? '' : ` (FAILED: ${m.stderr.trim().split('\n').pop()})`}`);
+    if (n === 100_000 && m.status === 0) {
+      const second = path.join(work, 'score-100k-b');
+      const m2 = measure(['score', 'gqa', '--data', set.dir, '--predictions', set.predictions, '--out', second, '--raw', '--json']);
+      if (m2.status === 0) runs100k = [out, second];
+    }
+    if (n <= 10_000) {
+      const runOut = path.join(work, `run-${n}`);
+      const mr = measure(['run', 'gqa', '--data', set.dir, '--out', runOut, '--device', 'cpu', '--threads', '1', '--json']);
+      scaling.push({ path: 'run', questions: n, seconds: mr.seconds, peakRssMb: mr.maxRssMb, ok: mr.status === 0 });
+      log(`run ${n} questions: ${mr.seconds.toFixed(2)} s, peak RSS ${mr.maxRssMb.toFixed(0)} MB`);
+    }
+    rmSync(set.dir, { recursive: true, force: true });
+  }
+  figures['scaling'] = { points: scaling, target: 'time linear, RSS flat, <= 300 MB at 1M questions' };
+
+  // 5. compare of two 100k-question runs
+  if (runs100k.length === 2) {
+    const m = measure(['compare', runs100k[0]!, runs100k[1]!, '--json']);
+    figures['compare100k'] = { seconds: m.seconds, peakRssMb: m.maxRssMb, ok: m.status === 0, target: '< 2 s' };
+    log(`compare two 100k-question runs: ${m.seconds.toFixed(2)} s (target < 2 s)`);
+  }
+
+  // 6. start-up
+  const helps: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    helps.push(performance.now() - t);
+  }
+  helps.sort((a, b) => a - b);
+  figures['helpStartupMs'] = { median: helps[2], min: helps[0], target: '< 300 ms' };
+  log(`xfbench --help: median ${helps[2]!.toFixed(0)} ms (target < 300 ms)`);
+
+  rmSync(work, { recursive: true, force: true });
+  if (json) console.log(JSON.stringify(figures, null, 2));
+}
+
+await main(process.argv.slice(2));
