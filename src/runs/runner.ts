@@ -1,0 +1,175 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { evaluate } from '../core/evaluate.js';
+import { loadBundle } from '../core/manifest.js';
+import { VisionLanguageModel } from '../core/model.js';
+import type { DeviceRequest, ProviderChoice } from '../core/sessions.js';
+import { VisionCache } from '../core/vision-cache.js';
+import { XfError } from '../lib/errors.js';
+import { sha256Text } from '../lib/files.js';
+import { packageRoot } from '../lib/package-root.js';
+import type { MetricValue } from '../metrics/types.js';
+import { RunLock } from './lock.js';
+import { aggregateAll, prepareEvaluation } from './prepare.js';
+import { recoverPredictions } from './recover.js';
+import { defaultRunDir, PREDICTIONS_FILE, PredictionWriter, RUN_FILE } from './run-dir.js';
+import { recordHeader, writeRunRecord, type RunRecord } from './run-record.js';
+
+export interface RunOptions {
+  dataset: string;
+  model?: string;
+  data?: string;
+  out?: string;
+  limit?: number;
+  device: DeviceRequest;
+  threads?: number;
+  choices?: string;
+  allQuestions?: boolean;
+  imageTemplate?: string;
+  cacheDir?: string;
+  maxErrors?: number;
+  onProviderNote?: (note: string) => void;
+  onProgress?: (done: number, total: number) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface RunOutcome {
+  runDir: string;
+  record: RunRecord;
+  provider: ProviderChoice;
+  resumedFrom: number;
+  evaluatedNow: number;
+  errors: number;
+  status: 'complete' | 'stopped';
+  stoppedBy: 'max-errors' | 'signal' | null;
+  metrics: MetricValue[];
+}
+
+/** What must match for a run folder to be continued: the bundle, the data, and every setting that changes answers. */
+function fingerprint(bundleHash: string, datasetHash: string, settings: Record<string, unknown>): NonNullable<RunRecord['fingerprint']> {
+  return { bundle: bundleHash, dataset: datasetHash, settings: sha256Text(JSON.stringify(settings)) };
+}
+
+async function existingRecord(runDir: string): Promise<RunRecord | undefined> {
+  const file = path.join(runDir, RUN_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as RunRecord;
+  } catch {
+    throw new XfError('E_RUN_CORRUPT', 'run.json is not readable JSON', { file, suggestion: 'Start a new run in another folder.' });
+  }
+}
+
+function checkResumable(previous: RunRecord, now: NonNullable<RunRecord['fingerprint']>, runDir: string): void {
+  const was = previous.fingerprint;
+  const file = path.join(runDir, RUN_FILE);
+  if (!was) throw new XfError('E_RESUME_MISMATCH', 'this run folder was not written by a resumable run', { file });
+  for (const [key, label] of [['bundle', 'model bundle'], ['dataset', 'dataset files'], ['settings', 'settings (--limit, --choices, --all-questions, --image-template)']] as const) {
+    if (was[key] !== now[key]) {
+      throw new XfError('E_RESUME_MISMATCH', `cannot continue this run: the ${label} differ from the ones it was started with`, {
+        file, field: `fingerprint.${key}`, suggestion: 'Use the same flags as the first time, or another --out for a new run.',
+      });
+    }
+  }
+}
+
+/**
+ * `xfbench run`: evaluates a bundle on a dataset into a run folder. Pointed at a folder that holds a
+ * run started with the same bundle, data and settings, it continues where that run stopped; the
+ * result equals an uninterrupted run.
+ */
+export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
+  const started = performance.now();
+  const modelDir = opts.model ? path.resolve(opts.model) : path.join(packageRoot(), 'fixtures/models/xf-tiny-xformer');
+  const bundle = await loadBundle(modelDir);
+  const { adapter, dataset, metrics, ctx } = await prepareEvaluation(opts.dataset, { data: opts.data, choices: opts.choices, allQuestions: opts.allQuestions, imageTemplate: opts.imageTemplate });
+  const samples = opts.limit === undefined ? dataset.samples : dataset.samples.slice(0, opts.limit);
+  const settings = { limit: opts.limit ?? null, allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null, imageTemplate: opts.imageTemplate ?? null, metrics: metrics.map((m) => m.id) };
+  const fp = fingerprint(bundle.hash, dataset.hash, settings);
+
+  const runDir = path.resolve(opts.out ?? defaultRunDir(process.cwd(), adapter.id, bundle.manifest.name));
+  try {
+    await mkdir(runDir, { recursive: true });
+    await readdir(runDir);
+  } catch (err) {
+    throw new XfError('E_OUT_DIR', `cannot create the run folder (${(err as NodeJS.ErrnoException).code})`, { file: runDir });
+  }
+  const lock = RunLock.acquire(runDir);
+  try {
+    const previous = await existingRecord(runDir);
+    const predictionsFile = path.join(runDir, PREDICTIONS_FILE);
+    if (previous) checkResumable(previous, fp, runDir);
+    else if (existsSync(predictionsFile)) {
+      throw new XfError('E_RUN_CORRUPT', 'predictions.jsonl exists without run.json', { file: runDir, suggestion: 'Use another --out.' });
+    }
+    const recovered = await recoverPredictions(predictionsFile);
+    const known = new Set(samples.map((s) => s.id));
+    const foreign = recovered.rows.find((r) => !known.has(r.id));
+    if (foreign) throw new XfError('E_RUN_CORRUPT', `predictions hold question "${foreign.id}", which this dataset does not have`, { file: predictionsFile });
+
+    const model = await VisionLanguageModel.open(bundle, { device: opts.device, threads: opts.threads });
+    if (model.provider.note) opts.onProviderNote?.(model.provider.note);
+    if (previous?.provider && previous.provider.used !== model.provider.used) {
+      await model.dispose();
+      throw new XfError('E_RESUME_MISMATCH', `cannot continue this run on ${model.provider.used}: it was started on ${previous.provider.used}`, {
+        file: path.join(runDir, RUN_FILE), field: 'provider.used', suggestion: `Resume with --device ${previous.provider.used}.`,
+      });
+    }
+    const base: Omit<RunRecord, 'metrics' | 'status' | 'timings' | 'dataset'> = {
+      ...recordHeader('run'),
+      bundle: { name: bundle.manifest.name, dir: modelDir, sha256: bundle.hash, fusionKind: bundle.manifest.fusionKind, formatVersion: bundle.manifest.formatVersion },
+      provider: model.provider,
+      fingerprint: fp,
+      config: { ...settings, device: opts.device, threads: opts.threads ?? null, batchSize: 1, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null },
+    };
+    const datasetInfo = (evaluated: number) => ({ id: adapter.id, dir: dataset.dir, sha256: dataset.hash, questions: dataset.samples.length, evaluated });
+    if (!previous) {
+      await writeRunRecord(runDir, { ...base, status: 'running', dataset: datasetInfo(0), timings: {}, metrics: [] });
+    }
+    const loadMs = performance.now() - started;
+    const writer = new PredictionWriter(predictionsFile);
+    const cache = new VisionCache(bundle.hash, 256 * 1024 * 1024, opts.cacheDir ? path.resolve(opts.cacheDir) : undefined);
+    const evalStart = performance.now();
+    let result;
+    try {
+      result = await evaluate(model, samples, dataset, writer, {
+        score: (sample, prediction) => Object.assign({}, ...metrics.map((m) => m.score(sample, prediction))) as Record<string, number>,
+        skip: new Set(recovered.rows.map((r) => r.id)),
+        cache,
+        maxErrors: opts.maxErrors,
+        shouldStop: opts.shouldStop,
+        onProgress: opts.onProgress,
+      });
+    } finally {
+      writer.close();
+      await model.dispose();
+    }
+    const evaluateMs = performance.now() - evalStart;
+    // rows in dataset order, whatever order earlier attempts wrote them in
+    const byId = new Map([...recovered.rows, ...result.rows].map((r) => [r.id, r]));
+    const rows = samples.filter((s) => byId.has(s.id)).map((s) => byId.get(s.id)!);
+    const values = aggregateAll(metrics, rows, ctx);
+    const errors = rows.filter((r) => r.error).length;
+    const status = result.stoppedBy ? 'stopped' : 'complete';
+    const record: RunRecord = {
+      ...base,
+      status,
+      dataset: datasetInfo(rows.length),
+      errors: { count: errors, byCode: Object.fromEntries([...new Set(rows.filter((r) => r.error).map((r) => r.error!.code))].map((c) => [c, rows.filter((r) => r.error?.code === c).length])) },
+      resumed: previous ? { fromQuestions: recovered.rows.length, tornBytesDropped: recovered.tornBytes } : undefined,
+      timings: {
+        loadMs: Math.round(loadMs), evaluateMs: Math.round(evaluateMs), wallMs: Math.round(performance.now() - started),
+        visionMs: Math.round(result.timings.visionMs), generateMs: Math.round(result.timings.generateMs), images: result.timings.images,
+        questionsThisSession: result.rows.length, questionsPerSecond: Number((result.rows.length / Math.max(evaluateMs / 1000, 1e-9)).toFixed(2)),
+        visionCacheHits: cache.stats.hits + cache.stats.diskHits, visionCacheMisses: cache.stats.misses,
+        sessionRunMs: Math.round(model.runtime.ms), sessionRunCalls: model.runtime.calls,
+      },
+      metrics: values,
+    };
+    await writeRunRecord(runDir, record);
+    return { runDir, record, provider: model.provider, resumedFrom: recovered.rows.length, evaluatedNow: result.rows.length, errors, status, stoppedBy: result.stoppedBy, metrics: values };
+  } finally {
+    lock.release();
+  }
+}
