@@ -211,24 +211,32 @@ def existence_questions(scene: Scene, rng) -> list[Question]:
     return out
 
 
+def _referable_pair(scene: Scene, rng, min_dx: int = 0):
+    """Two random distinct objects that can both be referred to uniquely (at least min_dx apart in x),
+    with their phrases and the program that selects both; None when the draw does not qualify."""
+    i, j = rng.choice(len(scene.objects), size=2, replace=False)
+    a, b = scene.objects[int(i)], scene.objects[int(j)]
+    if min_dx and abs(a.x - b.x) < min_dx:
+        return None
+    ka, kb = unique_ref(scene, a, rng), unique_ref(scene, b, rng)
+    if ka is None or kb is None:
+        return None
+    sa, sb = _select(a, ka), _select(b, kb)
+    base = sa + [_op(s["operation"], s["argument"], [d + len(sa) for d in s["dependencies"]]) for s in sb]
+    return a, b, object_phrase(a.attrs(), ka), object_phrase(b.attrs(), kb), sa, base
+
+
 def relation_questions(scene: Scene, rng) -> list[Question]:
     out = []
-    objs = scene.objects
     for _ in range(2):
-        if len(objs) < 2:
+        if len(scene.objects) < 2:
             break
-        i, j = rng.choice(len(objs), size=2, replace=False)
-        a, b = objs[int(i)], objs[int(j)]
-        if abs(a.x - b.x) < 3:
+        pair = _referable_pair(scene, rng, min_dx=3)
+        if pair is None:
             continue
-        ka, kb = unique_ref(scene, a, rng), unique_ref(scene, b, rng)
-        if ka is None or kb is None:
-            continue
-        ra, rb = object_phrase(a.attrs(), ka), object_phrase(b.attrs(), kb)
+        a, b, ra, rb, sa, base = pair
         side = "left" if a.x < b.x else "right"
         link = f"{a.oid}-{b.oid}-rel"
-        sa, sb = _select(a, ka), _select(b, kb)
-        base = sa + [_op(s["operation"], s["argument"], [d + len(sa) for d in s["dependencies"]]) for s in sb]
         probe = side if rng.random() < 0.5 else ("right" if side == "left" else "left")
         yes = probe == side
         out.append(Question(f"Is the {ra} to the {probe} of the {rb}?", "yes" if yes else "no",
@@ -265,18 +273,13 @@ def relation_questions(scene: Scene, rng) -> list[Question]:
 
 def compare_questions(scene: Scene, rng) -> list[Question]:
     out = []
-    objs = scene.objects
     for _ in range(2):
-        if len(objs) < 2:
+        if len(scene.objects) < 2:
             break
-        i, j = rng.choice(len(objs), size=2, replace=False)
-        a, b = objs[int(i)], objs[int(j)]
-        ka, kb = unique_ref(scene, a, rng), unique_ref(scene, b, rng)
-        if ka is None or kb is None:
+        pair = _referable_pair(scene, rng)
+        if pair is None:
             continue
-        ra, rb = object_phrase(a.attrs(), ka), object_phrase(b.attrs(), kb)
-        sa, sb = _select(a, ka), _select(b, kb)
-        base = sa + [_op(s["operation"], s["argument"], [d + len(sa) for d in s["dependencies"]]) for s in sb]
+        a, b, ra, rb, sa, base = pair
         kind = str(rng.choice(["color", "texture", "size"]))
         if kind == "size":
             if a.size == b.size:

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundle } from '../../src/core/manifest.js';
 import { VisionLanguageModel } from '../../src/core/model.js';
 import type { XfError } from '../../src/lib/errors.js';
-import { BUNDLES, tempDir } from '../helpers/paths.js';
+import { BUNDLES, editManifest, tempDir } from '../helpers/paths.js';
 
 function copyBundle(): string {
   const dir = path.join(tempDir(), 'bundle');
@@ -12,12 +12,6 @@ function copyBundle(): string {
   return dir;
 }
 
-function editManifest(dir: string, edit: (m: Record<string, any>) => void): void {
-  const file = path.join(dir, 'xfbench.json');
-  const m = JSON.parse(readFileSync(file, 'utf8'));
-  edit(m);
-  writeFileSync(file, JSON.stringify(m));
-}
 
 async function errorOf(p: Promise<unknown>): Promise<XfError> {
   return (await p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e)) as XfError;

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, ap
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { BUNDLES, FIXTURES, GQA_MINI, tempDir } from '../helpers/paths.js';
+import { BUNDLES, FIXTURES, GQA_MINI, editManifest, tempDir } from '../helpers/paths.js';
 
 /**
  * The bad-input catalogue: every case must exit with status 2 and print exactly one line on stderr
@@ -32,12 +32,6 @@ function bundleCopy(name: string, damage: (dir: string) => void): string {
   return dir;
 }
 
-function editManifest(dir: string, edit: (m: Record<string, any>) => void): void {
-  const file = path.join(dir, 'xfbench.json');
-  const m = JSON.parse(readFileSync(file, 'utf8'));
-  edit(m);
-  writeFileSync(file, JSON.stringify(m));
-}
 
 function file(name: string, body: string): string {
   const p = path.join(work, name);

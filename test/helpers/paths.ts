@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,4 +13,12 @@ export const GQA_MINI = path.join(FIXTURES, 'gqa-mini');
 
 export function tempDir(prefix = 'xfbench-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Rewrites a bundle's xfbench.json through `edit` (tests build broken bundles from copies). */
+export function editManifest(dir: string, edit: (m: Record<string, any>) => void): void {
+  const file = path.join(dir, 'xfbench.json');
+  const m = JSON.parse(readFileSync(file, 'utf8'));
+  edit(m);
+  writeFileSync(file, JSON.stringify(m));
 }
