@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { GQA_MINI, ROOT, tempDir } from '../helpers/paths.js';
+
+describe('GQA metrics agree with an independent implementation of the official definitions', () => {
+  it('gives the same numbers to the printed precision for the same predictions', () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'run');
+    // every question, so consistency is computable
+    expect(runCli(['run', 'gqa', '--model', path.join(ROOT, 'fixtures/models/xf-tiny-clip'), '--out', out, '--device', 'cpu', '--threads', '1']).status).toBe(0);
+    const preds = path.join(dir, 'testdev_balanced_predictions.json');
+    expect(runCli(['report', out, '--format', 'gqa-predictions', '--output', preds]).status).toBe(0);
+    const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'scripts/gqa_crosscheck.py'), path.join(GQA_MINI, 'testdev_balanced_questions.json'), preds], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const reference = JSON.parse(r.stdout) as Record<string, number>;
+    const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { metrics: Array<{ metric: string; category: string; value: number | null }> };
+    const ours = (metric: string, category: string) => run.metrics.find((m) => m.metric === metric && m.category === category)?.value;
+    let compared = 0;
+    for (const [key, value] of Object.entries(reference)) {
+      if (key === 'consistency') expect(ours('gqa.consistency', 'overall')!.toFixed(2)).toBe(value.toFixed(2));
+      else if (key === 'distribution') expect(ours('gqa.distribution', 'overall')!.toFixed(4)).toBe(value.toFixed(4));
+      else expect(ours('gqa.accuracy', key)?.toFixed(2), key).toBe(value.toFixed(2));
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(20);
+    writeFileSync(path.join(dir, 'done'), '');
+  });
+});
