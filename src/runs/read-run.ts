@@ -15,6 +15,7 @@ const metricValueSchema = z.object({
 const runRecordSchema = z.object({
   xfbenchVersion: z.string(),
   kind: z.enum(['run', 'score']),
+  status: z.enum(['running', 'complete', 'stopped']).optional(),
   dataset: z.object({ id: z.string(), dir: z.string(), sha256: z.string(), questions: z.number(), evaluated: z.number() }),
   metrics: z.array(metricValueSchema),
 }).passthrough();
@@ -41,6 +42,11 @@ export async function readRun(dir: string): Promise<LoadedRun> {
     text = await readFile(predFile, 'utf8');
   } catch {
     throw new XfError('E_MISSING_FILE', 'predictions.jsonl not found', { file: predFile });
+  }
+  if (record.status === 'running' || record.status === 'stopped') {
+    throw new XfError('E_RUN_INCOMPLETE', `the run is not complete (status: ${record.status})`, {
+      file: runFile, suggestion: 'Finish it by running the same xfbench run command again.',
+    });
   }
   const rows = text.split('\n').filter((l) => l.trim() !== '').map((l, i) => validate(lineSchema, parseJson(l, `${predFile}:${i + 1}`), predFile, `line ${i + 1}`) as PredictionLine);
   return { dir, record, rows };

@@ -87,6 +87,11 @@ const cases: Case[] = [
     runCli(['run', 'pope', '--limit', '5', '--out', other, '--device', 'cpu']);
     return ['compare', goodRun, other];
   }, /E_DATASET_MISMATCH .*different datasets \(gqa .* vs pope/],
+  ['compare of an unfinished run', () => {
+    const stopped = path.join(work, 'stopped-run');
+    runCli(['run', 'gqa', '--limit', '20', '--device', 'cpu', '--max-errors', '0', '--out', stopped, '--data', gqaCopy('c11', (r, d) => { writeFileSync(path.join(d, 'images', `${first(r).imageId}.png`), 'x'); })]);
+    return ['compare', goodRun, stopped];
+  }, /E_RUN_INCOMPLETE .*run\.json: the run is not complete \(status: stopped\)/],
   ['compare of a folder that is not a run', () => ['compare', goodRun, work], /E_MISSING_FILE .*run\.json: run\.json not found/],
   ['score: a predictions file that does not exist', () => ['score', 'gqa', '--predictions', path.join(work, 'none.json')], /E_MISSING_FILE .*none\.json: predictions file not found/],
   ['score: predictions for unknown questions', () => ['score', 'gqa', '--predictions', file('p1.json', JSON.stringify([{ questionId: 'zz', prediction: 'yes' }]))], /E_PREDICTION_UNKNOWN_ID .*p1\.json/],
