@@ -1,7 +1,7 @@
 import type { OpenedDataset, Sample } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import type { PredictionLine, PredictionWriter } from '../runs/run-dir.js';
-import type { VisionLanguageModel, VisualTokens } from './model.js';
+import type { PreparedImage, VisionLanguageModel, VisualTokens } from './model.js';
 import type { VisionCache } from './vision-cache.js';
 
 export interface EvaluateOptions {
@@ -12,6 +12,8 @@ export interface EvaluateOptions {
   cache?: VisionCache;
   /** Stop cleanly once more samples than this have failed. */
   maxErrors?: number;
+  /** How many images ahead to decode and preprocess while the runtime works (0: none). */
+  prefetch?: number;
   /** Polled between samples: true stops the run cleanly (e.g. after SIGINT). */
   shouldStop?: () => boolean;
   onProgress?: (done: number, total: number) => void;
@@ -63,14 +65,27 @@ export async function evaluate(model: VisionLanguageModel, samples: readonly Sam
     timings.questions += 1;
     opts.onProgress?.(timings.questions, todo.length);
   };
-  for (const group of planByImage(todo)) {
+  const groups = planByImage(todo);
+  // images decoded ahead of use (sharp works on its own threads); a failure is kept for its turn
+  const ahead = new Map<number, Promise<PreparedImage | { failed: unknown }>>();
+  const prepare = (g: number) => {
+    if (g < groups.length && !ahead.has(g)) ahead.set(g, model.prepareImage(groups[g]![0]!.imagePath).catch((failed: unknown) => ({ failed })));
+  };
+  for (const [g, group] of groups.entries()) {
     if (opts.shouldStop?.()) return { rows, errors, stoppedBy: 'signal', timings };
+    for (let k = 0; k <= (opts.prefetch ?? 2); k++) prepare(g + k);
     let t = performance.now();
     let visual: VisualTokens;
     try {
-      const encode = () => model.encodeImage(group[0]!.imagePath);
+      const encode = async () => {
+        const prepared = await ahead.get(g)!;
+        if ('failed' in prepared) throw prepared.failed;
+        return model.encodePrepared(prepared);
+      };
       visual = opts.cache ? await opts.cache.get(group[0]!.imagePath, encode) : await encode();
+      ahead.delete(g);
     } catch (err) {
+      ahead.delete(g);
       const error = sampleError(err);
       if (!error) throw err;
       for (const sample of group) emit(predictionLine(sample, '', opts.score(sample, ''), error));

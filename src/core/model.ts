@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { Bundle, Manifest } from './manifest.js';
-import { preprocess } from './image.js';
+import { decodeImage, normalise, resizeForEncoder } from './image.js';
 import { chooseProvider, checkGraphIo, openGraph, type ProviderChoice, type SessionOptions } from './sessions.js';
 import { BundleTokenizer } from './tokenizer.js';
 
@@ -8,6 +8,12 @@ import { BundleTokenizer } from './tokenizer.js';
 export interface VisualTokens {
   data: Float32Array;
   dims: readonly [number, number, number];
+}
+
+/** One image decoded and preprocessed for each encoder, in the manifest's encoder order. */
+export interface PreparedImage {
+  file: string;
+  pixels: Float32Array[];
 }
 
 export interface Generation {
@@ -102,13 +108,22 @@ export class VisionLanguageModel {
     return this.bundle.manifest;
   }
 
-  /** Every encoder on the image, then the fusion module: the visual tokens the LM reads. */
-  async encodeImage(file: string): Promise<VisualTokens> {
+  /**
+   * CPU-side work for one image: decode it once, then crop, resize and normalise it for every encoder.
+   * Kept apart from the model calls so the evaluation loop can prepare the next images while the
+   * runtime works on the current one.
+   */
+  async prepareImage(file: string): Promise<PreparedImage> {
+    const decoded = await decodeImage(file);
+    return { file, pixels: this.encoders.map(({ spec }) => normalise(resizeForEncoder(decoded, spec.image), spec.image)) };
+  }
+
+  /** Every encoder on the prepared image, then the fusion module: the visual tokens the LM reads. */
+  async encodePrepared(prepared: PreparedImage): Promise<VisualTokens> {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const { spec, session } of this.encoders) {
+    for (const [i, { spec, session }] of this.encoders.entries()) {
       const [w, h] = spec.image.size;
-      const pixels = await preprocess(file, spec.image);
-      const out = await this.exec(session, { [spec.input]: new ort.Tensor('float32', pixels, [1, 3, h, w]) });
+      const out = await this.exec(session, { [spec.input]: new ort.Tensor('float32', prepared.pixels[i]!, [1, 3, h, w]) });
       feeds[spec.fusionInput] = out[spec.output]!;
     }
     const tokens = (await this.exec(this.fusion, feeds))[this.manifest.fusion.output]!;
@@ -117,6 +132,10 @@ export class VisionLanguageModel {
       throw new Error(`fusion output has shape [${tokens.dims.join(', ')}], expected [1, N, ${this.manifest.lm.hiddenSize}]`);
     }
     return { data: tokens.data as Float32Array, dims: [1, n, d] };
+  }
+
+  async encodeImage(file: string): Promise<VisualTokens> {
+    return this.encodePrepared(await this.prepareImage(file));
   }
 
   private async embedIds(ids: number[]): Promise<ort.Tensor> {

@@ -28,6 +28,9 @@ export interface RunOptions {
   allQuestions?: boolean;
   imageTemplate?: string;
   cacheDir?: string;
+  /** Cache visual tokens per image content (default on). */
+  visionCache?: boolean;
+  prefetch?: number;
   maxErrors?: number;
   onProviderNote?: (note: string) => void;
   onProgress?: (done: number, total: number) => void;
@@ -121,7 +124,10 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       bundle: { name: bundle.manifest.name, dir: modelDir, sha256: bundle.hash, fusionKind: bundle.manifest.fusionKind, formatVersion: bundle.manifest.formatVersion },
       provider: model.provider,
       fingerprint: fp,
-      config: { ...settings, device: opts.device, threads: opts.threads ?? null, batchSize: 1, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null },
+      config: {
+        ...settings, device: opts.device, threads: opts.threads ?? null, batchSize: 1, visionCache: opts.visionCache !== false,
+        prefetch: opts.prefetch ?? 2, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null,
+      },
     };
     const datasetInfo = (evaluated: number) => ({ id: adapter.id, dir: dataset.dir, sha256: dataset.hash, questions: dataset.samples.length, evaluated });
     if (!previous) {
@@ -136,7 +142,8 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       result = await evaluate(model, samples, dataset, writer, {
         score: (sample, prediction) => Object.assign({}, ...metrics.map((m) => m.score(sample, prediction))) as Record<string, number>,
         skip: new Set(recovered.rows.map((r) => r.id)),
-        cache,
+        cache: opts.visionCache === false ? undefined : cache,
+        prefetch: opts.prefetch,
         maxErrors: opts.maxErrors,
         shouldStop: opts.shouldStop,
         onProgress: opts.onProgress,
