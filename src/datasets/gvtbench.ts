@@ -20,6 +20,8 @@ const recordSchema = z.object({
 export interface GvtOptions {
   /** Maps a numeric COCO id to a file name (`{id:012}` pads to 12 digits). */
   imageTemplate?: string;
+  /** Only these tasks' files (counting `oc`, identification `mci`); default both. */
+  tasks?: ReadonlyArray<'oc' | 'mci'>;
 }
 
 /** Opens whichever of the four GVTBench files the folder holds; images live under `<dir>/images/`. */
@@ -27,8 +29,9 @@ export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir, suggestion: `Pass --data DIR holding ${GVT_FILES.join(', ')}.` });
   }
-  const present = GVT_FILES.filter((f) => existsSync(path.join(dir, f)));
-  if (present.length === 0) throw new XfError('E_DATA_DIR', `none of ${GVT_FILES.join(', ')} found`, { file: dir });
+  const wanted = GVT_FILES.filter((f) => !opts.tasks || opts.tasks.some((t) => f.endsWith(`_${t}.json`)));
+  const present = wanted.filter((f) => existsSync(path.join(dir, f)));
+  if (present.length === 0) throw new XfError('E_DATA_DIR', `none of ${wanted.join(', ')} found`, { file: dir });
   const imageRoot = path.join(dir, 'images');
   if (!existsSync(imageRoot)) throw new XfError('E_IMAGES_DIR', 'images folder not found', { file: imageRoot });
   const template = opts.imageTemplate ?? DEFAULT_COCO_TEMPLATE;
@@ -63,9 +66,13 @@ export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<
     });
   }
   if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'the GVTBench files hold no records', { file: dir });
+  const tasks = new Set(samples.map((s) => s.categories['task']));
   return {
-    adapter: 'gvtbench', dir, hash: sha256Text(hashes.join('\n')), samples,
-    metrics: ['gvtbench.oc.accuracy', 'gvtbench.oc.mae', 'gvtbench.oc.rmse', 'gvtbench.mci.accuracy'],
+    adapter: opts.tasks?.length === 1 ? `gvtbench-${opts.tasks[0]}` : 'gvtbench', dir, hash: sha256Text(hashes.join('\n')), samples,
+    metrics: [
+      ...(tasks.has('oc') ? ['gvtbench.oc.accuracy', 'gvtbench.oc.mae', 'gvtbench.oc.rmse'] : []),
+      ...(tasks.has('mci') ? ['gvtbench.mci.accuracy'] : []),
+    ],
     normalisePrediction: (text) => text.trim(),
   };
 }
@@ -75,4 +82,18 @@ export const gvtbenchAdapter: DatasetAdapter = {
   description: 'GVTBench fine-grained perception: object counting (coco_oc, vcr_oc) and multi-class identification (coco_mci, vcr_mci)',
   defaultDir: 'fixtures/gvtbench-mini',
   open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate }),
+};
+
+export const gvtbenchOcAdapter: DatasetAdapter = {
+  id: 'gvtbench-oc',
+  description: 'GVTBench object counting only (coco_oc.json, vcr_oc.json)',
+  defaultDir: 'fixtures/gvtbench-mini',
+  open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate, tasks: ['oc'] }),
+};
+
+export const gvtbenchMciAdapter: DatasetAdapter = {
+  id: 'gvtbench-mci',
+  description: 'GVTBench multi-class identification only (coco_mci.json, vcr_mci.json)',
+  defaultDir: 'fixtures/gvtbench-mini',
+  open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate, tasks: ['mci'] }),
 };

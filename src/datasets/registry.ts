@@ -6,6 +6,8 @@ export function datasetRegistry(): Registry<DatasetAdapter> {
   const registry = new Registry<DatasetAdapter>('dataset');
   registry.register('gqa', async () => (await import('./gqa.js')).gqaAdapter);
   registry.register('gvtbench', async () => (await import('./gvtbench.js')).gvtbenchAdapter);
+  registry.register('gvtbench-oc', async () => (await import('./gvtbench.js')).gvtbenchOcAdapter);
+  registry.register('gvtbench-mci', async () => (await import('./gvtbench.js')).gvtbenchMciAdapter);
   registry.register('vqav2', async () => (await import('./vqa.js')).vqav2Adapter);
   registry.register('okvqa', async () => (await import('./vqa.js')).okvqaAdapter);
   registry.register('mmvp', async () => (await import('./mmvp.js')).mmvpAdapter);

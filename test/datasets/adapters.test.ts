@@ -8,7 +8,7 @@ import { FIXTURES, tempDir } from '../helpers/paths.js';
 
 describe('every bundled mini set opens with its adapter', () => {
   it.each([
-    ['gqa', 'gqa-mini', 2000], ['gvtbench', 'gvtbench-mini', 800], ['vqav2', 'vqav2-mini', 100],
+    ['gqa', 'gqa-mini', 2000], ['gvtbench', 'gvtbench-mini', 800], ['gvtbench-oc', 'gvtbench-mini', 400], ['gvtbench-mci', 'gvtbench-mini', 400], ['vqav2', 'vqav2-mini', 100],
     ['okvqa', 'vqav2-mini', 100], ['mmvp', 'mmvp-mini', 80], ['mme', 'mme-mini', 200], ['pope', 'pope-mini', 300],
   ])('%s', async (id, dir, atLeast) => {
     const adapter = await datasetRegistry().get(id);
