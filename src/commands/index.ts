@@ -1,4 +1,5 @@
 import Compare from './compare.js';
+import List from './list.js';
 import Report from './report.js';
 import Run from './run.js';
 import Score from './score.js';
@@ -9,4 +10,5 @@ export const commands = {
   score: Score,
   report: Report,
   compare: Compare,
+  list: List,
 };

@@ -134,7 +134,7 @@ export const gqaPlausibility = choiceMetric('gqa.plausibility', 'plausible');
  */
 export const gqaDistribution: Metric = {
   id: 'gqa.distribution',
-  description: 'chi-square distance between predicted and gold answer distributions per answer group (lower is better)',
+  description: 'chi-square distance between predicted and gold answer distributions per answer group',
   higherIsBetter: false,
   score: () => ({}),
   aggregate(rows, ctx) {

@@ -62,13 +62,13 @@ export const ocAccuracy: Metric = meanMetric({
 // MAE and RMSE read the errors stored by the accuracy metric's scorer; they add no scores of their own.
 export const ocMae: Metric = meanMetric({
   id: 'gvtbench.oc.mae',
-  description: 'object counting: mean absolute error of the count (lower is better)',
+  description: 'object counting: mean absolute error of the count',
   higherIsBetter: false, key: 'absError', scale: 1, binary: false, score: () => ({}), ...counting,
 });
 
 export const ocRmse: Metric = meanMetric({
   id: 'gvtbench.oc.rmse',
-  description: 'object counting: root mean squared error of the count (lower is better)',
+  description: 'object counting: root mean squared error of the count',
   higherIsBetter: false, key: 'sqError', scale: 1, binary: false, transform: 'sqrt', score: () => ({}), ...counting,
 });
 

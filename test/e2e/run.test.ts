@@ -107,3 +107,14 @@ describe('per-sample faults', () => {
     expect(JSON.parse(readFileSync(path.join(out2, 'run.json'), 'utf8')).status).toBe('stopped');
   });
 });
+
+describe('xfbench list', () => {
+  it('names every dataset and metric, with the direction of each metric', () => {
+    const r = runCli(['list', '--json']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { datasets: Array<{ id: string }>; metrics: Array<{ id: string; higherIsBetter: boolean }> };
+    expect(out.datasets.map((d) => d.id)).toEqual(['gqa', 'gvtbench', 'gvtbench-mci', 'gvtbench-oc', 'mme', 'mmvp', 'okvqa', 'pope', 'vqav2']);
+    expect(out.metrics.find((m) => m.id === 'gqa.distribution')!.higherIsBetter).toBe(false);
+    expect(out.metrics.find((m) => m.id === 'gqa.accuracy')!.higherIsBetter).toBe(true);
+  });
+});
