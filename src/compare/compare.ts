@@ -1,6 +1,6 @@
 import { XfError } from '../lib/errors.js';
-import { tallyByCategory, naturalOrder } from '../metrics/mean.js';
-import { holm, mcnemar, pairedClusterBootstrap, type PairedCluster } from '../metrics/paired.js';
+import { naturalOrder } from '../metrics/mean.js';
+import { drawClusters, holm, mcnemar, pairedBootstrapFromDraws } from '../metrics/paired.js';
 import { metricRegistry } from '../metrics/registry.js';
 import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
 import type { AggregateContext, Metric, MetricValue, ScoredSample } from '../metrics/types.js';
@@ -43,30 +43,36 @@ export function runName(run: LoadedRun): string {
 }
 
 function pairedRows(def: NonNullable<Metric['perSample']>, metric: Metric, rowsA: readonly ScoredSample[], byIdB: Map<string, ScoredSample>, ctx: AggregateContext, boot: { seed: number; iterations: number }): ComparisonRow[] {
-  const cats = tallyByCategory(def, rowsA, ctx);
-  const out: ComparisonRow[] = [];
-  for (const category of [...cats.keys()].sort(naturalOrder(def.order))) {
-    const rows = cats.get(category)!;
-    const clusters = new Map<string, PairedCluster>();
-    let sumA = 0;
-    let sumB = 0;
-    let aOnly = 0;
-    let bOnly = 0;
-    for (const ra of rows) {
-      const rb = byIdB.get(ra.id)!;
-      const xa = ra.scores[def.key] ?? 0;
-      const xb = rb.scores[def.key] ?? 0;
-      sumA += xa;
-      sumB += xb;
-      if (def.binary && xa === 1 && xb === 0) aOnly++;
-      if (def.binary && xa === 0 && xb === 1) bOnly++;
-      const c = clusters.get(ra.group) ?? { sumA: 0, sumB: 0, count: 0 };
-      c.sumA += xa;
-      c.sumB += xb;
-      c.count += 1;
-      clusters.set(ra.group, c);
+  const included = rowsA.filter((r) => def.include(r, ctx));
+  // one set of bootstrap replicates over all clusters (images), shared by every category
+  const clusterIndex = new Map<string, number>();
+  for (const r of included) if (!clusterIndex.has(r.group)) clusterIndex.set(r.group, clusterIndex.size);
+  const k = clusterIndex.size;
+  const draws = k > 0 ? drawClusters(k, boot) : new Int32Array(0);
+  interface Acc { n: number; sumA: number; sumB: number; aOnly: number; bOnly: number; diff: Float64Array; count: Float64Array; present: Set<number> }
+  const acc = new Map<string, Acc>();
+  // one pass over the rows (each paired with its B row once), accumulating into every category it is in
+  for (const ra of included) {
+    const xa = ra.scores[def.key] ?? 0;
+    const xb = byIdB.get(ra.id)!.scores[def.key] ?? 0;
+    const c = clusterIndex.get(ra.group)!;
+    for (const category of ['overall', ...def.categories(ra)]) {
+      let a = acc.get(category);
+      if (!a) acc.set(category, (a = { n: 0, sumA: 0, sumB: 0, aOnly: 0, bOnly: 0, diff: new Float64Array(k), count: new Float64Array(k), present: new Set() }));
+      a.n += 1;
+      a.sumA += xa;
+      a.sumB += xb;
+      if (def.binary && xa === 1 && xb === 0) a.aOnly++;
+      if (def.binary && xa === 0 && xb === 1) a.bOnly++;
+      a.diff[c] += xb - xa;
+      a.count[c] += 1;
+      a.present.add(c);
     }
-    const n = rows.length;
+  }
+  if (!acc.has('overall')) acc.set('overall', { n: 0, sumA: 0, sumB: 0, aOnly: 0, bOnly: 0, diff: new Float64Array(k), count: new Float64Array(k), present: new Set() });
+  const out: ComparisonRow[] = [];
+  for (const category of [...acc.keys()].sort(naturalOrder(def.order))) {
+    const { n, sumA, sumB, aOnly, bOnly, diff, count, present } = acc.get(category)!;
     const base = { metric: metric.id, category, higherIsBetter: metric.higherIsBetter, n };
     if (n === 0) {
       out.push({ ...base, a: null, b: null, delta: null, significant: false, verdict: 'not tested', note: 'no items' });
@@ -77,8 +83,8 @@ function pairedRows(def: NonNullable<Metric['perSample']>, metric: Metric, rowsA
     const b = t(sumB / n);
     const row: ComparisonRow = { ...base, a, b, delta: b - a, significant: false, verdict: 'not tested' };
     if (def.transform !== 'sqrt') {
-      const bs = pairedClusterBootstrap([...clusters.values()], boot);
-      row.deltaInterval = { low: def.scale * bs.low, high: def.scale * bs.high, method: 'paired-cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: clusters.size };
+      const bs = pairedBootstrapFromDraws(diff, count, draws, boot.iterations);
+      row.deltaInterval = { low: def.scale * bs.low, high: def.scale * bs.high, method: 'paired-cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: present.size };
       if (def.binary) {
         const m = mcnemar(aOnly, bOnly);
         row.test = { method: m.method === 'exact' ? 'mcnemar-exact' : m.method === 'chi-square-cc' ? 'mcnemar-chi-square-cc' : 'none', p: m.p, discordant: { aOnly, bOnly } };

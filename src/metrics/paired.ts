@@ -63,29 +63,49 @@ export interface PairedCluster {
   count: number;
 }
 
-/**
- * Paired bootstrap of the difference of means (B - A), resampling clusters (images, pairs) with
- * replacement; returns the 95% percentile interval and a two-sided bootstrap p-value for "no change".
- */
-export function pairedClusterBootstrap(clusters: readonly PairedCluster[], opts: { seed: number; iterations: number }): { low: number; high: number; p: number } {
-  const k = clusters.length;
-  if (k === 0) return { low: NaN, high: NaN, p: 1 };
+/** Cluster indices of every bootstrap replicate: `iterations` rows of `k` draws with replacement. */
+export function drawClusters(k: number, opts: { seed: number; iterations: number }): Int32Array {
   const rand = seededRandom(opts.seed);
+  const draws = new Int32Array(k * opts.iterations);
+  for (let i = 0; i < draws.length; i++) draws[i] = (rand() * k) | 0;
+  return draws;
+}
+
+/**
+ * Paired bootstrap of the difference of means (B - A) from per-cluster sums, given the replicates'
+ * cluster draws (shared by every category of a comparison, so all categories see the same
+ * resampled images). Clusters absent from a category have count 0. Returns the 95% percentile
+ * interval and a two-sided bootstrap p-value for "no change".
+ */
+export function pairedBootstrapFromDraws(diff: Float64Array, count: Float64Array, draws: Int32Array, iterations: number): { low: number; high: number; p: number } {
+  const k = diff.length;
   const deltas: number[] = [];
-  for (let it = 0; it < opts.iterations; it++) {
-    let a = 0;
-    let b = 0;
+  let below = 0;
+  let above = 0;
+  for (let it = 0; it < iterations; it++) {
+    let d = 0;
     let n = 0;
+    const base = it * k;
     for (let i = 0; i < k; i++) {
-      const c = clusters[Math.floor(rand() * k)]!;
-      a += c.sumA;
-      b += c.sumB;
-      n += c.count;
+      const j = draws[base + i]!;
+      d += diff[j]!;
+      n += count[j]!;
     }
-    if (n > 0) deltas.push((b - a) / n);
+    if (n === 0) continue;
+    const delta = d / n;
+    deltas.push(delta);
+    if (delta <= 0) below++;
+    if (delta >= 0) above++;
   }
+  if (deltas.length === 0) return { low: NaN, high: NaN, p: 1 };
   deltas.sort((x, y) => x - y);
-  const below = deltas.filter((d) => d <= 0).length / deltas.length;
-  const above = deltas.filter((d) => d >= 0).length / deltas.length;
-  return { low: quantile(deltas, 0.025), high: quantile(deltas, 0.975), p: Math.min(1, 2 * Math.min(below, above)) };
+  return { low: quantile(deltas, 0.025), high: quantile(deltas, 0.975), p: Math.min(1, (2 * Math.min(below, above)) / deltas.length) };
+}
+
+/** Paired cluster bootstrap of one set of clusters (draws made here). */
+export function pairedClusterBootstrap(clusters: readonly PairedCluster[], opts: { seed: number; iterations: number }): { low: number; high: number; p: number } {
+  if (clusters.length === 0) return { low: NaN, high: NaN, p: 1 };
+  const diff = Float64Array.from(clusters, (c) => c.sumB - c.sumA);
+  const count = Float64Array.from(clusters, (c) => c.count);
+  return pairedBootstrapFromDraws(diff, count, drawClusters(clusters.length, opts), opts.iterations);
 }
