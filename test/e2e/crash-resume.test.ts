@@ -8,13 +8,27 @@ import { ROOT, tempDir } from '../helpers/paths.js';
 
 const ARGS = ['run', 'gqa', '--limit', '400', '--device', 'cpu', '--threads', '1'];
 
-/** Starts a real run and SIGKILLs it after `ms`; resolves to true if it was killed before finishing. */
-function killAfter(out: string, ms: number): Promise<boolean> {
+function countLines(file: string): number {
+  if (!existsSync(file)) return 0;
+  return readFileSync(file, 'utf8').split('\n').length - 1;
+}
+
+/**
+ * Starts a real run and SIGKILLs it: either after `ms` (often during start-up), or, when `moreLines`
+ * is given, as soon as that many further predictions have been written (always mid-run, whatever the
+ * machine's speed). Resolves to true if the process was killed before it finished.
+ */
+function killRun(out: string, ms: number, moreLines?: number): Promise<boolean> {
   return new Promise((resolve) => {
+    const file = path.join(out, 'predictions.jsonl');
+    const target = moreLines === undefined ? undefined : countLines(file) + moreLines;
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), ...ARGS, '--out', out], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    const timer = target === undefined
+      ? setTimeout(() => child.kill('SIGKILL'), ms)
+      : setInterval(() => { if (countLines(file) >= target) child.kill('SIGKILL'); }, 5);
     child.on('exit', (_code, signal) => {
       clearTimeout(timer);
+      clearInterval(timer);
       resolve(signal === 'SIGKILL');
     });
   });
@@ -39,8 +53,11 @@ describe('a run killed at random moments and resumed equals an uninterrupted run
     let midRun = 0;
     while (kills < 20 && attempts < 60) {
       attempts++;
-      // start-up takes most of a second; kill anywhere from before the first prediction to late in the run
-      if (await killAfter(crashed, 200 + Math.floor(rand() * 1600))) kills++;
+      // a few kills at random times (often during start-up), most after a random number of new predictions
+      const killed = rand() < 0.25
+        ? await killRun(crashed, 100 + Math.floor(rand() * 900))
+        : await killRun(crashed, 0, 1 + Math.floor(rand() * 25));
+      if (killed) kills++;
       const file = path.join(crashed, 'predictions.jsonl');
       if (existsSync(file)) {
         const text = readFileSync(file, 'utf8');
