@@ -40,7 +40,12 @@ export class VisionCache {
 
   /** Cached tokens for the image, or computes them with `encode` (and caches them). */
   async get(imageFile: string, encode: () => Promise<VisualTokens>): Promise<VisualTokens> {
-    const key = await VisionCache.keyOf(this.bundleHash, imageFile);
+    let key: string;
+    try {
+      key = await VisionCache.keyOf(this.bundleHash, imageFile);
+    } catch {
+      return encode(); // unreadable: let the encoder report the image's problem for this sample
+    }
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key); // re-insert: most recently used last

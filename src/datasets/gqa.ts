@@ -65,7 +65,7 @@ export const gqaAdapter: DatasetAdapter = {
       const r = validate(gqaRecordSchema, all[id], file, id);
       const imagePath = images.find(r.imageId);
       if (!imagePath) {
-        throw new XfError('E_IMAGE_MISSING', `image "${r.imageId}" is not in the images folder`, { file, field: `${id}.imageId` });
+        throw new XfError('E_IMAGE_OUTSIDE', `image id "${r.imageId}" would lie outside the images folder`, { file, field: `${id}.imageId` });
       }
       return {
         id,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
-import { fillTemplate, resolveInside } from './image-paths.js';
+import { fillTemplate, locateImage } from './image-paths.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 /** The four files of the GVTBench release; each is a list of records. */
@@ -47,9 +47,9 @@ export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<
     records.forEach((raw, i) => {
       const r = validate(recordSchema, raw, file, `[${i}]`);
       const relative = typeof r.image_id === 'number' ? fillTemplate(template, r.image_id) : r.image_id;
-      const imagePath = resolveInside(imageRoot, relative);
+      const imagePath = locateImage(imageRoot, relative);
       if (!imagePath) {
-        throw new XfError('E_IMAGE_MISSING', `image "${relative}" is not inside the images folder`, {
+        throw new XfError('E_IMAGE_OUTSIDE', `image "${relative}" would lie outside the images folder`, {
           file, field: `[${i}].image_id`, suggestion: typeof r.image_id === 'number' ? 'Set --image-template to the COCO file names you have.' : undefined,
         });
       }

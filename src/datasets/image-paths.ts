@@ -31,3 +31,15 @@ export function resolveInside(root: string, relative: string): string | undefine
   }
   return undefined;
 }
+
+/**
+ * Where a dataset's image should be. Undefined means refuse the dataset: the id is absolute, climbs out
+ * with `..`, or names a file that leads outside the folder (a symlink). A file that is simply missing
+ * gets its expected path, so that sample alone fails (recorded as an error) and the run goes on.
+ */
+export function locateImage(root: string, relative: string): string | undefined {
+  if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes('..')) return undefined;
+  const found = resolveInside(root, relative);
+  if (found) return found;
+  return existsSync(path.join(root, relative)) ? undefined : path.join(root, relative);
+}

@@ -1,7 +1,7 @@
 import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { XfError } from '../lib/errors.js';
-import { resolveInside } from './image-paths.js';
+import { locateImage } from './image-paths.js';
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp'];
 
@@ -32,10 +32,12 @@ export class ImageFolder {
     return new ImageFolder(await realpath(dir), byStem);
   }
 
-  /** The file for an id, or undefined when the folder has none (or only a symlink leading out of it). */
+  /**
+   * The file for an id; for an id with no file, the path it would have (its sample then fails alone);
+   * undefined for an id that is a path, or whose file leads out of the folder (a symlink).
+   */
   find(imageId: string): string | undefined {
     if (imageId.includes('/') || imageId.includes('\\') || imageId === '..' || imageId === '.') return undefined;
-    const name = this.byStem.get(imageId);
-    return name === undefined ? undefined : resolveInside(this.dir, name);
+    return locateImage(this.dir, this.byStem.get(imageId) ?? `${imageId}.jpg`);
   }
 }

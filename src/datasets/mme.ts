@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XfError } from '../lib/errors.js';
 import { readBytes, sha256Text } from '../lib/files.js';
-import { resolveInside } from './image-paths.js';
+import { locateImage } from './image-paths.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 interface Triple {
@@ -62,8 +62,8 @@ export async function openMme(dir: string): Promise<OpenedDataset> {
     for (const [k, r] of (await readSubtask(dir, task, hashes)).entries()) {
       const answer = r.answer.trim();
       if (answer !== 'Yes' && answer !== 'No') throw new XfError('E_SCHEMA', `answer "${answer}" is not Yes or No`, { file: r.file, field: `line ${r.line}` });
-      const imagePath = resolveInside(path.join(dir, task), r.image);
-      if (!imagePath) throw new XfError('E_IMAGE_MISSING', `image "${r.image}" not found in ${task}/`, { file: r.file, field: `line ${r.line}` });
+      const imagePath = locateImage(path.join(dir, task), r.image);
+      if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image "${r.image}" would lie outside ${task}/`, { file: r.file, field: `line ${r.line}` });
       samples.push({
         id: `${task}/${k}`, imageId: `${task}/${r.image}`, imagePath, question: r.question, answers: [answer],
         categories: { subtask: task }, group: `${task}/${r.image}`, extra: {},

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { readBytes, sha256Text, validate } from '../lib/files.js';
-import { resolveInside } from './image-paths.js';
+import { locateImage } from './image-paths.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 const rowSchema = z.object({
@@ -36,8 +36,8 @@ export async function openMmvp(dir: string): Promise<OpenedDataset> {
   const samples: Sample[] = rows.map((raw, i) => {
     const r = validate(rowSchema, raw, file, `row ${i + 2}`);
     const index = Number.parseInt(r.Index, 10);
-    const imagePath = resolveInside(imageDir, `${index}.jpg`);
-    if (!imagePath) throw new XfError('E_IMAGE_MISSING', `image ${index}.jpg not found in "MMVP Images"`, { file, field: `row ${i + 2}.Index` });
+    const imagePath = locateImage(imageDir, `${index}.jpg`);
+    if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image ${index}.jpg would lie outside "MMVP Images"`, { file, field: `row ${i + 2}.Index` });
     const options = parseOptions(r.Options);
     const letter = /\(?([a-z])\)?/i.exec(r['Correct Answer'])?.[1]?.toLowerCase();
     if (!letter || !(letter in options)) throw new XfError('E_SCHEMA', `correct answer "${r['Correct Answer']}" is not one of the options`, { file, field: `row ${i + 2}.Correct Answer` });

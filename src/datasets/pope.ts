@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
-import { resolveInside } from './image-paths.js';
+import { locateImage } from './image-paths.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 const lineSchema = z.object({
@@ -30,8 +30,8 @@ export async function openPope(dir: string): Promise<OpenedDataset> {
     bytes.toString('utf8').split('\n').forEach((line, i) => {
       if (line.trim() === '') return;
       const r = validate(lineSchema, parseJson(line, `${file}:${i + 1}`), file, `line ${i + 1}`);
-      const imagePath = resolveInside(imageRoot, r.image);
-      if (!imagePath) throw new XfError('E_IMAGE_MISSING', `image "${r.image}" not found`, { file, field: `line ${i + 1}.image` });
+      const imagePath = locateImage(imageRoot, r.image);
+      if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image "${r.image}" would lie outside the images folder`, { file, field: `line ${i + 1}.image` });
       samples.push({
         id: `${split}/${r.question_id}`, imageId: r.image, imagePath, question: r.text, answers: [r.label],
         categories: { split }, group: r.image, extra: {},

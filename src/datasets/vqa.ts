@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
-import { fillTemplate, resolveInside } from './image-paths.js';
+import { fillTemplate, locateImage } from './image-paths.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 const questionsSchema = z.object({
@@ -56,8 +56,8 @@ export async function openVqa(adapterId: string, dir: string, opts: { imageTempl
     const a = byQid.get(q.question_id);
     if (!a) throw new XfError('E_SCHEMA', `question ${q.question_id} has no annotation`, { file: aFile, field: `questions[${i}]` });
     const rel = fillTemplate(template, q.image_id);
-    const imagePath = resolveInside(root, rel);
-    if (!imagePath) throw new XfError('E_IMAGE_MISSING', `image "${rel}" not found`, { file: qFile, field: `questions[${i}].image_id`, suggestion: 'Set --image-template to your file names.' });
+    const imagePath = locateImage(root, rel);
+    if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image "${rel}" would lie outside the images folder`, { file: qFile, field: `questions[${i}].image_id`, suggestion: 'Set --image-template to your file names.' });
     return {
       id: String(q.question_id), imageId: String(q.image_id), imagePath, question: q.question,
       answers: a.answers.map((x) => x.answer),

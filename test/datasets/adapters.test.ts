@@ -37,7 +37,7 @@ describe('image paths', () => {
     writeFileSync(path.join(dir, 'vcr_oc.json'), JSON.stringify([{ image_id: '../../../etc/passwd', text_in: 'q', text_out: '1', n_obj_exist: 1 }]));
     const adapter = await datasetRegistry().get('gvtbench');
     const err = (await adapter.open(dir).catch((e: unknown) => e)) as XfError;
-    expect(err.code).toBe('E_IMAGE_MISSING');
+    expect(err.code).toBe('E_IMAGE_OUTSIDE');
     expect(err.field).toBe('[0].image_id');
   });
 });

@@ -52,8 +52,8 @@ describe('GQA adapter', () => {
   it.each([
     ['a record missing a field', (r: Record<string, any>) => { delete r[Object.keys(r)[0]!].answer; }, 'E_SCHEMA', /\.answer$/],
     ['a wrong type', (r: Record<string, any>) => { r[Object.keys(r)[0]!].isBalanced = 'yes'; }, 'E_SCHEMA', /\.isBalanced$/],
-    ['an image id escaping the folder', (r: Record<string, any>) => { r[Object.keys(r)[0]!].imageId = '../../etc/passwd'; }, 'E_IMAGE_MISSING', /\.imageId$/],
-    ['an absolute image id', (r: Record<string, any>) => { r[Object.keys(r)[0]!].imageId = '/etc/passwd'; }, 'E_IMAGE_MISSING', /\.imageId$/],
+    ['an image id escaping the folder', (r: Record<string, any>) => { r[Object.keys(r)[0]!].imageId = '../../etc/passwd'; }, 'E_IMAGE_OUTSIDE', /\.imageId$/],
+    ['an absolute image id', (r: Record<string, any>) => { r[Object.keys(r)[0]!].imageId = '/etc/passwd'; }, 'E_IMAGE_OUTSIDE', /\.imageId$/],
   ])('refuses %s, naming the file and field', async (_what, edit, code, field) => {
     const dir = copyGqa(edit);
     const err = (await gqaAdapter.open(dir).catch((e: unknown) => e)) as XfError;

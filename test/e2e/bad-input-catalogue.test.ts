@@ -55,9 +55,9 @@ const cases: Case[] = [
   ['a field of the wrong type', () => ['run', 'gqa', '--data', gqaCopy('c3', (r) => { first(r).types = 'query'; }), '--out', out()], /E_SCHEMA .*\(\d+\.types\)/],
   ['an empty dataset', () => ['run', 'gqa', '--data', gqaCopy('c4', undefined, '{}'), '--out', out()], /E_EMPTY_DATASET .*no questions/],
   ['an unknown dataset id', () => ['run', 'gqa-testdev'], /E_UNKNOWN_DATASET: unknown dataset "gqa-testdev" Did you mean: gqa/],
-  ['an image id with ../', () => ['run', 'gqa', '--data', gqaCopy('c6', (r) => { first(r).imageId = '../../x'; }), '--out', out()], /E_IMAGE_MISSING .*\(\d+\.imageId\)/],
-  ['an absolute image path', () => ['run', 'gqa', '--data', gqaCopy('c7', (r) => { first(r).imageId = '/etc/hostname'; }), '--out', out()], /E_IMAGE_MISSING .*\(\d+\.imageId\)/],
-  ['a symlink out of the images folder', () => ['run', 'gqa', '--data', gqaCopy('c8', (r, d) => { symlinkSync('/etc/hostname', path.join(d, 'images', 'evil.png')); first(r).imageId = 'evil'; }), '--out', out()], /E_IMAGE_MISSING .*\(\d+\.imageId\)/],
+  ['an image id with ../', () => ['run', 'gqa', '--data', gqaCopy('c6', (r) => { first(r).imageId = '../../x'; }), '--out', out()], /E_IMAGE_OUTSIDE .*\(\d+\.imageId\)/],
+  ['an absolute image path', () => ['run', 'gqa', '--data', gqaCopy('c7', (r) => { first(r).imageId = '/etc/hostname'; }), '--out', out()], /E_IMAGE_OUTSIDE .*\(\d+\.imageId\)/],
+  ['a symlink out of the images folder', () => ['run', 'gqa', '--data', gqaCopy('c8', (r, d) => { symlinkSync('/etc/hostname', path.join(d, 'images', 'evil.png')); first(r).imageId = 'evil'; }), '--out', out()], /E_IMAGE_OUTSIDE .*\(\d+\.imageId\)/],
   ['a missing images folder', () => ['run', 'gqa', '--data', gqaCopy('c9', (_r, d) => rmSync(path.join(d, 'images'), { recursive: true })), '--out', out()], /E_IMAGES_DIR .*images: images folder not found/],
   ['a data folder that does not exist', () => ['run', 'gqa', '--data', path.join(work, 'nope'), '--out', out()], /E_DATA_DIR .*nope: dataset folder not found/],
   ['a bundle folder that does not exist', () => ['run', 'gqa', '--model', path.join(work, 'no-bundle')], /E_BUNDLE_NOT_FOUND .*no-bundle/],
@@ -107,7 +107,7 @@ const cases: Case[] = [
     cpSync(path.join(FIXTURES, 'gvtbench-mini'), dir, { recursive: true });
     writeFileSync(path.join(dir, 'vcr_mci.json'), JSON.stringify([{ image_id: 'vcr1images/../../../x.png', text_in: 'q', text_out: 'Yes.', n_obj_exist: 2 }]));
     return ['run', 'gvtbench', '--data', dir, '--out', out()];
-  }, /E_IMAGE_MISSING .*vcr_mci\.json \(\[0\]\.image_id\)/],
+  }, /E_IMAGE_OUTSIDE .*vcr_mci\.json \(\[0\]\.image_id\)/],
   ['MMVP: a correct answer that is not an option', () => {
     const dir = path.join(work, 'mmvp');
     cpSync(path.join(FIXTURES, 'mmvp-mini'), dir, { recursive: true });

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -88,6 +88,7 @@ describe('per-sample faults', () => {
     writeFileSync(path.join(data, 'images', `${firstImages[0]}.png`), 'this is not an image');
     const png = readFileSync(path.join(data, 'images', `${firstImages[1]}.png`));
     writeFileSync(path.join(data, 'images', `${firstImages[1]}.png`), png.subarray(0, 40)); // truncated
+    rmSync(path.join(data, 'images', `${firstImages[2]}.png`)); // missing
 
     const out = path.join(tempDir(), 'run');
     const r = runCli(['run', 'gqa', '--data', data, '--limit', '60', '--out', out, '--device', 'cpu']);
@@ -96,7 +97,7 @@ describe('per-sample faults', () => {
     const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(60);
     const failed = lines.filter((l) => l.error);
-    expect(new Set(failed.map((l) => l.imageId))).toEqual(new Set(firstImages.slice(0, 2)));
+    expect(new Set(failed.map((l) => l.imageId))).toEqual(new Set(firstImages));
     const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
     expect(run.errors.count).toBe(failed.length);
 
