@@ -12,6 +12,8 @@ export interface EvaluateOptions {
   cache?: VisionCache;
   /** Stop cleanly once more samples than this have failed. */
   maxErrors?: number;
+  /** Questions per LM call (default 1). Answers do not depend on it. */
+  batchSize?: number;
   /** How many images ahead to decode and preprocess while the runtime works (0: none). */
   prefetch?: number;
   /** Polled between samples: true stops the run cleanly (e.g. after SIGINT). */
@@ -50,12 +52,64 @@ function sampleError(err: unknown): PredictionLine['error'] | undefined {
   return undefined;
 }
 
+/** Images in the order their samples come, each once, so images can be prepared ahead of use. */
+class ImagePrefetcher {
+  private readonly order: string[] = [];
+  private readonly indexOf = new Map<string, number>();
+  private readonly ahead = new Map<number, Promise<PreparedImage | { failed: unknown }>>();
+
+  constructor(private readonly model: VisionLanguageModel, samples: readonly Sample[], private readonly depth: number) {
+    for (const s of samples) {
+      if (!this.indexOf.has(s.imagePath)) {
+        this.indexOf.set(s.imagePath, this.order.length);
+        this.order.push(s.imagePath);
+      }
+    }
+  }
+
+  /** The prepared image (decoded on sharp's threads), starting the next `depth` images meanwhile. */
+  async take(imagePath: string): Promise<PreparedImage> {
+    const k = this.indexOf.get(imagePath)!;
+    for (let j = k; j <= k + this.depth && j < this.order.length; j++) {
+      if (!this.ahead.has(j)) this.ahead.set(j, this.model.prepareImage(this.order[j]!).catch((failed: unknown) => ({ failed })));
+    }
+    const prepared = await this.ahead.get(k)!;
+    this.ahead.delete(k);
+    if ('failed' in prepared) throw prepared.failed;
+    return prepared;
+  }
+}
+
+interface ImageOutcome {
+  imagePath: string;
+  visual?: VisualTokens;
+  error?: PredictionLine['error'];
+}
+
+/** The image's visual tokens (from the cache or the encoders), or the per-sample error it causes. */
+async function visualTokens(model: VisionLanguageModel, imagePath: string, images: ImagePrefetcher, cache: VisionCache | undefined, timings: EvaluateResult['timings']): Promise<ImageOutcome> {
+  const t = performance.now();
+  try {
+    const encode = async () => model.encodePrepared(await images.take(imagePath));
+    const visual = cache ? await cache.get(imagePath, encode) : await encode();
+    timings.visionMs += performance.now() - t;
+    timings.images += 1;
+    return { imagePath, visual };
+  } catch (err) {
+    const error = sampleError(err);
+    if (!error) throw err;
+    return { imagePath, error };
+  }
+}
+
 /**
- * Runs the model over the samples not yet done, scoring and appending each prediction as it is
- * produced. A sample whose image cannot be read is written as an error row and the run goes on.
+ * Runs the model over the samples not yet done, `batchSize` questions per LM call (grouped by image,
+ * so each image is encoded once), scoring and appending each prediction as it is produced. A sample
+ * whose image cannot be read is written as an error row and the run goes on.
  */
 export async function evaluate(model: VisionLanguageModel, samples: readonly Sample[], dataset: Pick<OpenedDataset, 'normalisePrediction'>, writer: PredictionWriter, opts: EvaluateOptions): Promise<EvaluateResult> {
-  const todo = opts.skip ? samples.filter((s) => !opts.skip!.has(s.id)) : samples;
+  const todo = planByImage(opts.skip ? samples.filter((s) => !opts.skip!.has(s.id)) : samples).flat();
+  const batchSize = Math.max(1, opts.batchSize ?? 1);
   const rows: PredictionLine[] = [];
   const timings = { visionMs: 0, generateMs: 0, images: 0, questions: 0 };
   let errors = 0;
@@ -65,43 +119,31 @@ export async function evaluate(model: VisionLanguageModel, samples: readonly Sam
     timings.questions += 1;
     opts.onProgress?.(timings.questions, todo.length);
   };
-  const groups = planByImage(todo);
-  // images decoded ahead of use (sharp works on its own threads); a failure is kept for its turn
-  const ahead = new Map<number, Promise<PreparedImage | { failed: unknown }>>();
-  const prepare = (g: number) => {
-    if (g < groups.length && !ahead.has(g)) ahead.set(g, model.prepareImage(groups[g]![0]!.imagePath).catch((failed: unknown) => ({ failed })));
-  };
-  for (const [g, group] of groups.entries()) {
+  const images = new ImagePrefetcher(model, todo, opts.prefetch ?? 2);
+  // the visual tokens (or the failure) of the image being worked on; an image's samples are consecutive
+  let current: ImageOutcome | undefined;
+  for (let start = 0; start < todo.length; start += batchSize) {
     if (opts.shouldStop?.()) return { rows, errors, stoppedBy: 'signal', timings };
-    for (let k = 0; k <= (opts.prefetch ?? 2); k++) prepare(g + k);
-    let t = performance.now();
-    let visual: VisualTokens;
-    try {
-      const encode = async () => {
-        const prepared = await ahead.get(g)!;
-        if ('failed' in prepared) throw prepared.failed;
-        return model.encodePrepared(prepared);
-      };
-      visual = opts.cache ? await opts.cache.get(group[0]!.imagePath, encode) : await encode();
-      ahead.delete(g);
-    } catch (err) {
-      ahead.delete(g);
-      const error = sampleError(err);
-      if (!error) throw err;
-      for (const sample of group) emit(predictionLine(sample, '', opts.score(sample, ''), error));
-      errors += group.length;
-      if (opts.maxErrors !== undefined && errors > opts.maxErrors) return { rows, errors, stoppedBy: 'max-errors', timings };
-      continue;
+    const window: { sample: Sample; visual?: VisualTokens; error?: PredictionLine['error'] }[] = [];
+    for (const sample of todo.slice(start, start + batchSize)) {
+      if (current?.imagePath !== sample.imagePath) current = await visualTokens(model, sample.imagePath, images, opts.cache, timings);
+      window.push({ sample, visual: current.visual, error: current.error });
     }
-    timings.visionMs += performance.now() - t;
-    timings.images += 1;
-    for (const sample of group) {
-      if (opts.shouldStop?.()) return { rows, errors, stoppedBy: 'signal', timings };
-      t = performance.now();
-      const generation = await model.generate(visual, sample.question);
-      timings.generateMs += performance.now() - t;
-      const prediction = dataset.normalisePrediction(generation.text);
-      emit(predictionLine(sample, prediction, opts.score(sample, prediction)));
+    const ready = window.filter((w) => w.visual);
+    const t = performance.now();
+    const generations = ready.length > 0 ? await model.generateBatch(ready.map((w) => ({ visual: w.visual!, question: w.sample.question }))) : [];
+    timings.generateMs += performance.now() - t;
+    const texts = new Map(ready.map((w, i) => [w, generations[i]!.text]));
+    // written in plan order, whatever the mix of answers and failures in the window
+    for (const w of window) {
+      if (w.visual) {
+        const prediction = dataset.normalisePrediction(texts.get(w)!);
+        emit(predictionLine(w.sample, prediction, opts.score(w.sample, prediction)));
+        continue;
+      }
+      emit(predictionLine(w.sample, '', opts.score(w.sample, ''), w.error));
+      errors += 1;
+      if (opts.maxErrors !== undefined && errors > opts.maxErrors) return { rows, errors, stoppedBy: 'max-errors', timings };
     }
   }
   return { rows, errors, stoppedBy: null, timings };

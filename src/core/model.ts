@@ -16,6 +16,11 @@ export interface PreparedImage {
   pixels: Float32Array[];
 }
 
+export interface GenerationRequest {
+  visual: VisualTokens;
+  question: string;
+}
+
 export interface Generation {
   text: string;
   tokenIds: number[];
@@ -36,21 +41,29 @@ function int64(values: number[], dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 }
 
-function concatSequence(a: VisualTokens, b: ort.Tensor): ort.Tensor {
-  const d = a.dims[2];
-  const bData = b.data as Float32Array;
-  const out = new Float32Array(a.data.length + bData.length);
-  out.set(a.data, 0);
-  out.set(bData, a.data.length);
-  return new ort.Tensor('float32', out, [1, a.dims[1] + bData.length / d, d]);
+/** [batch, width] mask: 0 over each row's left padding, 1 after it. */
+function attentionMask(padding: readonly number[], width: number): ort.Tensor {
+  const mask = new BigInt64Array(padding.length * width).fill(1n);
+  for (const [i, pad] of padding.entries()) mask.fill(0n, i * width, i * width + pad);
+  return new ort.Tensor('int64', mask, [padding.length, width]);
 }
 
-function argmaxLast(logits: ort.Tensor): { id: number; row: Float32Array } {
+/** Argmax over the last position of one batch row; the first maximum wins, as torch.argmax. */
+function argmaxLast(logits: ort.Tensor, rowIndex: number): { id: number; row: Float32Array } {
   const [, t, v] = logits.dims as [number, number, number];
-  const row = (logits.data as Float32Array).subarray((t - 1) * v, t * v);
+  const start = (rowIndex * t + t - 1) * v;
+  const row = (logits.data as Float32Array).subarray(start, start + v);
   let best = 0;
-  for (let i = 1; i < v; i++) if (row[i]! > row[best]!) best = i; // first maximum wins, as torch.argmax
+  for (let i = 1; i < v; i++) if (row[i]! > row[best]!) best = i;
   return { id: best, row };
+}
+
+function cutAtStop(text: string, stops: readonly string[]): string {
+  for (const s of stops) {
+    const at = text.indexOf(s);
+    if (at >= 0) text = text.slice(0, at);
+  }
+  return text;
 }
 
 /**
@@ -138,61 +151,112 @@ export class VisionLanguageModel {
     return this.encodePrepared(await this.prepareImage(file));
   }
 
-  private async embedIds(ids: number[]): Promise<ort.Tensor> {
+  private async embedIds(ids: number[], dims: [number, number]): Promise<ort.Tensor> {
     const lm = this.manifest.lm;
-    return (await this.exec(this.embed, { [lm.embedInput]: int64(ids, [1, ids.length]) }))[lm.embedOutput]!;
+    return (await this.exec(this.embed, { [lm.embedInput]: int64(ids, dims) }))[lm.embedOutput]!;
   }
 
   prompt(question: string): string {
     return this.manifest.prompt.template.replace('{question}', question);
   }
 
-  /** Greedy decoding with the key/value cache: one prefill over [visual tokens; prompt], then one token a step. */
+  /** Greedy decoding of one question: a batch of one. */
   async generate(visual: VisualTokens, question: string): Promise<Generation> {
+    return (await this.generateBatch([{ visual, question }]))[0]!;
+  }
+
+  /**
+   * Greedy decoding with the key/value cache for several questions at once (each with its own visual
+   * tokens): one prefill call over the left-padded [visual tokens; prompt] rows, then one call per
+   * generated position for the whole batch. Padding is masked out and positions restart at 0 after
+   * it, so every row computes what it would alone.
+   */
+  async generateBatch(requests: readonly GenerationRequest[]): Promise<Generation[]> {
     const lm = this.manifest.lm;
-    const c = lm.cache;
     const gen = this.manifest.generation;
-    const promptIds = this.tokenizer.encode(this.prompt(question));
-    let embeds = concatSequence(visual, await this.embedIds(promptIds));
-    let length = embeds.dims[1]!;
-    if (length + gen.maxNewTokens > lm.maxPositions) {
-      throw new Error(`prompt of ${length} positions plus ${gen.maxNewTokens} new tokens exceeds the LM's ${lm.maxPositions}`);
+    const prompts = requests.map((r) => this.tokenizer.encode(this.prompt(r.question)));
+    const rows = await this.prefillRows(requests, prompts);
+    if (rows.width + gen.maxNewTokens > lm.maxPositions) {
+      throw new Error(`prompt of ${rows.width} positions plus ${gen.maxNewTokens} new tokens exceeds the LM's ${lm.maxPositions}`);
     }
-    let positions = Array.from({ length }, (_, i) => i);
-    let cache: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < c.layers; i++) {
-      for (const name of [c.pastKey, c.pastValue]) cache[layerName(name, i)] = new ort.Tensor('float32', new Float32Array(0), [1, c.heads, 0, c.headDim]);
-    }
-    const out: number[] = [];
-    let firstLogits: Float32Array | undefined;
-    for (let step = 0; step <= gen.maxNewTokens; step++) {
-      const result = await this.exec(this.decoder, {
-        [lm.inputs.embeds]: embeds,
-        [lm.inputs.attentionMask]: int64(new Array<number>(length).fill(1), [1, length]),
-        [lm.inputs.positionIds]: int64(positions, [1, positions.length]),
-        ...cache,
-      });
-      const { id, row } = argmaxLast(result[lm.logits]!);
-      firstLogits ??= Float32Array.from(row);
-      if (id === this.tokenizer.eosId || step === gen.maxNewTokens) break;
-      out.push(id);
-      if (gen.stop.some((s) => this.tokenizer.decode(out).includes(s))) break;
-      const next: Record<string, ort.Tensor> = {};
-      for (let i = 0; i < c.layers; i++) {
-        next[layerName(c.pastKey, i)] = result[layerName(c.presentKey, i)]!;
-        next[layerName(c.pastValue, i)] = result[layerName(c.presentValue, i)]!;
+    const batch = requests.length;
+    const outputs = requests.map(() => ({ ids: [] as number[], done: false, firstLogits: undefined as Float32Array | undefined }));
+    let feeds: Record<string, ort.Tensor> = {
+      [lm.inputs.embeds]: rows.embeds,
+      [lm.inputs.attentionMask]: attentionMask(rows.padding, rows.width),
+      [lm.inputs.positionIds]: rows.positions,
+      ...this.emptyCache(batch),
+    };
+    for (let step = 0, width = rows.width; ; step++) {
+      const result = await this.exec(this.decoder, feeds);
+      const logits = result[lm.logits]!;
+      const next: number[] = [];
+      for (const [i, out] of outputs.entries()) {
+        const { id, row } = argmaxLast(logits, i);
+        next.push(out.done ? this.tokenizer.eosId : id);
+        if (out.done) continue;
+        out.firstLogits ??= Float32Array.from(row);
+        if (id === this.tokenizer.eosId || step === gen.maxNewTokens) {
+          out.done = true;
+          continue;
+        }
+        out.ids.push(id);
+        if (gen.stop.length > 0 && gen.stop.some((s) => this.tokenizer.decode(out.ids).includes(s))) out.done = true;
       }
-      cache = next;
-      embeds = await this.embedIds([id]);
-      positions = [length];
-      length += 1;
+      if (outputs.every((o) => o.done)) break;
+      feeds = {
+        [lm.inputs.embeds]: await this.embedIds(next, [batch, 1]),
+        [lm.inputs.attentionMask]: attentionMask(rows.padding, width + 1),
+        [lm.inputs.positionIds]: int64(rows.lengths.map((n) => n + step), [batch, 1]),
+        ...this.presentAsPast(result),
+      };
+      width += 1;
     }
-    let text = this.tokenizer.decode(out);
-    for (const s of gen.stop) {
-      const at = text.indexOf(s);
-      if (at >= 0) text = text.slice(0, at);
+    return outputs.map((o) => ({ text: cutAtStop(this.tokenizer.decode(o.ids), gen.stop), tokenIds: o.ids, firstLogits: o.firstLogits! }));
+  }
+
+  /** The prefill input: each row [padding; visual tokens; prompt embeddings], left-padded to one width. */
+  private async prefillRows(requests: readonly GenerationRequest[], prompts: number[][]) {
+    const d = this.manifest.lm.hiddenSize;
+    const longestPrompt = Math.max(...prompts.map((p) => p.length));
+    const padded = prompts.flatMap((p) => [...p, ...new Array<number>(longestPrompt - p.length).fill(this.tokenizer.padId)]);
+    const promptEmbeds = (await this.embedIds(padded, [requests.length, longestPrompt])).data as Float32Array;
+    const lengths = requests.map((r, i) => r.visual.dims[1] + prompts[i]!.length);
+    const width = Math.max(...lengths);
+    const embeds = new Float32Array(requests.length * width * d);
+    const positions = new BigInt64Array(requests.length * width);
+    const padding = lengths.map((n) => width - n);
+    for (const [i, r] of requests.entries()) {
+      const rowStart = (i * width + padding[i]!) * d;
+      embeds.set(r.visual.data, rowStart);
+      const promptStart = i * longestPrompt * d;
+      embeds.set(promptEmbeds.subarray(promptStart, promptStart + prompts[i]!.length * d), rowStart + r.visual.data.length);
+      for (let t = 0; t < lengths[i]!; t++) positions[i * width + padding[i]! + t] = BigInt(t);
     }
-    return { text, tokenIds: out, firstLogits: firstLogits! };
+    return {
+      embeds: new ort.Tensor('float32', embeds, [requests.length, width, d]),
+      positions: new ort.Tensor('int64', positions, [requests.length, width]),
+      lengths, padding, width,
+    };
+  }
+
+  private emptyCache(batch: number): Record<string, ort.Tensor> {
+    const c = this.manifest.lm.cache;
+    const cache: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < c.layers; i++) {
+      for (const name of [c.pastKey, c.pastValue]) cache[layerName(name, i)] = new ort.Tensor('float32', new Float32Array(0), [batch, c.heads, 0, c.headDim]);
+    }
+    return cache;
+  }
+
+  private presentAsPast(result: ort.InferenceSession.ReturnType): Record<string, ort.Tensor> {
+    const c = this.manifest.lm.cache;
+    const past: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < c.layers; i++) {
+      past[layerName(c.pastKey, i)] = result[layerName(c.presentKey, i)]!;
+      past[layerName(c.pastValue, i)] = result[layerName(c.presentValue, i)]!;
+    }
+    return past;
   }
 
   async dispose(): Promise<void> {

@@ -31,6 +31,8 @@ export interface RunOptions {
   /** Cache visual tokens per image content (default on). */
   visionCache?: boolean;
   prefetch?: number;
+  /** Questions per LM call; answers do not depend on it. */
+  batchSize?: number;
   maxErrors?: number;
   onProviderNote?: (note: string) => void;
   onProgress?: (done: number, total: number) => void;
@@ -48,6 +50,9 @@ export interface RunOutcome {
   stoppedBy: 'max-errors' | 'signal' | null;
   metrics: MetricValue[];
 }
+
+/** Questions per LM call unless told otherwise: enough to amortise each call's fixed cost on CPU. */
+export const DEFAULT_BATCH_SIZE = 16;
 
 /** What must match for a run folder to be continued: the bundle, the data, and every setting that changes answers. */
 function fingerprint(bundleHash: string, datasetHash: string, settings: Record<string, unknown>): NonNullable<RunRecord['fingerprint']> {
@@ -125,7 +130,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       provider: model.provider,
       fingerprint: fp,
       config: {
-        ...settings, device: opts.device, threads: opts.threads ?? null, batchSize: 1, visionCache: opts.visionCache !== false,
+        ...settings, device: opts.device, threads: opts.threads ?? null, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE, visionCache: opts.visionCache !== false,
         prefetch: opts.prefetch ?? 2, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null,
       },
     };
@@ -144,6 +149,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
         skip: new Set(recovered.rows.map((r) => r.id)),
         cache: opts.visionCache === false ? undefined : cache,
         prefetch: opts.prefetch,
+        batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
         maxErrors: opts.maxErrors,
         shouldStop: opts.shouldStop,
         onProgress: opts.onProgress,

@@ -50,6 +50,21 @@ for (const [kind, dir] of Object.entries(BUNDLES)) {
         expect(gen.text.trim().toLowerCase().replace(/\.+$/, '')).toBe(c.answer);
       }
     });
+
+    it(`decodes a batch of questions on different images exactly as one at a time (${kind})`, async () => {
+      // prompts of different lengths on different images, so rows are padded by different amounts
+      const requests = await Promise.all(refs.cases.map(async (c) => ({ visual: await model.encodeImage(readdirImage(c.imageId)), question: c.question })));
+      requests.push({ ...requests[0]!, question: `${requests[0]!.question.replace(/\?$/, '')} in this picture?` });
+      const lengths = new Set(requests.map((r) => model.tokenizer.encode(model.prompt(r.question)).length));
+      expect(lengths.size).toBeGreaterThan(1);
+      const batched = await model.generateBatch(requests);
+      for (const [i, r] of requests.entries()) {
+        const single = await model.generate(r.visual, r.question);
+        expect(batched[i]!.tokenIds).toEqual(single.tokenIds);
+        expect(batched[i]!.text).toBe(single.text);
+        expect(maxAbsDiff(batched[i]!.firstLogits, single.firstLogits)).toBeLessThanOrEqual(1e-5);
+      }
+    });
   });
 }
 

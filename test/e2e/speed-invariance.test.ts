@@ -9,13 +9,13 @@ function predictions(dir: string): string {
 }
 
 describe('speed never changes answers', () => {
-  it('prefetch, the vision cache and a warm disk cache give the same predictions as a plain run', () => {
+  it('batching, prefetch, the vision cache and a warm disk cache give the same predictions as a plain run', () => {
     const dir = tempDir();
     const common = ['run', 'gvtbench', '--limit', '250', '--device', 'cpu', '--threads', '1'];
     const plain = path.join(dir, 'plain');
-    expect(runCli([...common, '--out', plain, '--prefetch', '0', '--no-vision-cache']).status).toBe(0);
+    expect(runCli([...common, '--out', plain, '--batch-size', '1', '--prefetch', '0', '--no-vision-cache']).status).toBe(0);
     const fast = path.join(dir, 'fast');
-    expect(runCli([...common, '--out', fast, '--prefetch', '8', '--cache-dir', path.join(dir, 'cache')]).status).toBe(0);
+    expect(runCli([...common, '--out', fast, '--batch-size', '48', '--prefetch', '8', '--cache-dir', path.join(dir, 'cache')]).status).toBe(0);
     const warm = path.join(dir, 'warm');
     expect(runCli([...common, '--out', warm, '--cache-dir', path.join(dir, 'cache')]).status).toBe(0);
     expect(predictions(fast)).toBe(predictions(plain));
