@@ -3,15 +3,15 @@
  * and (with --json) as JSON, so they can be gated like accuracy. Not a test: these machines are noisy.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../lib/package-root.js';
+import { syntheticGqa } from './synthetic.js';
 
 const ROOT = packageRoot();
 const BIN = path.join(ROOT, 'bin/run.js');
 const MEASURE = path.join(ROOT, 'dist/bench/measure-child.js');
-const GQA = path.join(ROOT, 'fixtures/gqa-mini');
 
 interface Measured {
   seconds: number;
@@ -33,27 +33,6 @@ function measure(args: string[]): Measured {
     rmSync(stats);
   } catch { /* child died before writing its stats */ }
   return { seconds, maxRssMb, status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A GQA-format set of n questions that reuses the mini set's records and images. */
-function syntheticGqa(n: number, dir: string): { dir: string; predictions: string } {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  cpSync(path.join(GQA, 'images'), path.join(dir, 'images'), { recursive: true });
-  const base = JSON.parse(readFileSync(path.join(GQA, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, Record<string, unknown>>;
-  const records = Object.values(base);
-  const out: string[] = [];
-  const preds: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = records[i % records.length]!;
-    const id = String(30_000_000 + i);
-    out.push(`${JSON.stringify(id)}:${JSON.stringify({ ...r, entailed: [], equivalent: [id] })}`);
-    preds.push(JSON.stringify({ id, prediction: i % 3 ? String(r['answer']) : 'no' }));
-  }
-  writeFileSync(path.join(dir, 'testdev_balanced_questions.json'), `{${out.join(',')}}`);
-  const predictions = path.join(dir, 'predictions.jsonl');
-  writeFileSync(predictions, preds.join('\n'));
-  return { dir, predictions };
 }
 
 function runJson(dir: string): { timings: Record<string, number>; dataset: { evaluated: number } } {

@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
-import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
+import { checkedFile, validate } from '../lib/files.js';
+import { streamJsonMembers } from '../lib/json-stream.js';
 import { ImageFolder } from './images.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
@@ -55,38 +56,44 @@ export const gqaAdapter: DatasetAdapter = {
   defaultDir: 'fixtures/gqa-mini',
   async open(dir: string): Promise<OpenedDataset> {
     const file = await findQuestionsFile(dir);
-    const bytes = await readBytes(file, 'GQA questions file');
-    const raw = parseJson(bytes.toString('utf8'), file);
-    const all = validate(z.record(z.string(), z.unknown()), raw, file);
-    const ids = Object.keys(all);
-    if (ids.length === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file });
     const images = await ImageFolder.open(path.join(dir, 'images'), file);
-    const samples: Sample[] = ids.map((id) => {
-      const r = validate(gqaRecordSchema, all[id], file, id);
-      const imagePath = images.find(r.imageId);
-      if (!imagePath) {
-        throw new XfError('E_IMAGE_OUTSIDE', `image id "${r.imageId}" would lie outside the images folder`, { file, field: `${id}.imageId` });
-      }
-      return {
-        id,
-        imageId: r.imageId,
-        imagePath,
-        question: r.question,
-        answers: [r.answer],
-        categories: { structural: r.types.structural, semantic: r.types.semantic, detailed: r.types.detailed },
-        group: r.imageId,
-        extra: {
-          isBalanced: r.isBalanced,
-          entailed: r.entailed,
-          globalGroup: r.groups.global,
-          steps: reasoningSteps(r.semantic),
-          words: r.question.split(/\s+/).filter(Boolean).length,
-        },
-      };
-    });
-    return { adapter: 'gqa', dir, hash: sha256Text(bytes), samples, metrics: ['gqa.accuracy', 'gqa.consistency', 'gqa.validity', 'gqa.plausibility', 'gqa.distribution'], normalisePrediction: normaliseGqaAnswer };
+    const samples: Sample[] = [];
+    const seen = new Set<string>();
+    let hash = '';
+    // streamed record by record: a full GQA split is too big to hold as one string
+    for await (const { key, value } of streamJsonMembers(await checkedFile(file, 'GQA questions file'), { onDone: (h) => { hash = h; } })) {
+      if (typeof key !== 'string') throw new XfError('E_SCHEMA', 'expected an object keyed by question id, found an array', { file });
+      if (seen.has(key)) throw new XfError('E_SCHEMA', `question id "${key}" appears twice`, { file, field: key });
+      seen.add(key);
+      samples.push(gqaSample(key, validate(gqaRecordSchema, value, file, key), images, file));
+    }
+    if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file });
+    return { adapter: 'gqa', dir, hash, samples, metrics: ['gqa.accuracy', 'gqa.consistency', 'gqa.validity', 'gqa.plausibility', 'gqa.distribution'], normalisePrediction: normaliseGqaAnswer };
   },
 };
+
+function gqaSample(id: string, r: GqaRecord, images: ImageFolder, file: string): Sample {
+  const imagePath = images.find(r.imageId);
+  if (!imagePath) {
+    throw new XfError('E_IMAGE_OUTSIDE', `image id "${r.imageId}" would lie outside the images folder`, { file, field: `${id}.imageId` });
+  }
+  return {
+    id,
+    imageId: r.imageId,
+    imagePath,
+    question: r.question,
+    answers: [r.answer],
+    categories: { structural: r.types.structural, semantic: r.types.semantic, detailed: r.types.detailed },
+    group: r.imageId,
+    extra: {
+      isBalanced: r.isBalanced,
+      entailed: r.entailed,
+      globalGroup: r.groups.global,
+      steps: reasoningSteps(r.semantic),
+      words: r.question.split(/\s+/).filter(Boolean).length,
+    },
+  };
+}
 
 /** Program steps that count as reasoning, as the official scorer counts them. */
 export function reasoningSteps(program: GqaRecord['semantic']): number {

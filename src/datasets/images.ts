@@ -15,6 +15,9 @@ export class ImageFolder {
     private readonly byStem: Map<string, string>,
   ) {}
 
+  /** Resolved ids: GQA asks ~30 questions per image, and resolving touches the file system. */
+  private readonly resolved = new Map<string, string | undefined>();
+
   static async open(dir: string, datasetFile: string): Promise<ImageFolder> {
     let names: string[];
     try {
@@ -37,7 +40,11 @@ export class ImageFolder {
    * undefined for an id that is a path, or whose file leads out of the folder (a symlink).
    */
   find(imageId: string): string | undefined {
-    if (imageId.includes('/') || imageId.includes('\\') || imageId === '..' || imageId === '.') return undefined;
-    return locateImage(this.dir, this.byStem.get(imageId) ?? `${imageId}.jpg`);
+    if (this.resolved.has(imageId)) return this.resolved.get(imageId);
+    const found = imageId.includes('/') || imageId.includes('\\') || imageId === '..' || imageId === '.'
+      ? undefined
+      : locateImage(this.dir, this.byStem.get(imageId) ?? `${imageId}.jpg`);
+    this.resolved.set(imageId, found);
+    return found;
   }
 }

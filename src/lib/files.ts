@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { XfError } from './errors.js';
 
@@ -14,15 +14,32 @@ export function sha256Text(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+function readError(err: unknown, path: string, what: string): XfError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new XfError('E_MISSING_FILE', `${what} not found`, { file: path });
+  if (code === 'EISDIR') return new XfError('E_NOT_A_FILE', `${what} is a directory, expected a file`, { file: path });
+  return new XfError('E_READ', `cannot read ${what} (${code ?? 'unknown error'})`, { file: path });
+}
+
+/** The path, once it is known to be a readable regular file (for readers that stream it). */
+export async function checkedFile(path: string, what: string): Promise<string> {
+  try {
+    const handle = await open(path, 'r');
+    const isFile = (await handle.stat()).isFile();
+    await handle.close();
+    if (!isFile) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    return path;
+  } catch (err) {
+    throw readError(err, path, what);
+  }
+}
+
 /** Reads a file, turning "not there" and "not readable" into one clear XfError. */
 export async function readBytes(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new XfError('E_MISSING_FILE', `${what} not found`, { file: path });
-    if (code === 'EISDIR') throw new XfError('E_NOT_A_FILE', `${what} is a directory, expected a file`, { file: path });
-    throw new XfError('E_READ', `cannot read ${what} (${code ?? 'unknown error'})`, { file: path });
+    throw readError(err, path, what);
   }
 }
 
