@@ -52,13 +52,22 @@ function sampleError(err: unknown): PredictionLine['error'] | undefined {
   return undefined;
 }
 
-/** Images in the order their samples come, each once, so images can be prepared ahead of use. */
+interface ImageAhead {
+  prepared: Promise<PreparedImage | { failed: unknown }>;
+  /** Vision-cache key (file content hash); undefined without a cache or for an unreadable file. */
+  key: Promise<string | undefined>;
+}
+
+/**
+ * Images in the order their samples come, each once, read, hashed and decoded ahead of use (file I/O
+ * and sharp run off the main thread), so the runtime rarely waits for an image.
+ */
 class ImagePrefetcher {
   private readonly order: string[] = [];
   private readonly indexOf = new Map<string, number>();
-  private readonly ahead = new Map<number, Promise<PreparedImage | { failed: unknown }>>();
+  private readonly ahead = new Map<number, ImageAhead>();
 
-  constructor(private readonly model: VisionLanguageModel, samples: readonly Sample[], private readonly depth: number) {
+  constructor(private readonly model: VisionLanguageModel, samples: readonly Sample[], private readonly depth: number, private readonly cache?: VisionCache) {
     for (const s of samples) {
       if (!this.indexOf.has(s.imagePath)) {
         this.indexOf.set(s.imagePath, this.order.length);
@@ -67,16 +76,20 @@ class ImagePrefetcher {
     }
   }
 
-  /** The prepared image (decoded on sharp's threads), starting the next `depth` images meanwhile. */
-  async take(imagePath: string): Promise<PreparedImage> {
+  /** The image's pending work, starting the next `depth` images meanwhile. */
+  take(imagePath: string): ImageAhead {
     const k = this.indexOf.get(imagePath)!;
     for (let j = k; j <= k + this.depth && j < this.order.length; j++) {
-      if (!this.ahead.has(j)) this.ahead.set(j, this.model.prepareImage(this.order[j]!).catch((failed: unknown) => ({ failed })));
+      if (this.ahead.has(j)) continue;
+      const file = this.order[j]!;
+      this.ahead.set(j, {
+        prepared: this.model.prepareImage(file).catch((failed: unknown) => ({ failed })),
+        key: this.cache ? this.cache.keyFor(file) : Promise.resolve(undefined),
+      });
     }
-    const prepared = await this.ahead.get(k)!;
+    const work = this.ahead.get(k)!;
     this.ahead.delete(k);
-    if ('failed' in prepared) throw prepared.failed;
-    return prepared;
+    return work;
   }
 }
 
@@ -90,8 +103,13 @@ interface ImageOutcome {
 async function visualTokens(model: VisionLanguageModel, imagePath: string, images: ImagePrefetcher, cache: VisionCache | undefined, timings: EvaluateResult['timings']): Promise<ImageOutcome> {
   const t = performance.now();
   try {
-    const encode = async () => model.encodePrepared(await images.take(imagePath));
-    const visual = cache ? await cache.get(imagePath, encode) : await encode();
+    const work = images.take(imagePath);
+    const encode = async () => {
+      const prepared = await work.prepared;
+      if ('failed' in prepared) throw prepared.failed;
+      return model.encodePrepared(prepared);
+    };
+    const visual = cache ? await cache.getByKey(await work.key, encode) : await encode();
     timings.visionMs += performance.now() - t;
     timings.images += 1;
     return { imagePath, visual };
@@ -119,7 +137,7 @@ export async function evaluate(model: VisionLanguageModel, samples: readonly Sam
     timings.questions += 1;
     opts.onProgress?.(timings.questions, todo.length);
   };
-  const images = new ImagePrefetcher(model, todo, opts.prefetch ?? 2);
+  const images = new ImagePrefetcher(model, todo, opts.prefetch ?? 2, opts.cache);
   // the visual tokens (or the failure) of the image being worked on; an image's samples are consecutive
   let current: ImageOutcome | undefined;
   for (let start = 0; start < todo.length; start += batchSize) {

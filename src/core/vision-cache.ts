@@ -38,14 +38,23 @@ export class VisionCache {
     return createHash('sha256').update(`${bundleHash}:${content}`).digest('hex');
   }
 
+  /** The cache key of an image file, or undefined when it cannot be read (its encoder then reports why). */
+  async keyFor(imageFile: string): Promise<string | undefined> {
+    try {
+      return await VisionCache.keyOf(this.bundleHash, imageFile);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Cached tokens for the image, or computes them with `encode` (and caches them). */
   async get(imageFile: string, encode: () => Promise<VisualTokens>): Promise<VisualTokens> {
-    let key: string;
-    try {
-      key = await VisionCache.keyOf(this.bundleHash, imageFile);
-    } catch {
-      return encode(); // unreadable: let the encoder report the image's problem for this sample
-    }
+    return this.getByKey(await this.keyFor(imageFile), encode);
+  }
+
+  /** As `get`, with the key already computed (e.g. while the previous image was being encoded). */
+  async getByKey(key: string | undefined, encode: () => Promise<VisualTokens>): Promise<VisualTokens> {
+    if (key === undefined) return encode();
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key); // re-insert: most recently used last
