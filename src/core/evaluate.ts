@@ -99,25 +99,41 @@ interface ImageOutcome {
   error?: PredictionLine['error'];
 }
 
-/** The image's visual tokens (from the cache or the encoders), or the per-sample error it causes. */
-async function visualTokens(model: VisionLanguageModel, imagePath: string, images: ImagePrefetcher, cache: VisionCache | undefined, timings: EvaluateResult['timings']): Promise<ImageOutcome> {
+/**
+ * Visual tokens for each image (from the cache, or from one batched call through the encoders and the
+ * fusion module for all the misses), or the per-sample error an unreadable image causes.
+ */
+async function visualTokensFor(paths: readonly string[], model: VisionLanguageModel, images: ImagePrefetcher, cache: VisionCache | undefined, timings: EvaluateResult['timings']): Promise<Map<string, ImageOutcome>> {
   const t = performance.now();
-  try {
+  const outcomes = new Map<string, ImageOutcome>();
+  const misses: { imagePath: string; key?: string; prepared: PreparedImage }[] = [];
+  for (const imagePath of paths) {
     const work = images.take(imagePath);
-    const encode = async () => {
-      const prepared = await work.prepared;
-      if ('failed' in prepared) throw prepared.failed;
-      return model.encodePrepared(prepared);
-    };
-    const visual = cache ? await cache.getByKey(await work.key, encode) : await encode();
-    timings.visionMs += performance.now() - t;
-    timings.images += 1;
-    return { imagePath, visual };
-  } catch (err) {
-    const error = sampleError(err);
-    if (!error) throw err;
-    return { imagePath, error };
+    const key = await work.key;
+    const cached = cache && key !== undefined ? await cache.lookup(key) : undefined;
+    if (cached) {
+      outcomes.set(imagePath, { imagePath, visual: cached });
+      continue;
+    }
+    const prepared = await work.prepared;
+    if ('failed' in prepared) {
+      const error = sampleError(prepared.failed);
+      if (!error) throw prepared.failed;
+      outcomes.set(imagePath, { imagePath, error });
+      continue;
+    }
+    misses.push({ imagePath, key, prepared });
   }
+  if (misses.length > 0) {
+    const visuals = await model.encodeBatch(misses.map((m) => m.prepared));
+    for (const [i, m] of misses.entries()) {
+      outcomes.set(m.imagePath, { imagePath: m.imagePath, visual: visuals[i] });
+      if (cache && m.key !== undefined) await cache.store(m.key, visuals[i]!);
+    }
+  }
+  timings.visionMs += performance.now() - t;
+  timings.images += [...outcomes.values()].filter((o) => o.visual).length;
+  return outcomes;
 }
 
 /**
@@ -138,15 +154,16 @@ export async function evaluate(model: VisionLanguageModel, samples: readonly Sam
     opts.onProgress?.(timings.questions, todo.length);
   };
   const images = new ImagePrefetcher(model, todo, opts.prefetch ?? 2, opts.cache);
-  // the visual tokens (or the failure) of the image being worked on; an image's samples are consecutive
-  let current: ImageOutcome | undefined;
+  // the last image of the previous window: an image's samples are consecutive and may span two windows
+  let carried: ImageOutcome | undefined;
   for (let start = 0; start < todo.length; start += batchSize) {
     if (opts.shouldStop?.()) return { rows, errors, stoppedBy: 'signal', timings };
-    const window: { sample: Sample; visual?: VisualTokens; error?: PredictionLine['error'] }[] = [];
-    for (const sample of todo.slice(start, start + batchSize)) {
-      if (current?.imagePath !== sample.imagePath) current = await visualTokens(model, sample.imagePath, images, opts.cache, timings);
-      window.push({ sample, visual: current.visual, error: current.error });
-    }
+    const samplesHere = todo.slice(start, start + batchSize);
+    const needed = [...new Set(samplesHere.map((s) => s.imagePath))].filter((p) => p !== carried?.imagePath);
+    const outcomes = await visualTokensFor(needed, model, images, opts.cache, timings);
+    if (carried) outcomes.set(carried.imagePath, carried);
+    carried = outcomes.get(samplesHere[samplesHere.length - 1]!.imagePath);
+    const window = samplesHere.map((sample) => ({ sample, ...outcomes.get(sample.imagePath)! }));
     const ready = window.filter((w) => w.visual);
     const t = performance.now();
     const generations = ready.length > 0 ? await model.generateBatch(ready.map((w) => ({ visual: w.visual!, question: w.sample.question }))) : [];

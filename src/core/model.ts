@@ -133,18 +133,28 @@ export class VisionLanguageModel {
 
   /** Every encoder on the prepared image, then the fusion module: the visual tokens the LM reads. */
   async encodePrepared(prepared: PreparedImage): Promise<VisualTokens> {
+    return (await this.encodeBatch([prepared]))[0]!;
+  }
+
+  /** Several prepared images through every encoder and the fusion module in one call each. */
+  async encodeBatch(images: readonly PreparedImage[]): Promise<VisualTokens[]> {
+    const batch = images.length;
     const feeds: Record<string, ort.Tensor> = {};
     for (const [i, { spec, session }] of this.encoders.entries()) {
       const [w, h] = spec.image.size;
-      const out = await this.exec(session, { [spec.input]: new ort.Tensor('float32', prepared.pixels[i]!, [1, 3, h, w]) });
+      const pixels = new Float32Array(batch * 3 * h * w);
+      images.forEach((img, b) => pixels.set(img.pixels[i]!, b * 3 * h * w));
+      const out = await this.exec(session, { [spec.input]: new ort.Tensor('float32', pixels, [batch, 3, h, w]) });
       feeds[spec.fusionInput] = out[spec.output]!;
     }
     const tokens = (await this.exec(this.fusion, feeds))[this.manifest.fusion.output]!;
     const [b, n, d] = tokens.dims as [number, number, number];
-    if (b !== 1 || d !== this.manifest.lm.hiddenSize) {
-      throw new Error(`fusion output has shape [${tokens.dims.join(', ')}], expected [1, N, ${this.manifest.lm.hiddenSize}]`);
+    if (b !== batch || d !== this.manifest.lm.hiddenSize) {
+      throw new Error(`fusion output has shape [${tokens.dims.join(', ')}], expected [${batch}, N, ${this.manifest.lm.hiddenSize}]`);
     }
-    return { data: tokens.data as Float32Array, dims: [1, n, d] };
+    const data = tokens.data as Float32Array;
+    // each image's tokens in their own buffer: they outlive the batch in the vision cache
+    return images.map((_, k) => ({ data: data.slice(k * n * d, (k + 1) * n * d), dims: [1, n, d] as const }));
   }
 
   async encodeImage(file: string): Promise<VisualTokens> {

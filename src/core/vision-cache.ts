@@ -47,14 +47,8 @@ export class VisionCache {
     }
   }
 
-  /** Cached tokens for the image, or computes them with `encode` (and caches them). */
-  async get(imageFile: string, encode: () => Promise<VisualTokens>): Promise<VisualTokens> {
-    return this.getByKey(await this.keyFor(imageFile), encode);
-  }
-
-  /** As `get`, with the key already computed (e.g. while the previous image was being encoded). */
-  async getByKey(key: string | undefined, encode: () => Promise<VisualTokens>): Promise<VisualTokens> {
-    if (key === undefined) return encode();
+  /** The tokens stored under `key` (memory first, then the disk cache), or undefined: a miss. */
+  async lookup(key: string): Promise<VisualTokens | undefined> {
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key); // re-insert: most recently used last
@@ -69,10 +63,13 @@ export class VisionCache {
       return fromDisk;
     }
     this.stats.misses++;
-    const tokens = await encode();
+    return undefined;
+  }
+
+  /** Keeps freshly computed tokens (and writes them to the disk cache, atomically). */
+  async store(key: string, tokens: VisualTokens): Promise<void> {
     this.put(key, tokens);
     await this.writeDisk(key, tokens);
-    return tokens;
   }
 
   private put(key: string, tokens: VisualTokens): void {

@@ -51,6 +51,16 @@ for (const [kind, dir] of Object.entries(BUNDLES)) {
       }
     });
 
+    it(`encodes a batch of images as it encodes each alone (${kind})`, async () => {
+      const prepared = await Promise.all(refs.cases.map((c) => model.prepareImage(readdirImage(c.imageId))));
+      const batched = await model.encodeBatch(prepared);
+      for (const [i, p] of prepared.entries()) {
+        const single = await model.encodePrepared(p);
+        expect(batched[i]!.dims).toEqual(single.dims);
+        expect(maxAbsDiff(batched[i]!.data, single.data)).toBeLessThanOrEqual(1e-5);
+      }
+    });
+
     it(`decodes a batch of questions on different images exactly as one at a time (${kind})`, async () => {
       // prompts of different lengths on different images, so rows are padded by different amounts
       const requests = await Promise.all(refs.cases.map(async (c) => ({ visual: await model.encodeImage(readdirImage(c.imageId)), question: c.question })));
