@@ -59,36 +59,54 @@ export const gqaAdapter: DatasetAdapter = {
     const images = await ImageFolder.open(path.join(dir, 'images'), file);
     const samples: Sample[] = [];
     const seen = new Set<string>();
+    const intern = interner();
     let hash = '';
     // streamed record by record: a full GQA split is too big to hold as one string
     for await (const { key, value } of streamJsonMembers(await checkedFile(file, 'GQA questions file'), { onDone: (h) => { hash = h; } })) {
       if (typeof key !== 'string') throw new XfError('E_SCHEMA', 'expected an object keyed by question id, found an array', { file });
       if (seen.has(key)) throw new XfError('E_SCHEMA', `question id "${key}" appears twice`, { file, field: key });
       seen.add(key);
-      samples.push(gqaSample(key, validate(gqaRecordSchema, value, file, key), images, file));
+      samples.push(gqaSample(key, validate(gqaRecordSchema, value, file, key), images, file, intern));
     }
     if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file });
     return { adapter: 'gqa', dir, hash, samples, metrics: ['gqa.accuracy', 'gqa.consistency', 'gqa.validity', 'gqa.plausibility', 'gqa.distribution'], normalisePrediction: normaliseGqaAnswer };
   },
 };
 
-function gqaSample(id: string, r: GqaRecord, images: ImageFolder, file: string): Sample {
+const NO_ENTAILED: readonly string[] = Object.freeze([]);
+
+/**
+ * One shared copy of each repeated string (image ids, type labels, groups): a large split repeats a
+ * few thousand values a million times, and held per sample they would dominate memory.
+ */
+function interner(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    const known = seen.get(s);
+    if (known !== undefined) return known;
+    seen.set(s, s);
+    return s;
+  };
+}
+
+function gqaSample(id: string, r: GqaRecord, images: ImageFolder, file: string, intern: (s: string) => string): Sample {
   const imagePath = images.find(r.imageId);
   if (!imagePath) {
     throw new XfError('E_IMAGE_OUTSIDE', `image id "${r.imageId}" would lie outside the images folder`, { file, field: `${id}.imageId` });
   }
+  const imageId = intern(r.imageId);
   return {
     id,
-    imageId: r.imageId,
+    imageId,
     imagePath,
     question: r.question,
-    answers: [r.answer],
-    categories: { structural: r.types.structural, semantic: r.types.semantic, detailed: r.types.detailed },
-    group: r.imageId,
+    answers: [intern(r.answer)],
+    categories: { structural: intern(r.types.structural), semantic: intern(r.types.semantic), detailed: intern(r.types.detailed) },
+    group: imageId,
     extra: {
       isBalanced: r.isBalanced,
-      entailed: r.entailed,
-      globalGroup: r.groups.global,
+      entailed: r.entailed.length > 0 ? r.entailed : NO_ENTAILED,
+      globalGroup: r.groups.global === null ? null : intern(r.groups.global),
       steps: reasoningSteps(r.semantic),
       words: r.question.split(/\s+/).filter(Boolean).length,
     },
