@@ -35,7 +35,7 @@ function measure(args: string[]): Measured {
   return { seconds, maxRssMb, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function runJson(dir: string): { timings: Record<string, number>; dataset: { evaluated: number } } {
+function runJson(dir: string): { timings: Record<string, number>; dataset: { evaluated: number }; config: Record<string, unknown> } {
   return JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8'));
 }
 
@@ -55,20 +55,27 @@ export async function main(argv: string[]): Promise<void> {
   };
   const log = (s: string) => { if (!json) console.log(s); };
 
-  // 1-2. throughput of `xfbench run` on gqa-mini, and the compute floor measured inside the same process
+  // 1-2. throughput of `xfbench run` on gqa-mini (default batch size, and batch 1 for reference), and
+  // the compute floor measured inside the same process
   for (const bundle of ['xf-tiny-clip', 'xf-tiny-xformer']) {
-    const out = path.join(work, `run-${bundle}`);
-    const m = measure(['run', 'gqa', '--model', path.join(ROOT, 'fixtures/models', bundle), '--out', out, '--device', 'cpu', '--threads', '1', '--json']);
-    if (m.status !== 0) throw new Error(`xfbench run failed: ${m.stderr}`);
-    const r = runJson(out);
-    const evalSeconds = r.timings['evaluateMs']! / 1000;
-    const floor = r.timings['sessionRunMs']! / 1000;
-    figures[bundle] = {
-      questions: r.dataset.evaluated, wallSeconds: m.seconds, evaluateSeconds: evalSeconds,
-      questionsPerSecond: r.dataset.evaluated / evalSeconds, computeFloorSeconds: floor, sessionRunCalls: r.timings['sessionRunCalls'],
-      wallOverFloor: evalSeconds / floor, target: 'wall / floor <= 1.15', peakRssMb: m.maxRssMb,
+    const runOnce = (batch: string | undefined) => {
+      const out = path.join(work, `run-${bundle}-${batch ?? 'default'}`);
+      const m = measure(['run', 'gqa', '--model', path.join(ROOT, 'fixtures/models', bundle), '--out', out, '--device', 'cpu', '--threads', '1', '--json', ...(batch ? ['--batch-size', batch] : [])]);
+      if (m.status !== 0) throw new Error(`xfbench run failed: ${m.stderr}`);
+      const r = runJson(out);
+      const evalSeconds = r.timings['evaluateMs']! / 1000;
+      const floor = r.timings['sessionRunMs']! / 1000;
+      return {
+        batchSize: r.config['batchSize'], questions: r.dataset.evaluated, wallSeconds: m.seconds, evaluateSeconds: evalSeconds,
+        questionsPerSecond: r.dataset.evaluated / evalSeconds, computeFloorSeconds: floor, sessionRunCalls: r.timings['sessionRunCalls'],
+        wallOverFloor: evalSeconds / floor, target: 'wall / floor <= 1.15', peakRssMb: m.maxRssMb,
+      };
     };
-    log(`${bundle}: ${r.dataset.evaluated} questions in ${evalSeconds.toFixed(2)} s (${(r.dataset.evaluated / evalSeconds).toFixed(1)} q/s); floor ${floor.toFixed(2)} s; wall/floor ${(evalSeconds / floor).toFixed(3)} (target <= 1.15)`);
+    const f = runOnce(undefined);
+    const one = runOnce('1');
+    figures[bundle] = { ...f, batch1: { questionsPerSecond: one.questionsPerSecond, computeFloorSeconds: one.computeFloorSeconds, wallOverFloor: one.wallOverFloor } };
+    log(`${bundle}: ${f.questions} questions in ${f.evaluateSeconds.toFixed(2)} s (${f.questionsPerSecond.toFixed(1)} q/s, batch ${String(f.batchSize)}); floor ${f.computeFloorSeconds.toFixed(2)} s; wall/floor ${f.wallOverFloor.toFixed(3)} (target <= 1.15)`);
+    log(`${bundle}: batch 1 for reference: ${one.questionsPerSecond.toFixed(1)} q/s; wall/floor ${one.wallOverFloor.toFixed(3)}`);
   }
 
   // 3. the naive PyTorch loop on the same questions and weights
