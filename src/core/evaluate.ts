@@ -1,7 +1,7 @@
 import type { OpenedDataset, Sample } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import type { PredictionLine, PredictionWriter } from '../runs/run-dir.js';
-import type { PreparedImage, VisionLanguageModel, VisualTokens } from './model.js';
+import type { ImagePrefix, PreparedImage, VisionLanguageModel, VisualTokens } from './model.js';
 import type { VisionCache } from './vision-cache.js';
 
 export interface EvaluateOptions {
@@ -96,6 +96,8 @@ class ImagePrefetcher {
 interface ImageOutcome {
   imagePath: string;
   visual?: VisualTokens;
+  /** The LM's keys and values over the visual tokens, computed once per image. */
+  prefix?: ImagePrefix;
   error?: PredictionLine['error'];
 }
 
@@ -166,7 +168,9 @@ export async function evaluate(model: VisionLanguageModel, samples: readonly Sam
     const window = samplesHere.map((sample) => ({ sample, ...outcomes.get(sample.imagePath)! }));
     const ready = window.filter((w) => w.visual);
     const t = performance.now();
-    const generations = ready.length > 0 ? await model.generateBatch(ready.map((w) => ({ visual: w.visual!, question: w.sample.question }))) : [];
+    const fresh = [...outcomes.values()].filter((o) => o.visual && !o.prefix);
+    if (fresh.length > 0) (await model.prefixes(fresh.map((o) => o.visual!))).forEach((p, i) => { fresh[i]!.prefix = p; });
+    const generations = ready.length > 0 ? await model.generateBatch(ready.map((w) => ({ prefix: outcomes.get(w.sample.imagePath)!.prefix!, question: w.sample.question }))) : [];
     timings.generateMs += performance.now() - t;
     const texts = new Map(ready.map((w, i) => [w, generations[i]!.text]));
     // written in plan order, whatever the mix of answers and failures in the window

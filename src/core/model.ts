@@ -16,8 +16,16 @@ export interface PreparedImage {
   pixels: Float32Array[];
 }
 
+/** The LM's keys and values over one image's visual tokens, reused by every question about it. */
+export interface ImagePrefix {
+  /** Positions it occupies: the number of visual tokens. */
+  length: number;
+  /** Per past-key/value input name: [1, heads, length, headDim]. */
+  past: Record<string, Float32Array>;
+}
+
 export interface GenerationRequest {
-  visual: VisualTokens;
+  prefix: ImagePrefix;
   question: string;
 }
 
@@ -41,11 +49,11 @@ function int64(values: number[], dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 }
 
-/** [batch, width] mask: 0 over each row's left padding, 1 after it. */
-function attentionMask(padding: readonly number[], width: number): ort.Tensor {
-  const mask = new BigInt64Array(padding.length * width).fill(1n);
-  for (const [i, pad] of padding.entries()) mask.fill(0n, i * width, i * width + pad);
-  return new ort.Tensor('int64', mask, [padding.length, width]);
+/** [batch, width] attention mask: 1 everywhere except each row's hole of padding. */
+function attentionMask(holes: readonly { at: number; length: number }[], width: number): ort.Tensor {
+  const mask = new BigInt64Array(holes.length * width).fill(1n);
+  for (const [i, h] of holes.entries()) mask.fill(0n, i * width + h.at, i * width + h.at + h.length);
+  return new ort.Tensor('int64', mask, [holes.length, width]);
 }
 
 /** Argmax over the last position of one batch row; the first maximum wins, as torch.argmax. */
@@ -172,32 +180,59 @@ export class VisionLanguageModel {
 
   /** Greedy decoding of one question: a batch of one. */
   async generate(visual: VisualTokens, question: string): Promise<Generation> {
-    return (await this.generateBatch([{ visual, question }]))[0]!;
+    const [prefix] = await this.prefixes([visual]);
+    return (await this.generateBatch([{ prefix: prefix!, question }]))[0]!;
   }
 
   /**
-   * Greedy decoding with the key/value cache for several questions at once (each with its own visual
-   * tokens): one prefill call over the left-padded [visual tokens; prompt] rows, then one call per
-   * generated position for the whole batch. Padding is masked out and positions restart at 0 after
-   * it, so every row computes what it would alone.
+   * The LM's keys and values over each image's visual tokens. The visual tokens come first and the
+   * LM is causal, so they do not depend on the question: computed once per image, they serve every
+   * question about it, and each question's prefill covers only its prompt.
+   */
+  async prefixes(visuals: readonly VisualTokens[]): Promise<ImagePrefix[]> {
+    const lm = this.manifest.lm;
+    const n = visuals[0]!.dims[1];
+    const d = lm.hiddenSize;
+    if (visuals.some((v) => v.dims[1] !== n)) throw new Error('images with different numbers of visual tokens in one batch');
+    const embeds = new Float32Array(visuals.length * n * d);
+    visuals.forEach((v, i) => embeds.set(v.data, i * n * d));
+    const result = await this.exec(this.decoder, {
+      [lm.inputs.embeds]: new ort.Tensor('float32', embeds, [visuals.length, n, d]),
+      [lm.inputs.attentionMask]: attentionMask(visuals.map(() => ({ at: 0, length: 0 })), n),
+      [lm.inputs.positionIds]: int64(visuals.flatMap(() => Array.from({ length: n }, (_, t) => t)), [visuals.length, n]),
+      ...this.emptyCache(visuals.length),
+    });
+    const past = this.presentAsPast(result);
+    const perRow = lm.cache.heads * n * lm.cache.headDim;
+    return visuals.map((_, i) => ({
+      length: n,
+      past: Object.fromEntries(Object.entries(past).map(([name, t]) => [name, (t.data as Float32Array).slice(i * perRow, (i + 1) * perRow)])),
+    }));
+  }
+
+  /**
+   * Greedy decoding with the key/value cache for several questions at once, each on its image's
+   * prefix: one prefill call over the left-padded prompts, then one call per generated position for
+   * the whole batch. Padding is masked out and positions skip it, so every row computes what it
+   * would alone.
    */
   async generateBatch(requests: readonly GenerationRequest[]): Promise<Generation[]> {
     const lm = this.manifest.lm;
     const gen = this.manifest.generation;
-    const prompts = requests.map((r) => this.tokenizer.encode(this.prompt(r.question)));
-    const rows = await this.prefillRows(requests, prompts);
-    if (rows.width + gen.maxNewTokens > lm.maxPositions) {
-      throw new Error(`prompt of ${rows.width} positions plus ${gen.maxNewTokens} new tokens exceeds the LM's ${lm.maxPositions}`);
+    const rows = await this.promptRows(requests);
+    if (rows.prefix + rows.width + gen.maxNewTokens > lm.maxPositions) {
+      throw new Error(`prompt of ${rows.prefix + rows.width} positions plus ${gen.maxNewTokens} new tokens exceeds the LM's ${lm.maxPositions}`);
     }
     const batch = requests.length;
+    const holes = rows.padding.map((length) => ({ at: rows.prefix, length }));
     const outputs = requests.map(() => ({ ids: [] as number[], done: false, firstLogits: undefined as Float32Array | undefined }));
     let feeds: Record<string, ort.Tensor> = {
       [lm.inputs.embeds]: rows.embeds,
-      [lm.inputs.attentionMask]: attentionMask(rows.padding, rows.width),
+      [lm.inputs.attentionMask]: attentionMask(holes, rows.prefix + rows.width),
       [lm.inputs.positionIds]: rows.positions,
-      ...this.emptyCache(batch),
+      ...this.stackedPrefixes(requests.map((r) => r.prefix)),
     };
-    for (let step = 0, width = rows.width; ; step++) {
+    for (let step = 0, width = rows.prefix + rows.width; ; step++) {
       const result = await this.exec(this.decoder, feeds);
       const logits = result[lm.logits]!;
       const next: number[] = [];
@@ -216,8 +251,8 @@ export class VisionLanguageModel {
       if (outputs.every((o) => o.done)) break;
       feeds = {
         [lm.inputs.embeds]: await this.embedIds(next, [batch, 1]),
-        [lm.inputs.attentionMask]: attentionMask(rows.padding, width + 1),
-        [lm.inputs.positionIds]: int64(rows.lengths.map((n) => n + step), [batch, 1]),
+        [lm.inputs.attentionMask]: attentionMask(holes, width + 1),
+        [lm.inputs.positionIds]: int64(rows.lengths.map((n) => rows.prefix + n + step), [batch, 1]),
         ...this.presentAsPast(result),
       };
       width += 1;
@@ -225,29 +260,36 @@ export class VisionLanguageModel {
     return outputs.map((o) => ({ text: cutAtStop(this.tokenizer.decode(o.ids), gen.stop), tokenIds: o.ids, firstLogits: o.firstLogits! }));
   }
 
-  /** The prefill input: each row [padding; visual tokens; prompt embeddings], left-padded to one width. */
-  private async prefillRows(requests: readonly GenerationRequest[], prompts: number[][]) {
-    const d = this.manifest.lm.hiddenSize;
-    const longestPrompt = Math.max(...prompts.map((p) => p.length));
-    const padded = prompts.flatMap((p) => [...p, ...new Array<number>(longestPrompt - p.length).fill(this.tokenizer.padId)]);
-    const promptEmbeds = (await this.embedIds(padded, [requests.length, longestPrompt])).data as Float32Array;
-    const lengths = requests.map((r, i) => r.visual.dims[1] + prompts[i]!.length);
+  /** The prompts' embeddings, left-padded to one width, with positions that continue after the prefix. */
+  private async promptRows(requests: readonly GenerationRequest[]) {
+    const prefix = requests[0]!.prefix.length;
+    if (requests.some((r) => r.prefix.length !== prefix)) throw new Error('prefixes of different lengths in one batch');
+    const prompts = requests.map((r) => this.tokenizer.encode(this.prompt(r.question)));
+    const lengths = prompts.map((p) => p.length);
     const width = Math.max(...lengths);
-    const embeds = new Float32Array(requests.length * width * d);
-    const positions = new BigInt64Array(requests.length * width);
     const padding = lengths.map((n) => width - n);
-    for (const [i, r] of requests.entries()) {
-      const rowStart = (i * width + padding[i]!) * d;
-      embeds.set(r.visual.data, rowStart);
-      const promptStart = i * longestPrompt * d;
-      embeds.set(promptEmbeds.subarray(promptStart, promptStart + prompts[i]!.length * d), rowStart + r.visual.data.length);
-      for (let t = 0; t < lengths[i]!; t++) positions[i * width + padding[i]! + t] = BigInt(t);
+    // pad ids go first, so one embedding call returns every row already left-padded
+    const ids = prompts.flatMap((p, i) => [...new Array<number>(padding[i]!).fill(this.tokenizer.padId), ...p]);
+    const embeds = await this.embedIds(ids, [requests.length, width]);
+    const positions = new BigInt64Array(requests.length * width);
+    for (const [i, n] of lengths.entries()) {
+      for (let t = 0; t < n; t++) positions[i * width + padding[i]! + t] = BigInt(prefix + t);
     }
-    return {
-      embeds: new ort.Tensor('float32', embeds, [requests.length, width, d]),
-      positions: new ort.Tensor('int64', positions, [requests.length, width]),
-      lengths, padding, width,
-    };
+    return { embeds, positions: new ort.Tensor('int64', positions, [requests.length, width]), lengths, padding, width, prefix };
+  }
+
+  /** Each row's image prefix, stacked into the batch's past keys and values. */
+  private stackedPrefixes(prefixes: readonly ImagePrefix[]): Record<string, ort.Tensor> {
+    const c = this.manifest.lm.cache;
+    const n = prefixes[0]!.length;
+    const perRow = c.heads * n * c.headDim;
+    const past: Record<string, ort.Tensor> = {};
+    for (const name of Object.keys(prefixes[0]!.past)) {
+      const data = new Float32Array(prefixes.length * perRow);
+      prefixes.forEach((p, i) => data.set(p.past[name]!, i * perRow));
+      past[name] = new ort.Tensor('float32', data, [prefixes.length, c.heads, n, c.headDim]);
+    }
+    return past;
   }
 
   private emptyCache(batch: number): Record<string, ort.Tensor> {

@@ -63,7 +63,9 @@ for (const [kind, dir] of Object.entries(BUNDLES)) {
 
     it(`decodes a batch of questions on different images exactly as one at a time (${kind})`, async () => {
       // prompts of different lengths on different images, so rows are padded by different amounts
-      const requests = await Promise.all(refs.cases.map(async (c) => ({ visual: await model.encodeImage(readdirImage(c.imageId)), question: c.question })));
+      const visuals = await Promise.all(refs.cases.map((c) => model.encodeImage(readdirImage(c.imageId))));
+      const prefixes = await model.prefixes(visuals);
+      const requests = refs.cases.map((c, i) => ({ visual: visuals[i]!, prefix: prefixes[i]!, question: c.question }));
       requests.push({ ...requests[0]!, question: `${requests[0]!.question.replace(/\?$/, '')} in this picture?` });
       const lengths = new Set(requests.map((r) => model.tokenizer.encode(model.prompt(r.question)).length));
       expect(lengths.size).toBeGreaterThan(1);
