@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { Bundle, Manifest } from './manifest.js';
 import { decodeImage, normalise, resizeForEncoder } from './image.js';
 import { chooseProvider, checkGraphIo, openGraph, type ProviderChoice, type SessionOptions } from './sessions.js';
+import { ImagePool } from './image-pool.js';
 import { BundleTokenizer } from './tokenizer.js';
 
 /** Visual tokens of one image: [1, numTokens, hiddenSize] in the LM's embedding space. */
@@ -89,6 +90,9 @@ export class VisionLanguageModel {
     readonly tokenizer: BundleTokenizer,
   ) {}
 
+  /** Decoding and preprocessing off the main thread, which drives the runtime. */
+  private readonly images = ImagePool.open();
+
   /** Milliseconds spent inside onnxruntime's session.run, and how many calls: the compute floor. */
   readonly runtime = { ms: 0, calls: 0 };
 
@@ -135,8 +139,10 @@ export class VisionLanguageModel {
    * runtime works on the current one.
    */
   async prepareImage(file: string): Promise<PreparedImage> {
+    const specs = this.encoders.map(({ spec }) => spec.image);
+    if (this.images) return { file, pixels: await this.images.prepare(file, specs) };
     const decoded = await decodeImage(file);
-    return { file, pixels: this.encoders.map(({ spec }) => normalise(resizeForEncoder(decoded, spec.image), spec.image)) };
+    return { file, pixels: specs.map((spec) => normalise(resizeForEncoder(decoded, spec), spec)) };
   }
 
   /** Every encoder on the prepared image, then the fusion module: the visual tokens the LM reads. */
@@ -312,6 +318,7 @@ export class VisionLanguageModel {
   }
 
   async dispose(): Promise<void> {
+    await this.images?.close();
     for (const s of [...this.encoders.map((e) => e.session), this.fusion, this.embed, this.decoder]) await s.release();
   }
 }

@@ -1,0 +1,27 @@
+/**
+ * Worker thread of the image pool: decodes an image and preprocesses it for every encoder, off the
+ * main thread (which drives onnxruntime). The same functions as on the main thread, so the tensors
+ * are identical.
+ */
+import { parentPort } from 'node:worker_threads';
+import { XfError } from '../lib/errors.js';
+import { decodeImage, normalise, resizeForEncoder } from './image.js';
+import type { ImageJob, ImageJobResult } from './image-pool.js';
+
+parentPort!.on('message', (job: ImageJob) => {
+  void (async () => {
+    let result: ImageJobResult;
+    try {
+      const decoded = await decodeImage(job.file);
+      const pixels = job.specs.map((spec) => normalise(resizeForEncoder(decoded, spec), spec));
+      result = { id: job.id, pixels };
+      parentPort!.postMessage(result, pixels.map((p) => p.buffer as ArrayBuffer));
+      return;
+    } catch (err) {
+      result = err instanceof XfError
+        ? { id: job.id, error: { code: err.code, message: err.message, file: err.file } }
+        : { id: job.id, error: { message: (err as Error).message ?? String(err) } };
+    }
+    parentPort!.postMessage(result);
+  })();
+});
