@@ -38,47 +38,56 @@ export default class Score extends XfCommand {
     ]);
     const file = path.resolve(flags.predictions);
     const preds = await predsMod.readPredictionsFile(file);
-    const { adapter, dataset, metrics, ctx } = await prep.prepareEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'], imageTemplate: flags['image-template'] });
-    const known = new Set(dataset.samples.map((s) => s.id));
-    const unknown = [...preds.byId.keys()].filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      throw new XfError('E_PREDICTION_UNKNOWN_ID', `${unknown.length} predictions name questions the dataset does not have (e.g. "${unknown[0]}")`, {
-        file, suggestion: 'Check that --data points at the split these predictions were made on.',
-      });
-    }
+    const { adapter, dataset, metrics, ctx } = await prep.prepareStreamingEvaluation(args.dataset, { data: flags.data, choices: flags.choices, allQuestions: flags['all-questions'], imageTemplate: flags['image-template'] });
     const name = flags.name ?? path.basename(file).replace(/\.[^.]+$/, '');
     const runDir = await prep.createOutputDir(flags.out, adapter.id, name);
-    const writer = new runDirMod.PredictionWriter(path.join(runDir, runDirMod.PREDICTIONS_FILE));
-    const rows = [];
+    const predictionsFile = path.join(runDir, runDirMod.PREDICTIONS_FILE);
+    const writer = new runDirMod.PredictionWriter(predictionsFile);
+    // samples are streamed, scored, written and aggregated one at a time: memory stays flat
+    const accumulators = metrics.map((m) => prep.accumulatorFor(m, ctx));
+    const unmatched = preds.byId; // shrinks as predictions are used; what is left names no question
+    let questions = 0;
+    let scored = 0;
     try {
-      for (const sample of dataset.samples) {
-        const raw = preds.byId.get(sample.id);
+      for await (const sample of dataset.samples) {
+        questions += 1;
+        const raw = unmatched.get(sample.id);
         if (raw === undefined) continue;
+        unmatched.delete(sample.id);
         const prediction = flags.raw ? raw : dataset.normalisePrediction(raw);
         const line = predictionLine(sample, prediction, Object.assign({}, ...metrics.map((m) => m.score(sample, prediction))) as Record<string, number>);
         writer.append(line);
-        rows.push(line);
+        for (const a of accumulators) a.add(line);
+        scored += 1;
       }
-    } finally {
+      if (unmatched.size > 0) {
+        throw new XfError('E_PREDICTION_UNKNOWN_ID', `${unmatched.size} predictions name questions the dataset does not have (e.g. "${unmatched.keys().next().value as string}")`, {
+          file, suggestion: 'Check that --data points at the split these predictions were made on.',
+        });
+      }
+    } catch (err) {
       writer.close();
+      await runDirMod.removeUnfinishedRun(runDir); // a bad input leaves no half-written run behind
+      throw err;
     }
-    const values = prep.aggregateAll(metrics, rows, ctx);
-    const missing = dataset.samples.length - rows.length;
+    writer.close();
+    const values = accumulators.flatMap((a) => a.finish());
+    const missing = questions - scored;
     await record.writeRunRecord(runDir, {
       ...record.recordHeader('score'),
       bundle: null,
       predictionsSource: { file, sha256: preds.sha256, format: preds.format },
-      dataset: { id: adapter.id, dir: dataset.dir, sha256: dataset.hash, questions: dataset.samples.length, evaluated: rows.length },
+      dataset: { id: adapter.id, dir: dataset.dir, sha256: dataset.hash(), questions, evaluated: scored },
       provider: null,
       config: { name, raw: flags.raw, metrics: metrics.map((m) => m.id), allQuestions: flags['all-questions'], choices: flags.choices ? path.resolve(flags.choices) : null },
       timings: {},
       metrics: values,
     });
     if (!this.jsonEnabled()) {
-      if (missing > 0) process.stderr.write(`xfbench: ${missing} of ${dataset.samples.length} questions have no prediction; scored the ${rows.length} that do\n`);
-      this.log(table.renderMetricTables(values, `${adapter.id} · ${name} (scored from ${preds.format}) · ${rows.length} questions`, { details: flags.details }));
+      if (missing > 0) process.stderr.write(`xfbench: ${missing} of ${questions} questions have no prediction; scored the ${scored} that do\n`);
+      this.log(table.renderMetricTables(values, `${adapter.id} · ${name} (scored from ${preds.format}) · ${scored} questions`, { details: flags.details }));
       this.log(`run written to ${prep.displayPath(runDir)}`);
     }
-    return { runDir, dataset: adapter.id, scored: rows.length, withoutPrediction: missing, metrics: values };
+    return { runDir, dataset: adapter.id, scored, withoutPrediction: missing, metrics: values };
   }
 }

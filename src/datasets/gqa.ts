@@ -5,7 +5,7 @@ import { XfError } from '../lib/errors.js';
 import { checkedFile, validate } from '../lib/files.js';
 import { streamJsonMembers } from '../lib/json-stream.js';
 import { ImageFolder } from './images.js';
-import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
+import type { DatasetAdapter, OpenedDataset, Sample, StreamedDataset } from './types.js';
 
 const programStep = z.object({ operation: z.string(), argument: z.string(), dependencies: z.array(z.number().int()) });
 
@@ -55,23 +55,39 @@ export const gqaAdapter: DatasetAdapter = {
   description: 'GQA balanced questions (official questions JSON keyed by id, images/<imageId>.jpg)',
   defaultDir: 'fixtures/gqa-mini',
   async open(dir: string): Promise<OpenedDataset> {
+    const streamed = await this.stream!(dir);
+    const samples: Sample[] = [];
+    for await (const sample of streamed.samples) samples.push(sample);
+    return { ...streamed, samples, hash: streamed.hash() };
+  },
+  async stream(dir: string): Promise<StreamedDataset> {
     const file = await findQuestionsFile(dir);
     const images = await ImageFolder.open(path.join(dir, 'images'), file);
-    const samples: Sample[] = [];
-    const seen = new Set<string>();
-    const intern = interner();
-    let hash = '';
-    // streamed record by record: a full GQA split is too big to hold as one string
-    for await (const { key, value } of streamJsonMembers(await checkedFile(file, 'GQA questions file'), { onDone: (h) => { hash = h; } })) {
-      if (typeof key !== 'string') throw new XfError('E_SCHEMA', 'expected an object keyed by question id, found an array', { file });
-      if (seen.has(key)) throw new XfError('E_SCHEMA', `question id "${key}" appears twice`, { file, field: key });
-      seen.add(key);
-      samples.push(gqaSample(key, validate(gqaRecordSchema, value, file, key), images, file, intern));
+    const checked = await checkedFile(file, 'GQA questions file');
+    let hash: string | undefined;
+    async function* samples(): AsyncGenerator<Sample> {
+      const seen = new Set<string>();
+      const intern = interner();
+      // record by record: a full GQA split is too big to hold as one string
+      for await (const { key, value } of streamJsonMembers(checked, { onDone: (h) => { hash = h; } })) {
+        if (typeof key !== 'string') throw new XfError('E_SCHEMA', 'expected an object keyed by question id, found an array', { file });
+        if (seen.has(key)) throw new XfError('E_SCHEMA', `question id "${key}" appears twice`, { file, field: key });
+        seen.add(key);
+        yield gqaSample(key, validate(gqaRecordSchema, value, file, key), images, file, intern);
+      }
+      if (seen.size === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file });
     }
-    if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file });
-    return { adapter: 'gqa', dir, hash, samples, metrics: ['gqa.accuracy', 'gqa.consistency', 'gqa.validity', 'gqa.plausibility', 'gqa.distribution'], normalisePrediction: normaliseGqaAnswer };
+    return {
+      adapter: 'gqa', dir, samples: samples(), metrics: GQA_METRICS, normalisePrediction: normaliseGqaAnswer,
+      hash: () => {
+        if (hash === undefined) throw new Error('the GQA questions file has not been read through yet');
+        return hash;
+      },
+    };
   },
 };
+
+const GQA_METRICS = ['gqa.accuracy', 'gqa.consistency', 'gqa.validity', 'gqa.plausibility', 'gqa.distribution'];
 
 const NO_ENTAILED: readonly string[] = Object.freeze([]);
 

@@ -27,6 +27,14 @@ export interface OpenedDataset {
   normalisePrediction(text: string): string;
 }
 
+/** A dataset read as it is consumed: `score` never holds every sample at once. */
+export interface StreamedDataset extends Omit<OpenedDataset, 'samples' | 'hash'> {
+  /** Samples in file order; iterate once. */
+  samples: AsyncIterable<Sample>;
+  /** sha256 over the annotation files; known once `samples` has been read to the end. */
+  hash(): string;
+}
+
 /** Format-specific options from the command line. */
 export interface AdapterOptions {
   /** File-name template for numeric image ids, e.g. `COCO_val2014_{id:012}.jpg`. */
@@ -39,4 +47,6 @@ export interface DatasetAdapter {
   /** The bundled mini set, relative to the package root. */
   defaultDir: string;
   open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset>;
+  /** As `open`, streamed (adapters whose files can be large); without it, `open`'s samples are used. */
+  stream?(dir: string, opts?: AdapterOptions): Promise<StreamedDataset>;
 }

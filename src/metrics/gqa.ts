@@ -1,4 +1,4 @@
-import { meanMetric } from './mean.js';
+import { meanMetric, streamingMetric } from './mean.js';
 import type { AggregateContext, Metric, MetricValue, ScoredSample } from './types.js';
 import { wilsonInterval } from './stats.js';
 
@@ -22,11 +22,6 @@ function rank(c: string): number {
 }
 
 const isScored = (r: ScoredSample, ctx?: AggregateContext) => Boolean(ctx?.includeUnbalanced) || r.extra['isBalanced'] !== false;
-
-/** The rows the official scorer scores: balanced questions only, unless asked otherwise. */
-function scored(rows: readonly ScoredSample[], ctx?: AggregateContext): ScoredSample[] {
-  return rows.filter((r) => isScored(r, ctx));
-}
 
 const exactMatch = (answers: readonly string[], prediction: string) => (answers.includes(prediction) ? 1 : 0);
 
@@ -60,36 +55,46 @@ export const gqaAccuracy: Metric = meanMetric({
  * Consistency: for every correctly answered question with entailed questions, the accuracy over those
  * entailed questions; averaged. Needs a prediction for every entailed question.
  */
-export const gqaConsistency: Metric = {
+export const gqaConsistency: Metric = streamingMetric({
   id: 'gqa.consistency',
   description: 'mean accuracy over the entailed questions of each correctly answered question',
   higherIsBetter: true,
   score: () => ({}),
-  aggregate(rows, ctx) {
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const perQuestion: number[] = [];
-    const missing = new Set<string>();
-    for (const r of scored(rows, ctx)) {
-      const entailed = ((r.extra['entailed'] as string[] | undefined) ?? []).filter((e) => e !== r.id);
-      if (exactMatch(r.answers, r.prediction) !== 1 || entailed.length === 0) continue;
-      let sum = 0;
-      for (const e of entailed) {
-        const other = byId.get(e);
-        if (!other) missing.add(e);
-        else sum += exactMatch(other.answers, other.prediction);
-      }
-      perQuestion.push(sum / entailed.length);
-    }
-    if (missing.size > 0) {
-      return [{ metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: true,
-        note: `n/a: ${missing.size} entailed questions were not evaluated (run the whole questions file, without --limit)` }];
-    }
-    if (perQuestion.length === 0) {
-      return [{ metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: 'n/a: no correctly answered question has entailed questions' }];
-    }
-    return [{ metric: this.id, category: 'overall', value: (100 * perQuestion.reduce((a, b) => a + b, 0)) / perQuestion.length, n: perQuestion.length, higherIsBetter: true }];
+  accumulate(ctx) {
+    // correctness of every question (entailed ones may come later in the file), and the entailed ids
+    // of each correct question that has some
+    const correctById = new Map<string, number>();
+    const pending: string[][] = [];
+    return {
+      add(r) {
+        const correct = exactMatch(r.answers, r.prediction);
+        correctById.set(r.id, correct);
+        if (!isScored(r, ctx) || correct !== 1) return;
+        const entailed = ((r.extra['entailed'] as string[] | undefined) ?? []).filter((e) => e !== r.id);
+        if (entailed.length > 0) pending.push(entailed);
+      },
+      finish() {
+        const base = { metric: 'gqa.consistency', category: 'overall', higherIsBetter: true };
+        const missing = new Set<string>();
+        let total = 0;
+        for (const entailed of pending) {
+          let sum = 0;
+          for (const e of entailed) {
+            const c = correctById.get(e);
+            if (c === undefined) missing.add(e);
+            else sum += c;
+          }
+          total += sum / entailed.length;
+        }
+        if (missing.size > 0) {
+          return [{ ...base, value: null, n: 0, note: `n/a: ${missing.size} entailed questions were not evaluated (run the whole questions file, without --limit)` }];
+        }
+        if (pending.length === 0) return [{ ...base, value: null, n: 0, note: 'n/a: no correctly answered question has entailed questions' }];
+        return [{ ...base, value: (100 * total) / pending.length, n: pending.length }];
+      },
+    };
   },
-};
+});
 
 /** GQA's `belongs`: questions of the "Common" detailed types accept the attribute family names. */
 function belongs(prediction: string, group: readonly string[], detailed: string | null): boolean {
@@ -98,31 +103,37 @@ function belongs(prediction: string, group: readonly string[], detailed: string 
 }
 
 function choiceMetric(id: 'gqa.validity' | 'gqa.plausibility', key: 'valid' | 'plausible'): Metric {
-  return {
+  return streamingMetric({
     id,
     description: `share of predictions in the question's ${key} answer set (needs a choices file)`,
     higherIsBetter: true,
     score: () => ({}),
-    aggregate(rows, ctx): MetricValue[] {
-      if (!ctx?.choices) {
-        return [{ metric: id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: 'n/a: no choices file (pass --choices; testdev ships none)' }];
-      }
+    accumulate(ctx) {
       let hits = 0;
       let n = 0;
-      const missing: string[] = [];
-      for (const r of scored(rows, ctx)) {
-        const c = ctx.choices.get(r.id);
-        if (!c) { missing.push(r.id); continue; }
-        hits += belongs(r.prediction, c[key], r.categories['detailed'] ?? null) ? 1 : 0;
-        n += 1;
-      }
-      if (missing.length > 0) {
-        return [{ metric: id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: `n/a: the choices file lacks ${missing.length} questions (e.g. ${missing[0]})` }];
-      }
-      const ci = wilsonInterval(hits, n);
-      return [{ metric: id, category: 'overall', value: n ? (100 * hits) / n : null, n, higherIsBetter: true, interval: { low: 100 * ci.low, high: 100 * ci.high, method: 'wilson' } }];
+      let missing = 0;
+      let firstMissing = '';
+      return {
+        add(r) {
+          if (!ctx?.choices || !isScored(r, ctx)) return;
+          const c = ctx.choices.get(r.id);
+          if (!c) {
+            if (missing++ === 0) firstMissing = r.id;
+            return;
+          }
+          hits += belongs(r.prediction, c[key], r.categories['detailed'] ?? null) ? 1 : 0;
+          n += 1;
+        },
+        finish(): MetricValue[] {
+          const base = { metric: id, category: 'overall', higherIsBetter: true };
+          if (!ctx?.choices) return [{ ...base, value: null, n: 0, note: 'n/a: no choices file (pass --choices; testdev ships none)' }];
+          if (missing > 0) return [{ ...base, value: null, n: 0, note: `n/a: the choices file lacks ${missing} questions (e.g. ${firstMissing})` }];
+          const ci = wilsonInterval(hits, n);
+          return [{ ...base, value: n ? (100 * hits) / n : null, n, interval: { low: 100 * ci.low, high: 100 * ci.high, method: 'wilson' } }];
+        },
+      };
     },
-  };
+  });
 }
 
 export const gqaValidity = choiceMetric('gqa.validity', 'valid');
@@ -132,12 +143,12 @@ export const gqaPlausibility = choiceMetric('gqa.plausibility', 'plausible');
  * Distribution: per global answer group (null groups skipped), the chi-square of predicted against gold
  * answer counts over the gold answers, weighted by the group's size, averaged, then divided by 100.
  */
-export const gqaDistribution: Metric = {
+export const gqaDistribution: Metric = streamingMetric({
   id: 'gqa.distribution',
   description: 'chi-square distance between predicted and gold answer distributions per answer group',
   higherIsBetter: false,
   score: () => ({}),
-  aggregate(rows, ctx) {
+  accumulate(ctx) {
     const gold = new Map<string, Map<string, number>>();
     const predicted = new Map<string, Map<string, number>>();
     const bump = (m: Map<string, Map<string, number>>, g: string, a: string) => {
@@ -146,27 +157,32 @@ export const gqaDistribution: Metric = {
       m.set(g, inner);
     };
     let n = 0;
-    for (const r of scored(rows, ctx)) {
-      const group = r.extra['globalGroup'];
-      if (typeof group !== 'string') continue;
-      bump(gold, group, r.answers[0]!);
-      bump(predicted, group, r.prediction);
-      n += 1;
-    }
-    if (n === 0) return [{ metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: false, note: 'n/a: no question has a global answer group' }];
-    let sumScore = 0;
-    let sumOverall = 0;
-    for (const [group, answers] of gold) {
-      let score = 0;
-      let overall = 0;
-      for (const [answer, expected] of answers) {
-        const observed = predicted.get(group)?.get(answer) ?? 0;
-        score += (observed - expected) ** 2 / expected;
-        overall += expected;
-      }
-      sumScore += score * overall;
-      sumOverall += overall;
-    }
-    return [{ metric: this.id, category: 'overall', value: sumScore / sumOverall / 100, n, higherIsBetter: false }];
+    return {
+      add(r) {
+        const group = r.extra['globalGroup'];
+        if (!isScored(r, ctx) || typeof group !== 'string') return;
+        bump(gold, group, r.answers[0]!);
+        bump(predicted, group, r.prediction);
+        n += 1;
+      },
+      finish() {
+        const base = { metric: 'gqa.distribution', category: 'overall', higherIsBetter: false };
+        if (n === 0) return [{ ...base, value: null, n: 0, note: 'n/a: no question has a global answer group' }];
+        let sumScore = 0;
+        let sumOverall = 0;
+        for (const [group, answers] of gold) {
+          let score = 0;
+          let overall = 0;
+          for (const [answer, expected] of answers) {
+            const observed = predicted.get(group)?.get(answer) ?? 0;
+            score += (observed - expected) ** 2 / expected;
+            overall += expected;
+          }
+          sumScore += score * overall;
+          sumOverall += overall;
+        }
+        return [{ ...base, value: sumScore / sumOverall / 100, n }];
+      },
+    };
   },
-};
+});

@@ -1,6 +1,6 @@
 import type { Sample } from '../datasets/types.js';
 import { clusterBootstrapRatio, DEFAULT_BOOTSTRAP, wilsonInterval, Z95 } from './stats.js';
-import type { AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from './types.js';
+import type { Accumulator, AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from './types.js';
 
 export interface MeanMetricDefinition extends PerSampleMean {
   id: string;
@@ -41,45 +41,67 @@ export function naturalOrder(order?: (a: string, b: string) => number) {
   };
 }
 
+/** A metric whose values come from an accumulator: `aggregate` feeds it every row. */
+export function streamingMetric(m: Omit<Metric, 'aggregate' | 'accumulate'> & { accumulate(ctx?: AggregateContext): Accumulator }): Metric {
+  return {
+    ...m,
+    aggregate(rows, ctx) {
+      const acc = m.accumulate(ctx);
+      for (const r of rows) acc.add(r);
+      return acc.finish();
+    },
+  };
+}
+
 /**
  * Aggregates a metric whose value is (a transform of) the mean of one per-sample score, overall and per
  * category: accuracies get a Wilson interval, other means a normal one, and with many rows per image
- * also a seeded cluster bootstrap interval.
+ * also a seeded cluster bootstrap interval. Only running sums are kept (per category, and per image
+ * for the bootstrap), never the rows.
  */
-export function aggregateMean(def: MeanMetricDefinition, rows: readonly ScoredSample[], ctx?: AggregateContext): MetricValue[] {
+export function meanAccumulator(def: MeanMetricDefinition, ctx?: AggregateContext): Accumulator {
   const boot = ctx?.bootstrap ?? DEFAULT_BOOTSTRAP;
-  const byCat = tallyByCategory(def, rows, ctx);
-  return [...byCat.keys()].sort(naturalOrder(def.order)).map((category): MetricValue => {
-    const t: Tally = { sum: 0, sumSq: 0, n: 0, groups: new Map() };
-    for (const r of byCat.get(category)!) {
+  const tallies = new Map<string, Tally>([['overall', { sum: 0, sumSq: 0, n: 0, groups: new Map() }]]);
+  return {
+    add(r) {
+      if (!def.include(r, ctx)) return;
       const x = r.scores[def.key] ?? 0;
-      t.sum += x;
-      t.sumSq += x * x;
-      t.n += 1;
-      const g = t.groups.get(r.group) ?? { sum: 0, count: 0 };
-      g.sum += x;
-      g.count += 1;
-      t.groups.set(r.group, g);
-    }
-    const base = { metric: def.id, category, n: t.n, higherIsBetter: def.higherIsBetter };
-    if (t.n === 0) return { ...base, value: null, note: 'nothing to score' };
-    const mean = t.sum / t.n;
-    const value: MetricValue = { ...base, value: def.scale * (def.transform === 'sqrt' ? Math.sqrt(mean) : mean) };
-    if (def.transform === 'sqrt') return value;
-    if (def.binary) {
-      const ci = wilsonInterval(t.sum, t.n);
-      value.interval = { low: def.scale * ci.low, high: def.scale * ci.high, method: 'wilson' };
-    } else if (t.n > 1) {
-      const sd = Math.sqrt(Math.max(0, (t.sumSq - t.n * mean * mean) / (t.n - 1)));
-      const half = (Z95 * sd) / Math.sqrt(t.n);
-      value.interval = { low: def.scale * (mean - half), high: def.scale * (mean + half), method: 'normal' };
-    }
-    if (def.clusterBootstrap && t.groups.size < t.n) {
-      const b = clusterBootstrapRatio([...t.groups.values()], boot);
-      value.clusterInterval = { low: def.scale * b.low, high: def.scale * b.high, method: 'cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: t.groups.size };
-    }
-    return value;
-  });
+      for (const category of ['overall', ...def.categories(r)]) {
+        let t = tallies.get(category);
+        if (!t) tallies.set(category, (t = { sum: 0, sumSq: 0, n: 0, groups: new Map() }));
+        t.sum += x;
+        t.sumSq += x * x;
+        t.n += 1;
+        const g = t.groups.get(r.group);
+        if (g) {
+          g.sum += x;
+          g.count += 1;
+        } else t.groups.set(r.group, { sum: x, count: 1 });
+      }
+    },
+    finish: () => [...tallies.keys()].sort(naturalOrder(def.order)).map((category) => meanValue(def, category, tallies.get(category)!, boot)),
+  };
+}
+
+function meanValue(def: MeanMetricDefinition, category: string, t: Tally, boot: { seed: number; iterations: number }): MetricValue {
+  const base = { metric: def.id, category, n: t.n, higherIsBetter: def.higherIsBetter };
+  if (t.n === 0) return { ...base, value: null, note: 'nothing to score' };
+  const mean = t.sum / t.n;
+  const value: MetricValue = { ...base, value: def.scale * (def.transform === 'sqrt' ? Math.sqrt(mean) : mean) };
+  if (def.transform === 'sqrt') return value;
+  if (def.binary) {
+    const ci = wilsonInterval(t.sum, t.n);
+    value.interval = { low: def.scale * ci.low, high: def.scale * ci.high, method: 'wilson' };
+  } else if (t.n > 1) {
+    const sd = Math.sqrt(Math.max(0, (t.sumSq - t.n * mean * mean) / (t.n - 1)));
+    const half = (Z95 * sd) / Math.sqrt(t.n);
+    value.interval = { low: def.scale * (mean - half), high: def.scale * (mean + half), method: 'normal' };
+  }
+  if (def.clusterBootstrap && t.groups.size < t.n) {
+    const b = clusterBootstrapRatio([...t.groups.values()], boot);
+    value.clusterInterval = { low: def.scale * b.low, high: def.scale * b.high, method: 'cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: t.groups.size };
+  }
+  return value;
 }
 
 /** A Metric from a per-sample-mean definition; `perSample` lets `compare` pair it question by question. */
@@ -87,12 +109,12 @@ export function meanMetric(def: MeanMetricDefinition): Metric {
   const perSample: PerSampleMean = {
     key: def.key, scale: def.scale, binary: def.binary, transform: def.transform, include: def.include, categories: def.categories, order: def.order,
   };
-  return {
+  return streamingMetric({
     id: def.id,
     description: def.description,
     higherIsBetter: def.higherIsBetter,
     perSample,
     score: def.score,
-    aggregate: (rows, ctx) => aggregateMean(def, rows, ctx),
-  };
+    accumulate: (ctx) => meanAccumulator(def, ctx),
+  });
 }

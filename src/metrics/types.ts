@@ -65,6 +65,12 @@ export interface PerSampleMean {
   order?: (a: string, b: string) => number;
 }
 
+/** Aggregation one row at a time, so a corpus never has to be held in memory. */
+export interface Accumulator {
+  add(row: ScoredSample): void;
+  finish(): MetricValue[];
+}
+
 export interface Metric {
   id: string;
   description: string;
@@ -74,4 +80,6 @@ export interface Metric {
   score(sample: Sample, prediction: string): Record<string, number>;
   /** Corpus-level values from stored per-sample scores. */
   aggregate(rows: readonly ScoredSample[], ctx?: AggregateContext): MetricValue[];
+  /** The same values, fed one row at a time (metrics that can; `score` then streams). */
+  accumulate?(ctx?: AggregateContext): Accumulator;
 }

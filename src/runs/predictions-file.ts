@@ -1,8 +1,12 @@
 import { parse as parseCsv } from 'csv-parse/sync';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
-import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
+import { checkedFile, parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
+import { streamJsonMembers } from '../lib/json-stream.js';
 
 export type PredictionsFormat = 'gqa-json' | 'jsonl' | 'csv';
 
@@ -12,7 +16,7 @@ export interface ExternalPredictions {
   byId: Map<string, string>;
 }
 
-const gqaList = z.array(z.object({ questionId: z.union([z.string(), z.number()]), prediction: z.string() }));
+const gqaItem = z.object({ questionId: z.union([z.string(), z.number()]), prediction: z.string() });
 const jsonlLine = z.union([
   z.object({ id: z.union([z.string(), z.number()]), prediction: z.string() }),
   z.object({ questionId: z.union([z.string(), z.number()]), prediction: z.string() }),
@@ -28,16 +32,17 @@ function put(map: Map<string, string>, id: string, prediction: string, file: str
  * `{id, prediction}`, or a CSV with `id` (or `questionId`) and `prediction` columns.
  */
 export async function readPredictionsFile(file: string): Promise<ExternalPredictions> {
-  const bytes = await readBytes(file, 'predictions file');
-  const text = bytes.toString('utf8');
   const ext = path.extname(file).toLowerCase();
   const byId = new Map<string, string>();
   let format: PredictionsFormat;
+  let sha256: string;
   if (ext === '.csv') {
     format = 'csv';
+    const bytes = await readBytes(file, 'predictions file');
+    sha256 = sha256Text(bytes);
     let records: Record<string, string>[];
     try {
-      records = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
+      records = parseCsv(bytes.toString('utf8'), { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
     } catch (err) {
       throw new XfError('E_BAD_CSV', `malformed CSV (${(err as Error).message.split('\n')[0]})`, { file });
     }
@@ -49,17 +54,29 @@ export async function readPredictionsFile(file: string): Promise<ExternalPredict
       put(byId, id, r['prediction'], file, `row ${i + 2}`);
     });
   } else if (ext === '.jsonl') {
+    // line by line: a million predictions never become one string
     format = 'jsonl';
-    text.split('\n').forEach((line, i) => {
-      if (line.trim() === '') return;
-      const rec = validate(jsonlLine, parseJson(line, `${file}:${i + 1}`), file, `line ${i + 1}`);
-      put(byId, String('id' in rec ? rec.id : rec.questionId), rec.prediction, file, `line ${i + 1}`);
-    });
+    const hash = createHash('sha256');
+    const input = createReadStream(await checkedFile(file, 'predictions file'));
+    input.on('data', (chunk) => hash.update(chunk as Buffer));
+    let i = 0;
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      i += 1;
+      if (line.trim() === '') continue;
+      const rec = validate(jsonlLine, parseJson(line, `${file}:${i}`), file, `line ${i}`);
+      put(byId, String('id' in rec ? rec.id : rec.questionId), rec.prediction, file, `line ${i}`);
+    }
+    sha256 = hash.digest('hex');
   } else {
     format = 'gqa-json';
-    const list = validate(gqaList, parseJson(text, file), file);
-    list.forEach((p, i) => put(byId, String(p.questionId), p.prediction, file, `[${i}]`));
+    let digest = '';
+    for await (const { key, value } of streamJsonMembers(await checkedFile(file, 'predictions file'), { onDone: (h) => { digest = h; } })) {
+      if (typeof key !== 'number') throw new XfError('E_SCHEMA', 'expected a list of {questionId, prediction}, found an object', { file });
+      const p = validate(gqaItem, value, file, `[${key}]`);
+      put(byId, String(p.questionId), p.prediction, file, `[${key}]`);
+    }
+    sha256 = digest;
   }
   if (byId.size === 0) throw new XfError('E_EMPTY_PREDICTIONS', 'the predictions file holds no predictions', { file });
-  return { format, sha256: sha256Text(bytes), byId };
+  return { format, sha256, byId };
 }

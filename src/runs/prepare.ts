@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { datasetRegistry } from '../datasets/registry.js';
-import type { DatasetAdapter, OpenedDataset } from '../datasets/types.js';
+import type { DatasetAdapter, OpenedDataset, StreamedDataset } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import { packageRoot } from '../lib/package-root.js';
 import { metricRegistry } from '../metrics/registry.js';
-import type { AggregateContext, Metric, MetricValue, ScoredSample } from '../metrics/types.js';
+import type { Accumulator, AggregateContext, Metric, MetricValue, ScoredSample } from '../metrics/types.js';
 import { createRunDir, defaultRunDir } from './run-dir.js';
 
 export interface PreparedEvaluation {
@@ -14,19 +14,54 @@ export interface PreparedEvaluation {
   ctx: AggregateContext;
 }
 
-/** Resolves the dataset (bundled default when no folder is given), its metrics and scoring context. */
-export async function prepareEvaluation(datasetId: string, opts: { data?: string; choices?: string; allQuestions?: boolean; imageTemplate?: string }): Promise<PreparedEvaluation> {
+interface DatasetOptions {
+  data?: string;
+  choices?: string;
+  allQuestions?: boolean;
+  imageTemplate?: string;
+}
+
+/** The adapter, the folder (bundled default when none is given), the dataset's metrics and scoring context. */
+async function resolve(datasetId: string, opts: DatasetOptions) {
   const adapter = await datasetRegistry().get(datasetId);
   const dir = opts.data ? path.resolve(opts.data) : path.join(packageRoot(), adapter.defaultDir);
-  const dataset = await adapter.open(dir, { imageTemplate: opts.imageTemplate });
-  const registry = metricRegistry();
-  const metrics = await Promise.all(dataset.metrics.map((id) => registry.get(id)));
   const ctx: AggregateContext = { includeUnbalanced: opts.allQuestions };
   if (opts.choices) {
     if (adapter.id !== 'gqa') throw new XfError('E_FLAGS', '--choices applies to gqa only', { suggestion: 'Drop --choices.' });
     ctx.choices = await (await import('../datasets/gqa-choices.js')).loadGqaChoices(path.resolve(opts.choices));
   }
-  return { adapter, dataset, metrics, ctx };
+  const metricsOf = (ids: readonly string[]) => Promise.all(ids.map((id) => metricRegistry().get(id)));
+  return { adapter, dir, ctx, metricsOf };
+}
+
+/** Resolves and opens the dataset, with its metrics and scoring context. */
+export async function prepareEvaluation(datasetId: string, opts: DatasetOptions): Promise<PreparedEvaluation> {
+  const { adapter, dir, ctx, metricsOf } = await resolve(datasetId, opts);
+  const dataset = await adapter.open(dir, { imageTemplate: opts.imageTemplate });
+  return { adapter, dataset, metrics: await metricsOf(dataset.metrics), ctx };
+}
+
+/** As prepareEvaluation, with the samples streamed where the adapter can (held in memory otherwise). */
+export async function prepareStreamingEvaluation(datasetId: string, opts: DatasetOptions): Promise<Omit<PreparedEvaluation, 'dataset'> & { dataset: StreamedDataset }> {
+  const { adapter, dir, ctx, metricsOf } = await resolve(datasetId, opts);
+  let dataset: StreamedDataset;
+  if (adapter.stream) dataset = await adapter.stream(dir, { imageTemplate: opts.imageTemplate });
+  else {
+    const opened = await adapter.open(dir, { imageTemplate: opts.imageTemplate });
+    dataset = { ...opened, samples: toAsync(opened.samples), hash: () => opened.hash };
+  }
+  return { adapter, dataset, metrics: await metricsOf(dataset.metrics), ctx };
+}
+
+async function* toAsync<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+/** The metric's accumulator; for a metric without one, an accumulator that keeps the rows. */
+export function accumulatorFor(metric: Metric, ctx: AggregateContext): Accumulator {
+  if (metric.accumulate) return metric.accumulate(ctx);
+  const rows: ScoredSample[] = [];
+  return { add: (r) => rows.push(r), finish: () => metric.aggregate(rows, ctx) };
 }
 
 export async function createOutputDir(out: string | undefined, dataset: string, name: string): Promise<string> {

@@ -21,6 +21,13 @@ export function defaultRunDir(root: string, dataset: string, bundle: string, now
 }
 
 /** Creates the run folder; refuses one that already holds a run, so nothing written is ever overwritten. */
+/** Removes the predictions of a run that failed on bad input, and its folder when that leaves it empty. */
+export async function removeUnfinishedRun(dir: string): Promise<void> {
+  const { rm, rmdir } = await import('node:fs/promises');
+  await rm(path.join(dir, PREDICTIONS_FILE), { force: true });
+  await rmdir(dir).catch(() => undefined); // not empty: it held other files of the user's; leave them
+}
+
 export async function createRunDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateMean } from '../../src/metrics/mean.js';
+import { meanMetric } from '../../src/metrics/mean.js';
 import { wilsonInterval } from '../../src/metrics/stats.js';
 import type { ScoredSample } from '../../src/metrics/types.js';
 
@@ -35,7 +35,7 @@ const def = {
 describe('accuracy by category', () => {
   it('counts overall and per category, skipping null labels', () => {
     const rows = [row('1', 1, 'verify'), row('2', 0, 'verify'), row('3', 1, 'query'), row('4', 1, null)];
-    const values = aggregateMean(def, rows);
+    const values = meanMetric(def).aggregate(rows);
     expect(values.map((v) => [v.category, v.n, v.value])).toEqual([
       ['overall', 4, 75],
       ['structural/query', 1, 100],
@@ -45,7 +45,7 @@ describe('accuracy by category', () => {
   });
 
   it('reports an empty set as n/a, never as 0%', () => {
-    const [overall] = aggregateMean(def, []);
+    const [overall] = meanMetric(def).aggregate([]);
     expect(overall).toMatchObject({ category: 'overall', n: 0, value: null });
   });
 });

@@ -1,0 +1,60 @@
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { GQA_MINI, tempDir } from '../helpers/paths.js';
+
+const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, { answer: string }>;
+const ids = Object.keys(records);
+
+describe('score streams the dataset and leaves nothing behind on bad input', () => {
+  it('scores every format of predictions file to the same metrics', () => {
+    const work = tempDir();
+    const answers = ids.map((id, i) => ({ id, prediction: i % 4 ? records[id]!.answer : 'no' }));
+    const files = {
+      jsonl: [path.join(work, 'p.jsonl'), answers.map((a) => JSON.stringify(a)).join('\n')],
+      json: [path.join(work, 'p.json'), JSON.stringify(answers.map((a) => ({ questionId: a.id, prediction: a.prediction })), null, 1)],
+      csv: [path.join(work, 'p.csv'), `id,prediction\n${answers.map((a) => `${a.id},${a.prediction}`).join('\n')}\n`],
+    };
+    const metrics = Object.entries(files).map(([format, [file, text]]) => {
+      writeFileSync(file!, text!);
+      const out = path.join(work, format);
+      const r = runCli(['score', 'gqa', '--predictions', file!, '--out', out, '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+      expect(run.dataset.evaluated).toBe(ids.length);
+      return run.metrics;
+    });
+    expect(metrics[1]).toEqual(metrics[0]);
+    expect(metrics[2]).toEqual(metrics[0]);
+  });
+
+  it('refuses predictions for unknown questions without leaving a half-written run', () => {
+    const work = tempDir();
+    const file = path.join(work, 'p.jsonl');
+    writeFileSync(file, [JSON.stringify({ id: ids[0], prediction: 'yes' }), JSON.stringify({ id: 'not-a-question', prediction: 'yes' })].join('\n'));
+    const out = path.join(work, 'run');
+    const r = runCli(['score', 'gqa', '--predictions', file, '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/E_PREDICTION_UNKNOWN_ID .*p\.jsonl: 1 predictions name questions the dataset does not have \(e\.g\. "not-a-question"\)/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a record broken halfway through the questions file, naming it, without leaving a run', () => {
+    const work = tempDir();
+    const data = path.join(work, 'gqa');
+    cpSync(GQA_MINI, data, { recursive: true });
+    const broken = { ...records };
+    const middle = ids[Math.floor(ids.length / 2)]!;
+    (broken as Record<string, unknown>)[middle] = { ...records[middle], types: 'none' };
+    writeFileSync(path.join(data, 'testdev_balanced_questions.json'), JSON.stringify(broken));
+    const file = path.join(work, 'p.jsonl');
+    writeFileSync(file, ids.map((id) => JSON.stringify({ id, prediction: 'yes' })).join('\n'));
+    const out = path.join(work, 'run');
+    const r = runCli(['score', 'gqa', '--data', data, '--predictions', file, '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`(${middle}.types)`);
+    expect(existsSync(out)).toBe(false);
+  });
+});
