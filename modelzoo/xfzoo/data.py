@@ -34,33 +34,59 @@ def lm_answer(answer: str) -> str:
 
 
 def gqa_questions(scenes: list[Scene], seed: int, first_qid: int, per_image: int):
-    """GQA-layout records keyed by question id, with `entailed` links between linked questions."""
+    """GQA-layout records keyed by question id, with `entailed` links between linked questions.
+
+    As GQA's own balancing does, answers are smoothed per question type: questions whose answer is
+    over-represented within their `types.detailed` are kept in the file but flagged `isBalanced: false`,
+    so a guesser that ignores the image gains little from answer priors. Only balanced questions
+    are returned for training."""
     rng = np.random.default_rng(seed)
+    per_scene = [scene_questions(scene, rng, per_image) for scene in scenes]
+    unbalanced = answer_surplus([q for qs in per_scene for q in qs], rng)
     records: dict[str, dict] = {}
     qa: list[tuple[int, str, str, str]] = []
     qid = first_qid
-    for idx, scene in enumerate(scenes):
-        qs = scene_questions(scene, rng, per_image)
-        ids = []
-        for q in qs:
-            ids.append(str(qid))
-            qid += 1
+    for idx, (scene, qs) in enumerate(zip(scenes, per_scene)):
+        ids = [str(qid + k) for k in range(len(qs))]
+        qid += len(qs)
         by_link: dict[str, list[str]] = {}
         for q, i in zip(qs, ids):
             if q.link:
                 by_link.setdefault(q.link, []).append(i)
         for q, i in zip(qs, ids):
+            q.balanced = id(q) not in unbalanced
             records[i] = gqa_record(scene, q, i, [e for e in by_link.get(q.link, []) if e != i] if q.link else [])
-            qa.append((idx, q.question, lm_answer(q.answer), q.detailed))
-        # GQA's unbalanced extras: a redundant copy of a yes-answer question, flagged isBalanced false
+            if q.balanced:
+                qa.append((idx, q.question, lm_answer(q.answer), q.detailed))
+        # GQA's unbalanced extras: a redundant copy of a question, flagged isBalanced false
         if qs and rng.random() < 0.15:
             extra = str(qid)
             qid += 1
-            base = qs[0]
-            rec = gqa_record(scene, base, extra, [])
+            rec = gqa_record(scene, qs[0], extra, [])
             rec["isBalanced"] = False
             records[extra] = rec
     return records, qa
+
+
+def answer_surplus(questions: list[Question], rng, slack: float = 1.15) -> set[int]:
+    """ids (Python id()) of the questions to flag unbalanced: within each detailed type, every answer
+    is capped at `slack` times the count of the rarest answer (answers under 2% of the type ignored)."""
+    by_type: dict[str, dict[str, list[Question]]] = {}
+    for q in questions:
+        by_type.setdefault(q.detailed, {}).setdefault(q.answer, []).append(q)
+    surplus: set[int] = set()
+    for answers in by_type.values():
+        total = sum(len(v) for v in answers.values())
+        counts = [len(v) for v in answers.values() if len(v) >= 0.02 * total]
+        if len(counts) < 2:
+            continue
+        cap = int(np.ceil(slack * min(counts)))
+        for answer in sorted(answers):
+            group = answers[answer]
+            if len(group) > cap:
+                drop = rng.choice(len(group), size=len(group) - cap, replace=False)
+                surplus.update(id(group[int(k)]) for k in drop)
+    return surplus
 
 
 def gqa_record(scene: Scene, q: Question, qid: str, entailed: list[str]) -> dict:

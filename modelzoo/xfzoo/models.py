@@ -251,7 +251,7 @@ class FusionLayer(nn.Module):
 class FusionModule(nn.Module):
     """BLIP-2 Q-Former (dual=False, CLIP-only) or X-Former (dual=True, CLIP+MAE)."""
 
-    def __init__(self, vocab: int, dual: bool, dim=64, vis_dim=64, mae_dim=64, queries=16, depth=2,
+    def __init__(self, vocab: int, dual: bool, dim=64, vis_dim=64, mae_dim=64, queries=32, depth=2,
                  heads=4, lm_dim=128, max_text=64):
         super().__init__()
         self.dual, self.n_queries = dual, queries

@@ -194,14 +194,21 @@ def existence_questions(scene: Scene, rng) -> list[Question]:
                             f"Yes, there is a {phrase}." if present else f"No, there are no {phrase}s.",
                             "verify", "obj", "existAttr", None, f"30y-{phrase.replace(' ', '_')}", prog,
                             [], f"exist-{phrase}"))
-    # logical or / and over two probes
-    a = _probe_description(scene, rng, rng.random() < 0.5)
-    b = _probe_description(scene, rng, rng.random() < 0.5)
+    # logical or / and over two probes, drawn so that yes and no are equally likely for both kinds
+    kind = "or" if rng.random() < 0.5 else "and"
+    want_yes = rng.random() < 0.5
+    if kind == "and":
+        present = (True, True) if want_yes else ((False, False) if rng.random() < 0.34 else (True, False))
+    else:
+        present = (False, False) if not want_yes else ((True, True) if rng.random() < 0.34 else (True, False))
+    if rng.random() < 0.5:
+        present = present[::-1]
+    a = _probe_description(scene, rng, present[0])
+    b = _probe_description(scene, rng, present[1])
     if a is not None and b is not None:
         pa, pb = object_phrase(*a), object_phrase(*b)
         ea, eb = _matches(scene, *a), _matches(scene, *b)
         if pa != pb:
-            kind = "or" if rng.random() < 0.5 else "and"
             ans = (ea or eb) if kind == "or" else (ea and eb)
             text = f"Is there a {pa} or a {pb}?" if kind == "or" else f"Are there both a {pa} and a {pb}?"
             prog = [_op("select", a[0]["shape"], []), _op("exist", "?", [0]),
@@ -276,11 +283,17 @@ def compare_questions(scene: Scene, rng) -> list[Question]:
     for _ in range(2):
         if len(scene.objects) < 2:
             break
-        pair = _referable_pair(scene, rng)
+        kind = str(rng.choice(["color", "texture", "size"]))
+        # "same colour/pattern?" is mostly "no" for a random pair: look for a pair that answers as drawn
+        want_same = rng.random() < 0.5
+        pair = None
+        for _attempt in range(6):
+            pair = _referable_pair(scene, rng)
+            if pair is None or kind == "size" or (pair[0].attrs()[kind] == pair[1].attrs()[kind]) == want_same:
+                break
         if pair is None:
             continue
         a, b, ra, rb, sa, base = pair
-        kind = str(rng.choice(["color", "texture", "size"]))
         if kind == "size":
             if a.size == b.size:
                 continue

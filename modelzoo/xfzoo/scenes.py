@@ -115,7 +115,7 @@ def sample_scene(rng: np.random.Generator, image_id: str) -> Scene:
     placed: list[tuple[int, int, int]] = []
     objects: list[SceneObject] = []
     for i in range(n):
-        size = "large" if rng.random() < 0.4 else "small"
+        size = "large" if rng.random() < 0.5 else "small"
         for _attempt in range(2):
             half = SIZES[size]
             spots = [(int(rng.integers(half + 1, IMAGE_SIZE - half - 1)),
