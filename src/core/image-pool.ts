@@ -69,6 +69,10 @@ export class ImagePool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    // ref first: an unref'd worker's exit would not keep the event loop alive until terminate() settles
+    await Promise.all(this.workers.map((w) => {
+      w.worker.ref();
+      return w.worker.terminate();
+    }));
   }
 }
