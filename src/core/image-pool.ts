@@ -31,12 +31,23 @@ const WORKER_FILE = path.join(packageRoot(), 'dist/core/image-worker.js');
 export class ImagePool {
   private readonly workers: { worker: Worker; pending: Map<number, Pending> }[] = [];
   private nextId = 0;
+  /** Settles once every worker has loaded its modules (a worker takes ~0.1 s to start). */
+  readonly ready: Promise<void>;
 
   private constructor(size: number) {
+    const started: Promise<void>[] = [];
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_FILE);
       const slot = { worker, pending: new Map<number, Pending>() };
-      worker.on('message', (r: ImageJobResult) => {
+      started.push(new Promise((resolve, reject) => {
+        worker.once('message', () => {
+          if (slot.pending.size === 0) worker.unref(); // from now on, alive only while it has work
+          resolve();
+        });
+        worker.once('error', reject);
+      }));
+      worker.on('message', (r: ImageJobResult | { ready: true }) => {
+        if ('ready' in r) return;
         const p = slot.pending.get(r.id);
         if (!p) return;
         slot.pending.delete(r.id);
@@ -48,9 +59,9 @@ export class ImagePool {
         for (const p of slot.pending.values()) p.reject(err);
         slot.pending.clear();
       });
-      worker.unref(); // keeps the process alive only while it has work (see prepare)
       this.workers.push(slot);
     }
+    this.ready = Promise.all(started).then(() => undefined);
   }
 
   /** A pool of `size` workers (default: the cores left after the runtime's thread), or undefined without a build. */
@@ -68,11 +79,8 @@ export class ImagePool {
     });
   }
 
-  async close(): Promise<void> {
-    // ref first: an unref'd worker's exit would not keep the event loop alive until terminate() settles
-    await Promise.all(this.workers.map((w) => {
-      w.worker.ref();
-      return w.worker.terminate();
-    }));
+  /** Stops the workers. Not awaited: a worker's exit does not always keep the event loop alive until terminate() settles. */
+  close(): void {
+    for (const w of this.workers) void w.worker.terminate();
   }
 }

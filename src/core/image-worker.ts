@@ -8,6 +8,8 @@ import { XfError } from '../lib/errors.js';
 import { decodeImage, normalise, resizeForEncoder } from './image.js';
 import type { ImageJob, ImageJobResult } from './image-pool.js';
 
+parentPort!.postMessage({ ready: true }); // sharp and the preprocessing code are loaded
+
 parentPort!.on('message', (job: ImageJob) => {
   void (async () => {
     let result: ImageJobResult;

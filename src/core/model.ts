@@ -88,10 +88,9 @@ export class VisionLanguageModel {
     private readonly embed: ort.InferenceSession,
     private readonly decoder: ort.InferenceSession,
     readonly tokenizer: BundleTokenizer,
+    /** Decoding and preprocessing off the main thread, which drives the runtime. */
+    private readonly images: ImagePool | undefined,
   ) {}
-
-  /** Decoding and preprocessing off the main thread, which drives the runtime. */
-  private readonly images = ImagePool.open();
 
   /** Milliseconds spent inside onnxruntime's session.run, and how many calls: the compute floor. */
   readonly runtime = { ms: 0, calls: 0 };
@@ -106,6 +105,8 @@ export class VisionLanguageModel {
 
   static async open(bundle: Bundle, opts: SessionOptions): Promise<VisionLanguageModel> {
     const m = bundle.manifest;
+    // the image workers start while the sessions are created, so their start-up is load time
+    const images = ImagePool.open();
     const first = m.encoders[0]!;
     const { session: firstSession, choice } = await chooseProvider(bundle.file(first.graph), opts);
     const open = (graph: string) => openGraph(bundle.file(graph), choice.used, opts.threads);
@@ -126,7 +127,8 @@ export class VisionLanguageModel {
       [m.lm.logits, ...layers.flatMap((i) => [layerName(c.presentKey, i), layerName(c.presentValue, i)])],
     );
     const tokenizer = await BundleTokenizer.load(bundle.file(m.tokenizer.file), m.tokenizer.eosToken, m.tokenizer.padToken);
-    return new VisionLanguageModel(bundle, choice, encoders, fusion, embed, decoder, tokenizer);
+    await images?.ready;
+    return new VisionLanguageModel(bundle, choice, encoders, fusion, embed, decoder, tokenizer, images);
   }
 
   get manifest(): Manifest {
@@ -318,7 +320,7 @@ export class VisionLanguageModel {
   }
 
   async dispose(): Promise<void> {
-    await this.images?.close();
+    this.images?.close();
     for (const s of [...this.encoders.map((e) => e.session), this.fusion, this.embed, this.decoder]) await s.release();
   }
 }
