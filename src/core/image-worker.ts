@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { XfError } from '../lib/errors.js';
-import { decodeImage, normalise, resizeForEncoder } from './image.js';
+import { preprocessForEncoders } from './image.js';
 import type { ImageJob, ImageJobResult } from './image-pool.js';
 
 parentPort!.postMessage({ ready: true }); // sharp and the preprocessing code are loaded
@@ -14,8 +14,7 @@ parentPort!.on('message', (job: ImageJob) => {
   void (async () => {
     let result: ImageJobResult;
     try {
-      const decoded = await decodeImage(job.file);
-      const pixels = job.specs.map((spec) => normalise(resizeForEncoder(decoded, spec), spec));
+      const pixels = await preprocessForEncoders(job.file, job.specs);
       result = { id: job.id, pixels };
       parentPort!.postMessage(result, pixels.map((p) => p.buffer as ArrayBuffer));
       return;

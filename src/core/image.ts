@@ -72,5 +72,11 @@ export function normalise(img: RgbImage, spec: ImageSpec, out?: Float32Array): F
 }
 
 export async function preprocess(file: string, spec: ImageSpec): Promise<Float32Array> {
-  return normalise(resizeForEncoder(await decodeImage(file), spec), spec);
+  return (await preprocessForEncoders(file, [spec]))[0]!;
+}
+
+/** One decode, then the tensor each encoder expects (what the image workers and the inline path both run). */
+export async function preprocessForEncoders(file: string, specs: readonly ImageSpec[]): Promise<Float32Array[]> {
+  const decoded = await decodeImage(file);
+  return specs.map((spec) => normalise(resizeForEncoder(decoded, spec), spec));
 }

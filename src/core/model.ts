@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { Bundle, Manifest } from './manifest.js';
-import { decodeImage, normalise, resizeForEncoder } from './image.js';
+import { preprocessForEncoders } from './image.js';
 import { chooseProvider, checkGraphIo, openGraph, type ProviderChoice, type SessionOptions } from './sessions.js';
 import { ImagePool } from './image-pool.js';
 import { BundleTokenizer } from './tokenizer.js';
@@ -48,6 +48,14 @@ function layerName(template: string, layer: number): string {
 
 function int64(values: number[], dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+/** Equal-length rows laid end to end: the batch dimension of a tensor. */
+function stackRows(rows: readonly Float32Array[]): Float32Array {
+  const length = rows[0]!.length;
+  const out = new Float32Array(rows.length * length);
+  rows.forEach((r, i) => out.set(r, i * length));
+  return out;
 }
 
 /** [batch, width] attention mask: 1 everywhere except each row's hole of padding. */
@@ -142,9 +150,7 @@ export class VisionLanguageModel {
    */
   async prepareImage(file: string): Promise<PreparedImage> {
     const specs = this.encoders.map(({ spec }) => spec.image);
-    if (this.images) return { file, pixels: await this.images.prepare(file, specs) };
-    const decoded = await decodeImage(file);
-    return { file, pixels: specs.map((spec) => normalise(resizeForEncoder(decoded, spec), spec)) };
+    return { file, pixels: await (this.images ? this.images.prepare(file, specs) : preprocessForEncoders(file, specs)) };
   }
 
   /** Every encoder on the prepared image, then the fusion module: the visual tokens the LM reads. */
@@ -158,8 +164,7 @@ export class VisionLanguageModel {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [i, { spec, session }] of this.encoders.entries()) {
       const [w, h] = spec.image.size;
-      const pixels = new Float32Array(batch * 3 * h * w);
-      images.forEach((img, b) => pixels.set(img.pixels[i]!, b * 3 * h * w));
+      const pixels = stackRows(images.map((img) => img.pixels[i]!));
       const out = await this.exec(session, { [spec.input]: new ort.Tensor('float32', pixels, [batch, 3, h, w]) });
       feeds[spec.fusionInput] = out[spec.output]!;
     }
@@ -202,8 +207,7 @@ export class VisionLanguageModel {
     const n = visuals[0]!.dims[1];
     const d = lm.hiddenSize;
     if (visuals.some((v) => v.dims[1] !== n)) throw new Error('images with different numbers of visual tokens in one batch');
-    const embeds = new Float32Array(visuals.length * n * d);
-    visuals.forEach((v, i) => embeds.set(v.data, i * n * d));
+    const embeds = stackRows(visuals.map((v) => v.data));
     const result = await this.exec(this.decoder, {
       [lm.inputs.embeds]: new ort.Tensor('float32', embeds, [visuals.length, n, d]),
       [lm.inputs.attentionMask]: attentionMask(visuals.map(() => ({ at: 0, length: 0 })), n),
@@ -290,12 +294,9 @@ export class VisionLanguageModel {
   private stackedPrefixes(prefixes: readonly ImagePrefix[]): Record<string, ort.Tensor> {
     const c = this.manifest.lm.cache;
     const n = prefixes[0]!.length;
-    const perRow = c.heads * n * c.headDim;
     const past: Record<string, ort.Tensor> = {};
     for (const name of Object.keys(prefixes[0]!.past)) {
-      const data = new Float32Array(prefixes.length * perRow);
-      prefixes.forEach((p, i) => data.set(p.past[name]!, i * perRow));
-      past[name] = new ort.Tensor('float32', data, [prefixes.length, c.heads, n, c.headDim]);
+      past[name] = new ort.Tensor('float32', stackRows(prefixes.map((p) => p.past[name]!)), [prefixes.length, c.heads, n, c.headDim]);
     }
     return past;
   }
