@@ -49,7 +49,7 @@ export default class Score extends XfCommand {
     let questions = 0;
     let scored = 0;
     try {
-      for await (const sample of dataset.samples) {
+      for await (const sample of dataset.samples()) {
         questions += 1;
         const raw = unmatched.get(sample.id);
         if (raw === undefined) continue;

@@ -16,17 +16,29 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** How many images ahead to decode and preprocess while the runtime works (0: none). */
   prefetch?: number;
+  /** Samples read and planned at once (default DEFAULT_WINDOW). */
+  window?: number;
+  /** Samples to evaluate in all, for progress reports. */
+  total?: number;
   /** Polled between samples: true stops the run cleanly (e.g. after SIGINT). */
   shouldStop?: () => boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface EvaluateResult {
-  rows: PredictionLine[];
+  /** Samples answered (or written as error rows) in this call. */
+  evaluated: number;
   errors: number;
   stoppedBy: 'max-errors' | 'signal' | null;
   timings: { visionMs: number; generateMs: number; images: number; questions: number };
 }
+
+/**
+ * Samples held at once: the stream is evaluated window by window, each window grouped by image. Large
+ * enough that an image's questions rarely span windows (the vision cache catches those that do), small
+ * enough that memory stays flat however long the dataset is.
+ */
+export const DEFAULT_WINDOW = 16_384;
 
 /** Samples grouped by image (in order of first appearance), so each image is encoded once. */
 export function planByImage(samples: readonly Sample[]): Sample[][] {
@@ -138,52 +150,68 @@ async function visualTokensFor(paths: readonly string[], model: VisionLanguageMo
   return outcomes;
 }
 
-/**
- * Runs the model over the samples not yet done, `batchSize` questions per LM call (grouped by image,
- * so each image is encoded once), scoring and appending each prediction as it is produced. A sample
- * whose image cannot be read is written as an error row and the run goes on.
- */
-export async function evaluate(model: VisionLanguageModel, samples: readonly Sample[], dataset: Pick<OpenedDataset, 'normalisePrediction'>, writer: PredictionWriter, opts: EvaluateOptions): Promise<EvaluateResult> {
-  const todo = planByImage(opts.skip ? samples.filter((s) => !opts.skip!.has(s.id)) : samples).flat();
-  const batchSize = Math.max(1, opts.batchSize ?? 1);
-  const rows: PredictionLine[] = [];
-  const timings = { visionMs: 0, generateMs: 0, images: 0, questions: 0 };
-  let errors = 0;
-  const emit = (line: PredictionLine) => {
-    writer.append(line);
-    rows.push(line);
-    timings.questions += 1;
-    opts.onProgress?.(timings.questions, todo.length);
-  };
-  const images = new ImagePrefetcher(model, todo, opts.prefetch ?? 2, opts.cache);
-  // the last image of the previous window: an image's samples are consecutive and may span two windows
-  let carried: ImageOutcome | undefined;
-  for (let start = 0; start < todo.length; start += batchSize) {
-    if (opts.shouldStop?.()) return { rows, errors, stoppedBy: 'signal', timings };
-    const samplesHere = todo.slice(start, start + batchSize);
-    const needed = [...new Set(samplesHere.map((s) => s.imagePath))].filter((p) => p !== carried?.imagePath);
-    const outcomes = await visualTokensFor(needed, model, images, opts.cache, timings);
-    if (carried) outcomes.set(carried.imagePath, carried);
-    carried = outcomes.get(samplesHere[samplesHere.length - 1]!.imagePath);
-    const window = samplesHere.map((sample) => ({ sample, ...outcomes.get(sample.imagePath)! }));
-    const ready = window.filter((w) => w.visual);
-    const t = performance.now();
-    const fresh = [...outcomes.values()].filter((o) => o.visual && !o.prefix);
-    if (fresh.length > 0) (await model.prefixes(fresh.map((o) => o.visual!))).forEach((p, i) => { fresh[i]!.prefix = p; });
-    const generations = ready.length > 0 ? await model.generateBatch(ready.map((w) => ({ prefix: outcomes.get(w.sample.imagePath)!.prefix!, question: w.sample.question }))) : [];
-    timings.generateMs += performance.now() - t;
-    const texts = new Map(ready.map((w, i) => [w, generations[i]!.text]));
-    // written in plan order, whatever the mix of answers and failures in the window
-    for (const w of window) {
-      if (w.visual) {
-        const prediction = dataset.normalisePrediction(texts.get(w)!);
-        emit(predictionLine(w.sample, prediction, opts.score(w.sample, prediction)));
-        continue;
-      }
-      emit(predictionLine(w.sample, '', opts.score(w.sample, ''), w.error));
-      errors += 1;
-      if (opts.maxErrors !== undefined && errors > opts.maxErrors) return { rows, errors, stoppedBy: 'max-errors', timings };
+/** The stream in consecutive windows of `size` samples, leaving out those in `skip`. */
+async function* windows(samples: AsyncIterable<Sample>, size: number, skip?: ReadonlySet<string>): AsyncGenerator<Sample[]> {
+  let window: Sample[] = [];
+  for await (const s of samples) {
+    if (skip?.has(s.id)) continue;
+    window.push(s);
+    if (window.length >= size) {
+      yield window;
+      window = [];
     }
   }
-  return { rows, errors, stoppedBy: null, timings };
+  if (window.length > 0) yield window;
+}
+
+/**
+ * Runs the model over the samples not yet done, `batchSize` questions per LM call, scoring and
+ * appending each prediction as it is produced. Samples are read a window at a time and grouped by image
+ * within it, so each image is encoded once per window (and found in the vision cache after that). A
+ * sample whose image cannot be read is written as an error row and the run goes on.
+ */
+export async function evaluate(model: VisionLanguageModel, samples: AsyncIterable<Sample>, dataset: Pick<OpenedDataset, 'normalisePrediction'>, writer: PredictionWriter, opts: EvaluateOptions): Promise<EvaluateResult> {
+  const batchSize = Math.max(1, opts.batchSize ?? 1);
+  const timings = { visionMs: 0, generateMs: 0, images: 0, questions: 0 };
+  let errors = 0;
+  const result = (stoppedBy: EvaluateResult['stoppedBy']): EvaluateResult => ({ evaluated: timings.questions, errors, stoppedBy, timings });
+  const emit = (line: PredictionLine) => {
+    writer.append(line);
+    timings.questions += 1;
+    opts.onProgress?.(timings.questions, opts.total ?? timings.questions);
+  };
+  for await (const window of windows(samples, Math.max(1, opts.window ?? DEFAULT_WINDOW), opts.skip)) {
+    const todo = planByImage(window).flat();
+    const images = new ImagePrefetcher(model, todo, opts.prefetch ?? 2, opts.cache);
+    // the last image of the previous batch: an image's samples are consecutive and may span two batches
+    let carried: ImageOutcome | undefined;
+    for (let start = 0; start < todo.length; start += batchSize) {
+      if (opts.shouldStop?.()) return result('signal');
+      const samplesHere = todo.slice(start, start + batchSize);
+      const needed = [...new Set(samplesHere.map((s) => s.imagePath))].filter((p) => p !== carried?.imagePath);
+      const outcomes = await visualTokensFor(needed, model, images, opts.cache, timings);
+      if (carried) outcomes.set(carried.imagePath, carried);
+      carried = outcomes.get(samplesHere[samplesHere.length - 1]!.imagePath);
+      const batch = samplesHere.map((sample) => ({ sample, ...outcomes.get(sample.imagePath)! }));
+      const ready = batch.filter((w) => w.visual);
+      const t = performance.now();
+      const fresh = [...outcomes.values()].filter((o) => o.visual && !o.prefix);
+      if (fresh.length > 0) (await model.prefixes(fresh.map((o) => o.visual!))).forEach((p, i) => { fresh[i]!.prefix = p; });
+      const generations = ready.length > 0 ? await model.generateBatch(ready.map((w) => ({ prefix: outcomes.get(w.sample.imagePath)!.prefix!, question: w.sample.question }))) : [];
+      timings.generateMs += performance.now() - t;
+      const texts = new Map(ready.map((w, i) => [w, generations[i]!.text]));
+      // written in plan order, whatever the mix of answers and failures in the batch
+      for (const w of batch) {
+        if (w.visual) {
+          const prediction = dataset.normalisePrediction(texts.get(w)!);
+          emit(predictionLine(w.sample, prediction, opts.score(w.sample, prediction)));
+          continue;
+        }
+        emit(predictionLine(w.sample, '', opts.score(w.sample, ''), w.error));
+        errors += 1;
+        if (opts.maxErrors !== undefined && errors > opts.maxErrors) return result('max-errors');
+      }
+    }
+  }
+  return result(null);
 }

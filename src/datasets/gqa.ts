@@ -57,7 +57,7 @@ export const gqaAdapter: DatasetAdapter = {
   async open(dir: string): Promise<OpenedDataset> {
     const streamed = await this.stream!(dir);
     const samples: Sample[] = [];
-    for await (const sample of streamed.samples) samples.push(sample);
+    for await (const sample of streamed.samples()) samples.push(sample);
     return { ...streamed, samples, hash: streamed.hash() };
   },
   async stream(dir: string): Promise<StreamedDataset> {
@@ -78,7 +78,7 @@ export const gqaAdapter: DatasetAdapter = {
       if (seen.size === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file });
     }
     return {
-      adapter: 'gqa', dir, samples: samples(), metrics: GQA_METRICS, normalisePrediction: normaliseGqaAnswer,
+      adapter: 'gqa', dir, samples, metrics: GQA_METRICS, normalisePrediction: normaliseGqaAnswer,
       hash: () => {
         if (hash === undefined) throw new Error('the GQA questions file has not been read through yet');
         return hash;

@@ -27,11 +27,11 @@ export interface OpenedDataset {
   normalisePrediction(text: string): string;
 }
 
-/** A dataset read as it is consumed: `score` never holds every sample at once. */
+/** A dataset read as it is consumed: `run` and `score` never hold every sample at once. */
 export interface StreamedDataset extends Omit<OpenedDataset, 'samples' | 'hash'> {
-  /** Samples in file order; iterate once. */
-  samples: AsyncIterable<Sample>;
-  /** sha256 over the annotation files; known once `samples` has been read to the end. */
+  /** Samples in file order; each call reads the files again from the start. */
+  samples(): AsyncIterable<Sample>;
+  /** sha256 over the annotation files; known once `samples()` has been read to the end. */
   hash(): string;
 }
 

@@ -48,7 +48,7 @@ export async function prepareStreamingEvaluation(datasetId: string, opts: Datase
   if (adapter.stream) dataset = await adapter.stream(dir, { imageTemplate: opts.imageTemplate });
   else {
     const opened = await adapter.open(dir, { imageTemplate: opts.imageTemplate });
-    dataset = { ...opened, samples: toAsync(opened.samples), hash: () => opened.hash };
+    dataset = { ...opened, samples: () => toAsync(opened.samples), hash: () => opened.hash };
   }
   return { adapter, dataset, metrics: await metricsOf(dataset.metrics), ctx };
 }

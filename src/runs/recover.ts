@@ -1,41 +1,72 @@
-import { existsSync } from 'node:fs';
-import { readFile, truncate } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { open, truncate } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { XfError } from '../lib/errors.js';
 import type { PredictionLine } from './run-dir.js';
 
 export interface Recovered {
-  rows: PredictionLine[];
+  /** Question ids already answered. */
+  ids: Set<string>;
   /** Bytes of a torn last line that were cut off. */
   tornBytes: number;
 }
 
+/** Size of the file up to and including its last newline (0 when it has none). */
+async function completeLength(file: string): Promise<{ size: number; complete: number }> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let end = size; end > 0; end -= chunk.length) {
+      const start = Math.max(0, end - chunk.length);
+      const { bytesRead } = await fh.read(chunk, 0, end - start, start);
+      const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (nl >= 0) return { size, complete: start + nl + 1 };
+    }
+    return { size, complete: 0 };
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
- * Reads the predictions written so far. Each line is written whole with its newline in one call, so
- * only the very end can be torn (a process killed mid-write): that tail is cut off and its sample is
- * evaluated again. Any other damage, or a duplicate id, is refused.
+ * Each complete line of predictions.jsonl, parsed, read as a stream (a long run's file is never held
+ * whole). Damage anywhere but a torn tail is refused; `recoverPredictions` cuts that tail first.
  */
-export async function recoverPredictions(file: string): Promise<Recovered> {
-  if (!existsSync(file)) return { rows: [], tornBytes: 0 };
-  const buf = await readFile(file);
-  const lastNewline = buf.lastIndexOf(0x0a);
-  const completeBytes = lastNewline + 1;
-  const tornBytes = buf.length - completeBytes;
-  if (tornBytes > 0) await truncate(file, completeBytes);
-  const rows: PredictionLine[] = [];
-  const seen = new Set<string>();
-  const lines = buf.subarray(0, completeBytes).toString('utf8').split('\n').slice(0, -1);
-  lines.forEach((line, i) => {
+export async function* readPredictionLines(file: string): AsyncGenerator<PredictionLine> {
+  let i = 0;
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    i += 1;
     let row: PredictionLine;
     try {
       row = JSON.parse(line) as PredictionLine;
     } catch {
-      throw new XfError('E_RUN_CORRUPT', `line ${i + 1} of the predictions is not JSON`, { file, suggestion: 'Start a new run in another folder.' });
+      throw new XfError('E_RUN_CORRUPT', `line ${i} of the predictions is not JSON`, { file, suggestion: 'Start a new run in another folder.' });
     }
-    if (typeof row.id !== 'string' || seen.has(row.id)) {
-      throw new XfError('E_RUN_CORRUPT', `line ${i + 1} repeats or lacks a question id`, { file, suggestion: 'Start a new run in another folder.' });
+    if (typeof row.id !== 'string') {
+      throw new XfError('E_RUN_CORRUPT', `line ${i} lacks a question id`, { file, suggestion: 'Start a new run in another folder.' });
     }
-    seen.add(row.id);
-    rows.push(row);
-  });
-  return { rows, tornBytes };
+    yield row;
+  }
+}
+
+/**
+ * The ids answered so far. Each line is written whole with its newline in one call, so only the very
+ * end can be torn (a process killed mid-write): that tail is cut off and its sample is evaluated
+ * again. Any other damage, or a duplicate id, is refused.
+ */
+export async function recoverPredictions(file: string): Promise<Recovered> {
+  const ids = new Set<string>();
+  if (!existsSync(file)) return { ids, tornBytes: 0 };
+  const { size, complete } = await completeLength(file);
+  if (complete < size) await truncate(file, complete);
+  let line = 0;
+  for await (const row of readPredictionLines(file)) {
+    line += 1;
+    if (ids.has(row.id)) {
+      throw new XfError('E_RUN_CORRUPT', `line ${line} repeats question id "${row.id}"`, { file, suggestion: 'Start a new run in another folder.' });
+    }
+    ids.add(row.id);
+  }
+  return { ids, tornBytes: size - complete };
 }

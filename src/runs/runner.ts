@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { evaluate } from '../core/evaluate.js';
+import { DEFAULT_WINDOW, evaluate } from '../core/evaluate.js';
 import { loadBundle } from '../core/manifest.js';
 import { VisionLanguageModel } from '../core/model.js';
 import type { DeviceRequest, ProviderChoice } from '../core/sessions.js';
@@ -11,7 +11,8 @@ import { sha256Text } from '../lib/files.js';
 import { packageRoot } from '../lib/package-root.js';
 import type { MetricValue } from '../metrics/types.js';
 import { RunLock } from './lock.js';
-import { aggregateAll, prepareEvaluation } from './prepare.js';
+import { aggregateInDatasetOrder, checkAnswersBelong, firstSamples, surveyDataset } from './dataset-passes.js';
+import { prepareStreamingEvaluation } from './prepare.js';
 import { recoverPredictions } from './recover.js';
 import { defaultRunDir, PREDICTIONS_FILE, PredictionWriter, RUN_FILE } from './run-dir.js';
 import { recordHeader, writeRunRecord, type RunRecord } from './run-record.js';
@@ -33,6 +34,8 @@ export interface RunOptions {
   prefetch?: number;
   /** Questions per LM call; answers do not depend on it. */
   batchSize?: number;
+  /** Questions read and grouped by image at once (default DEFAULT_WINDOW). */
+  window?: number;
   maxErrors?: number;
   onProviderNote?: (note: string) => void;
   onProgress?: (done: number, total: number) => void;
@@ -91,10 +94,12 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
   const started = performance.now();
   const modelDir = opts.model ? path.resolve(opts.model) : path.join(packageRoot(), 'fixtures/models/xf-tiny-xformer');
   const bundle = await loadBundle(modelDir);
-  const { adapter, dataset, metrics, ctx } = await prepareEvaluation(opts.dataset, { data: opts.data, choices: opts.choices, allQuestions: opts.allQuestions, imageTemplate: opts.imageTemplate });
-  const samples = opts.limit === undefined ? dataset.samples : dataset.samples.slice(0, opts.limit);
+  const { adapter, dataset, metrics, ctx } = await prepareStreamingEvaluation(opts.dataset, { data: opts.data, choices: opts.choices, allQuestions: opts.allQuestions, imageTemplate: opts.imageTemplate });
+  const samples = () => firstSamples(dataset.samples(), opts.limit);
+  // read through once before anything is written: bad input fails here, with nothing created
+  const survey = await surveyDataset(dataset, opts.limit);
   const settings = { limit: opts.limit ?? null, allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null, imageTemplate: opts.imageTemplate ?? null, metrics: metrics.map((m) => m.id) };
-  const fp = fingerprint(bundle.hash, dataset.hash, settings);
+  const fp = fingerprint(bundle.hash, survey.hash, settings);
 
   const runDir = path.resolve(opts.out ?? defaultRunDir(process.cwd(), adapter.id, bundle.manifest.name));
   try {
@@ -112,9 +117,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       throw new XfError('E_RUN_CORRUPT', 'predictions.jsonl exists without run.json', { file: runDir, suggestion: 'Use another --out.' });
     }
     const recovered = await recoverPredictions(predictionsFile);
-    const known = new Set(samples.map((s) => s.id));
-    const foreign = recovered.rows.find((r) => !known.has(r.id));
-    if (foreign) throw new XfError('E_RUN_CORRUPT', `predictions hold question "${foreign.id}", which this dataset does not have`, { file: predictionsFile });
+    await checkAnswersBelong(samples(), recovered.ids, predictionsFile);
 
     const model = await VisionLanguageModel.open(bundle, { device: opts.device, threads: opts.threads });
     if (model.provider.note) opts.onProviderNote?.(model.provider.note);
@@ -130,11 +133,11 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       provider: model.provider,
       fingerprint: fp,
       config: {
-        ...settings, device: opts.device, threads: opts.threads ?? null, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE, visionCache: opts.visionCache !== false,
+        ...settings, device: opts.device, threads: opts.threads ?? null, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE, window: opts.window ?? DEFAULT_WINDOW, visionCache: opts.visionCache !== false,
         prefetch: opts.prefetch ?? 2, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null,
       },
     };
-    const datasetInfo = (evaluated: number) => ({ id: adapter.id, dir: dataset.dir, sha256: dataset.hash, questions: dataset.samples.length, evaluated });
+    const datasetInfo = (evaluated: number) => ({ id: adapter.id, dir: dataset.dir, sha256: survey.hash, questions: survey.questions, evaluated });
     if (!previous) {
       await writeRunRecord(runDir, { ...base, status: 'running', dataset: datasetInfo(0), timings: {}, metrics: [] });
     }
@@ -144,12 +147,14 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     const evalStart = performance.now();
     let result;
     try {
-      result = await evaluate(model, samples, dataset, writer, {
+      result = await evaluate(model, samples(), dataset, writer, {
         score: (sample, prediction) => Object.assign({}, ...metrics.map((m) => m.score(sample, prediction))) as Record<string, number>,
-        skip: new Set(recovered.rows.map((r) => r.id)),
+        skip: recovered.ids,
+        total: survey.inScope - recovered.ids.size,
         cache: opts.visionCache === false ? undefined : cache,
         prefetch: opts.prefetch,
         batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
+        window: opts.window,
         maxErrors: opts.maxErrors,
         shouldStop: opts.shouldStop,
         onProgress: opts.onProgress,
@@ -159,29 +164,26 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       await model.dispose();
     }
     const evaluateMs = performance.now() - evalStart;
-    // rows in dataset order, whatever order earlier attempts wrote them in
-    const byId = new Map([...recovered.rows, ...result.rows].map((r) => [r.id, r]));
-    const rows = samples.filter((s) => byId.has(s.id)).map((s) => byId.get(s.id)!);
-    const values = aggregateAll(metrics, rows, ctx);
-    const errors = rows.filter((r) => r.error).length;
+    const totals = await aggregateInDatasetOrder(samples(), predictionsFile, metrics, ctx);
+    const errors = Object.values(totals.errorsByCode).reduce((a, b) => a + b, 0);
     const status = result.stoppedBy ? 'stopped' : 'complete';
     const record: RunRecord = {
       ...base,
       status,
-      dataset: datasetInfo(rows.length),
-      errors: { count: errors, byCode: Object.fromEntries([...new Set(rows.filter((r) => r.error).map((r) => r.error!.code))].map((c) => [c, rows.filter((r) => r.error?.code === c).length])) },
-      resumed: previous ? { fromQuestions: recovered.rows.length, tornBytesDropped: recovered.tornBytes } : undefined,
+      dataset: datasetInfo(totals.evaluated),
+      errors: { count: errors, byCode: totals.errorsByCode },
+      resumed: previous ? { fromQuestions: recovered.ids.size, tornBytesDropped: recovered.tornBytes } : undefined,
       timings: {
         loadMs: Math.round(loadMs), evaluateMs: Math.round(evaluateMs), wallMs: Math.round(performance.now() - started),
         visionMs: Math.round(result.timings.visionMs), generateMs: Math.round(result.timings.generateMs), images: result.timings.images,
-        questionsThisSession: result.rows.length, questionsPerSecond: Number((result.rows.length / Math.max(evaluateMs / 1000, 1e-9)).toFixed(2)),
+        questionsThisSession: result.evaluated, questionsPerSecond: Number((result.evaluated / Math.max(evaluateMs / 1000, 1e-9)).toFixed(2)),
         visionCacheHits: cache.stats.hits + cache.stats.diskHits, visionCacheMisses: cache.stats.misses,
         sessionRunMs: Math.round(model.runtime.ms), sessionRunCalls: model.runtime.calls,
       },
-      metrics: values,
+      metrics: totals.metrics,
     };
     await writeRunRecord(runDir, record);
-    return { runDir, record, provider: model.provider, resumedFrom: recovered.rows.length, evaluatedNow: result.rows.length, errors, status, stoppedBy: result.stoppedBy, metrics: values };
+    return { runDir, record, provider: model.provider, resumedFrom: recovered.ids.size, evaluatedNow: result.evaluated, errors, status, stoppedBy: result.stoppedBy, metrics: totals.metrics };
   } finally {
     lock.release();
   }

@@ -13,7 +13,7 @@ describe('recovering predictions.jsonl', () => {
     writeFileSync(file, '{"id":"1","prediction":"a"}\n{"id":"2","prediction":"b"}\n');
     appendFileSync(file, '{"id":"3","predic');
     const r = await recoverPredictions(file);
-    expect(r.rows.map((x) => x.id)).toEqual(['1', '2']);
+    expect([...r.ids]).toEqual(['1', '2']);
     expect(r.tornBytes).toBe(17);
     expect(readFileSync(file, 'utf8').endsWith('"b"}\n')).toBe(true);
   });
