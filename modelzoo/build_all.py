@@ -1,6 +1,9 @@
 """Regenerates the whole model zoo from the seed: data, training, evaluation, export, references.
 
     npm run modelzoo          (or: /usr/bin/python3 modelzoo/build_all.py)
+    /usr/bin/python3 modelzoo/build_all.py --from fusion
+                              (retrain only the fusion modules, reusing the training split, tokenizer,
+                               CLIP, MAE and LM already in modelzoo/work/; for iterating on stages 1-2)
 
 Independent training stages run two at a time (one torch thread each), matching a 2-core machine.
 """
@@ -28,13 +31,17 @@ def run_parallel(*chains: str) -> None:
         sys.exit(f"training stage failed: {dict(zip(chains, codes))}")
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    start = argv[argv.index("--from") + 1] if "--from" in argv else "data"
+    if start not in ("data", "fusion"):
+        sys.exit("--from takes data (everything, the default) or fusion")
     t0 = time.time()
     from xfzoo.build_fixtures import write_all
     write_all()
     print(f"fixtures written ({time.time() - t0:.0f}s)", flush=True)
-    run_parallel("prepare")
-    run_parallel("clip,mae", "lm")
+    if start == "data":
+        run_parallel("prepare")
+        run_parallel("clip,mae", "lm")
     run_parallel("qformer", "xformer")
     from xfzoo.evaluate import evaluate_all
     from xfzoo.export import export_bundles, write_photo_references
@@ -43,6 +50,7 @@ def main() -> None:
     results = evaluate_all()
     results["config"] = CONFIG
     results["wall_seconds"] = round(time.time() - t0)
+    results["built_from"] = start
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
@@ -54,4 +62,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

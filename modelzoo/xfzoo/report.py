@@ -26,7 +26,11 @@ def table(results: dict) -> str:
         lines.append(f"| {key} accuracy | {a[key]['n']} | {a[key]['accuracy']:.1f} | {b[key]['accuracy']:.1f} |")
         if "mae" in a[key]:
             lines.append(f"| {key} MAE (count) | {a[key]['n']} | {a[key]['mae']:.3f} | {b[key]['mae']:.3f} |")
-    lines += ["", f"Measured in PyTorch by `npm run modelzoo` (wall time {results['wall_seconds']} s on this machine)."]
+    if results.get("built_from", "data") == "data":
+        lines += ["", f"Measured in PyTorch by `npm run modelzoo` (wall time {results['wall_seconds']} s on this machine)."]
+    else:
+        lines += ["", f"Measured in PyTorch by `build_all.py --from fusion` (fusion stages onward, {results['wall_seconds']} s on "
+                      "this machine), with the data, CLIP, MAE and LM of the same seeded code in modelzoo/work/."]
     return "\n".join(lines)
 
 
