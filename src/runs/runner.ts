@@ -165,6 +165,12 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     }
     const evaluateMs = performance.now() - evalStart;
     const totals = await aggregateInDatasetOrder(samples(), predictionsFile, metrics, ctx);
+    // the file is read once per pass: a change between the first and the last would mix two datasets
+    if (opts.limit === undefined && dataset.hash() !== survey.hash) {
+      throw new XfError('E_DATA_CHANGED', 'the questions file changed while the run was reading it', {
+        file: dataset.dir, suggestion: 'Leave the dataset unchanged during a run, and run it again into another --out.',
+      });
+    }
     const errors = Object.values(totals.errorsByCode).reduce((a, b) => a + b, 0);
     const status = result.stoppedBy ? 'stopped' : 'complete';
     const record: RunRecord = {
