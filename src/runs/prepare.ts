@@ -1,15 +1,15 @@
 import path from 'node:path';
 import { datasetRegistry } from '../datasets/registry.js';
-import type { DatasetAdapter, OpenedDataset, StreamedDataset } from '../datasets/types.js';
+import type { DatasetAdapter, StreamedDataset } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import { packageRoot } from '../lib/package-root.js';
 import { metricRegistry } from '../metrics/registry.js';
-import type { Accumulator, AggregateContext, Metric, MetricValue, ScoredSample } from '../metrics/types.js';
+import type { Accumulator, AggregateContext, Metric, ScoredSample } from '../metrics/types.js';
 import { createRunDir, defaultRunDir } from './run-dir.js';
 
 export interface PreparedEvaluation {
   adapter: DatasetAdapter;
-  dataset: OpenedDataset;
+  dataset: StreamedDataset;
   metrics: Metric[];
   ctx: AggregateContext;
 }
@@ -21,8 +21,11 @@ interface DatasetOptions {
   imageTemplate?: string;
 }
 
-/** The adapter, the folder (bundled default when none is given), the dataset's metrics and scoring context. */
-async function resolve(datasetId: string, opts: DatasetOptions) {
+/**
+ * The adapter, the dataset in its folder (the bundled mini set when none is given; streamed where the
+ * adapter can, held in memory otherwise), its metrics and scoring context.
+ */
+export async function prepareStreamingEvaluation(datasetId: string, opts: DatasetOptions): Promise<PreparedEvaluation> {
   const adapter = await datasetRegistry().get(datasetId);
   const dir = opts.data ? path.resolve(opts.data) : path.join(packageRoot(), adapter.defaultDir);
   const ctx: AggregateContext = { includeUnbalanced: opts.allQuestions };
@@ -30,27 +33,14 @@ async function resolve(datasetId: string, opts: DatasetOptions) {
     if (adapter.id !== 'gqa') throw new XfError('E_FLAGS', '--choices applies to gqa only', { suggestion: 'Drop --choices.' });
     ctx.choices = await (await import('../datasets/gqa-choices.js')).loadGqaChoices(path.resolve(opts.choices));
   }
-  const metricsOf = (ids: readonly string[]) => Promise.all(ids.map((id) => metricRegistry().get(id)));
-  return { adapter, dir, ctx, metricsOf };
-}
-
-/** Resolves and opens the dataset, with its metrics and scoring context. */
-export async function prepareEvaluation(datasetId: string, opts: DatasetOptions): Promise<PreparedEvaluation> {
-  const { adapter, dir, ctx, metricsOf } = await resolve(datasetId, opts);
-  const dataset = await adapter.open(dir, { imageTemplate: opts.imageTemplate });
-  return { adapter, dataset, metrics: await metricsOf(dataset.metrics), ctx };
-}
-
-/** As prepareEvaluation, with the samples streamed where the adapter can (held in memory otherwise). */
-export async function prepareStreamingEvaluation(datasetId: string, opts: DatasetOptions): Promise<Omit<PreparedEvaluation, 'dataset'> & { dataset: StreamedDataset }> {
-  const { adapter, dir, ctx, metricsOf } = await resolve(datasetId, opts);
   let dataset: StreamedDataset;
   if (adapter.stream) dataset = await adapter.stream(dir, { imageTemplate: opts.imageTemplate });
   else {
     const opened = await adapter.open(dir, { imageTemplate: opts.imageTemplate });
     dataset = { ...opened, samples: () => toAsync(opened.samples), hash: () => opened.hash };
   }
-  return { adapter, dataset, metrics: await metricsOf(dataset.metrics), ctx };
+  const metrics = await Promise.all(dataset.metrics.map((id) => metricRegistry().get(id)));
+  return { adapter, dataset, metrics, ctx };
 }
 
 async function* toAsync<T>(items: readonly T[]): AsyncGenerator<T> {
@@ -68,10 +58,6 @@ export async function createOutputDir(out: string | undefined, dataset: string, 
   const runDir = path.resolve(out ?? defaultRunDir(process.cwd(), dataset, name));
   await createRunDir(runDir);
   return runDir;
-}
-
-export function aggregateAll(metrics: readonly Metric[], rows: readonly ScoredSample[], ctx: AggregateContext): MetricValue[] {
-  return metrics.flatMap((m) => m.aggregate(rows, ctx));
 }
 
 /** Relative to the working folder when inside it, absolute otherwise. */
