@@ -23,7 +23,8 @@ export class XfError extends Error {
   /** One line for the terminal: `E_CODE file (field): message. suggestion` */
   oneLine(): string {
     const where = [this.file, this.field ? `(${this.field})` : undefined].filter(Boolean).join(' ');
-    const hint = this.suggestion ? ` ${this.suggestion}` : '';
+    // messages are written without a closing period; the line adds one before the suggestion
+    const hint = this.suggestion ? `${/[.!?]$/.test(this.message) ? '' : '.'} ${this.suggestion}` : '';
     return `${this.code}${where ? ` ${where}` : ''}: ${this.message}${hint}`.replace(/\s*\n\s*/g, ' ');
   }
 }

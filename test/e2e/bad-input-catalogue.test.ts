@@ -54,7 +54,7 @@ const cases: Case[] = [
   ['a record missing a field', () => ['run', 'gqa', '--data', gqaCopy('c2', (r) => { delete first(r).question; }), '--out', out()], /E_SCHEMA .*testdev_balanced_questions\.json \(\d+\.question\)/],
   ['a field of the wrong type', () => ['run', 'gqa', '--data', gqaCopy('c3', (r) => { first(r).types = 'query'; }), '--out', out()], /E_SCHEMA .*\(\d+\.types\)/],
   ['an empty dataset', () => ['run', 'gqa', '--data', gqaCopy('c4', undefined, '{}'), '--out', out()], /E_EMPTY_DATASET .*no questions/],
-  ['an unknown dataset id', () => ['run', 'gqa-testdev'], /E_UNKNOWN_DATASET: unknown dataset "gqa-testdev" Did you mean: gqa/],
+  ['an unknown dataset id', () => ['run', 'gqa-testdev'], /E_UNKNOWN_DATASET: unknown dataset "gqa-testdev"\. Did you mean: gqa/],
   ['an image id with ../', () => ['run', 'gqa', '--data', gqaCopy('c6', (r) => { first(r).imageId = '../../x'; }), '--out', out()], /E_IMAGE_OUTSIDE .*\(\d+\.imageId\)/],
   ['an absolute image path', () => ['run', 'gqa', '--data', gqaCopy('c7', (r) => { first(r).imageId = '/etc/hostname'; }), '--out', out()], /E_IMAGE_OUTSIDE .*\(\d+\.imageId\)/],
   ['a symlink out of the images folder', () => ['run', 'gqa', '--data', gqaCopy('c8', (r, d) => { symlinkSync('/etc/hostname', path.join(d, 'images', 'evil.png')); first(r).imageId = 'evil'; }), '--out', out()], /E_IMAGE_OUTSIDE .*\(\d+\.imageId\)/],
