@@ -83,13 +83,13 @@ function cutAtStop(text: string, stops: readonly string[]): string {
   return text;
 }
 
+/** Distinct question texts whose prompt ids are kept (a few MB at most). */
+const PROMPT_CACHE_ENTRIES = 16_384;
+
 /**
  * A model bundle opened on onnxruntime: vision encoders, fusion module and the LM with a key/value
  * cache. Everything it does is driven by the manifest; nothing depends on the bundle's name.
  */
-/** Distinct question texts whose prompt ids are kept (a few MB at most). */
-const PROMPT_CACHE_ENTRIES = 16_384;
-
 export class VisionLanguageModel {
   private constructor(
     readonly bundle: Bundle,
