@@ -11,9 +11,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .scenes import GRID
+
 PATCH = 8
 IMG = 64
 N_PATCHES = (IMG // PATCH) ** 2
+# one query per word of the scene description the LM reads (background + 8x8 grid; questions.describe)
+DESCRIPTION_WORDS = 1 + GRID * GRID
 NEG = -1e4  # additive mask value; finite so fully masked rows stay NaN-free in fp32
 
 
@@ -251,8 +255,8 @@ class FusionLayer(nn.Module):
 class FusionModule(nn.Module):
     """BLIP-2 Q-Former (dual=False, CLIP-only) or X-Former (dual=True, CLIP+MAE)."""
 
-    def __init__(self, vocab: int, dual: bool, dim=64, vis_dim=64, mae_dim=64, queries=32, depth=2,
-                 heads=4, lm_dim=128, max_text=64):
+    def __init__(self, vocab: int, dual: bool, dim=64, vis_dim=64, mae_dim=64, queries=DESCRIPTION_WORDS,
+                 depth=2, heads=4, lm_dim=128, max_text=DESCRIPTION_WORDS + 7):
         super().__init__()
         self.dual, self.n_queries = dual, queries
         self.queries = nn.Parameter(torch.randn(1, queries, dim) * 0.02)
