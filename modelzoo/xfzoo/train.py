@@ -3,6 +3,7 @@ checkpoint under modelzoo/work/, so independent stages run side by side on two c
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import pickle
 import sys
@@ -14,8 +15,9 @@ import torch.nn.functional as F
 
 from .config import CONFIG, WORK, normalise
 from .data import PROMPT, Split, captions, gqa_questions, make_scenes, perception_questions, training_texts, lm_answer
-from .models import CLIP, MAE, FusionModule, TinyLM, random_keep, reconstruction_loss, stage1_masks
-from .questions import describe
+from .models import CLIP, MAE, ComposedWordsLM, FusionModule, TinyLM, random_keep, reconstruction_loss, stage1_masks
+from .questions import ATTR_VALUES, cell_word, describe
+from .scenes import SHAPES, SceneObject
 from .tokenizer import WordTokenizer
 
 torch.set_num_threads(1)
@@ -176,12 +178,24 @@ def lm_loss(logits, ids, pad, is_answer, prefix: int = 0):
     return (ce * all_tokens).sum() / all_tokens.sum(), (ce * answers).sum() / answers.sum()
 
 
+def compound_parts(tok: WordTokenizer) -> torch.Tensor:
+    """[vocab, vocab] matrix with a 1 where the row is an object word (questions.cell_word) and the
+    column one of its four attribute words."""
+    parts = torch.zeros(len(tok.vocab), len(tok.vocab))
+    for size, color, texture, shape in itertools.product(ATTR_VALUES["size"], ATTR_VALUES["color"],
+                                                         ATTR_VALUES["texture"], SHAPES):
+        word = cell_word(SceneObject("", shape, color, size, texture, 0, 0))
+        for part in (size, color, texture, shape):
+            parts[tok.vocab[word], tok.vocab[part]] = 1.0
+    return parts
+
+
 def stage_lm() -> None:
     torch.manual_seed(CONFIG["seed"] + 30)
     split, tok = load_split_and_tokenizer()
     seqs = lm_sequences(tok, split, CONFIG["seed"] + 32)
     c = CONFIG["lm"]
-    model = TinyLM(len(tok.vocab))
+    model = ComposedWordsLM(len(tok.vocab), compound_parts(tok))
 
     def losses():
         for idx in batches(len(seqs), c["batch"], c["steps"], CONFIG["seed"] + 31):
@@ -190,7 +204,7 @@ def stage_lm() -> None:
             whole, answer = lm_loss(logits, ids, pad, answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
             yield whole + answer
     optimise(list(model.parameters()), c["steps"], c["lr"], "lm", losses, wd=0.01)
-    torch.save(model.state_dict(), os.path.join(WORK, "lm.pt"))
+    torch.save(model.folded().state_dict(), os.path.join(WORK, "lm.pt"))
 
 
 def load_frozen(vocab: int, parts: tuple[str, ...] = ("clip", "mae", "lm")) -> dict:
