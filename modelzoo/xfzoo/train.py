@@ -193,8 +193,8 @@ def compound_parts(tok: WordTokenizer) -> torch.Tensor:
 def stage_lm() -> None:
     torch.manual_seed(CONFIG["seed"] + 30)
     split, tok = load_split_and_tokenizer()
-    seqs = lm_sequences(tok, split, CONFIG["seed"] + 32)
     c = CONFIG["lm"]
+    seqs = lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=c["questions_per_sequence"])
     model = ComposedWordsLM(len(tok.vocab), compound_parts(tok))
 
     def losses():
