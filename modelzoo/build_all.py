@@ -41,8 +41,11 @@ def main(argv: list[str]) -> None:
     print(f"fixtures written ({time.time() - t0:.0f}s)", flush=True)
     if start == "data":
         run_parallel("prepare")
-        run_parallel("clip,mae", "lm")
-    run_parallel("qformer", "xformer")
+        # stage 1 of both fusion modules needs CLIP and MAE but not the LM, the longest stage
+        run_parallel("clip,mae,qformer1,xformer1", "lm")
+    else:
+        run_parallel("qformer1", "xformer1")
+    run_parallel("qformer2", "xformer2")
     from xfzoo.evaluate import evaluate_all
     from xfzoo.export import export_bundles, write_photo_references
     import torch

@@ -14,7 +14,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from xfzoo.export import export_encoder, export_fusion, export_lm, past_names  # noqa: E402
-from xfzoo.models import MAE, FusionModule, TinyLM, ViT  # noqa: E402
+from xfzoo.models import MAE, ComposedWordsLM, FusionModule, TinyLM, ViT  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -96,6 +96,20 @@ class ExportParity(unittest.TestCase):
         with torch.no_grad():
             logits2, _ = lm(step, torch.tensor([[4]]), torch.ones(1, 5, dtype=torch.long), present)
         self.assertClose(out2["logits"], logits2)
+
+    def test_composed_word_vectors_fold_into_a_plain_lm(self):
+        """The LM is pre-trained with compound words built from their parts; what is frozen and exported
+        is the folded plain TinyLM, which must compute exactly the same thing."""
+        parts = torch.zeros(50, 50)
+        parts[40, [3, 7, 9]] = 1.0  # word 40 is made of words 3, 7 and 9
+        composed = ComposedWordsLM(50, parts).eval()
+        plain = composed.folded().eval()
+        ids = torch.tensor([[40, 3, 7, 12]])
+        with torch.no_grad():
+            expected = composed.emb.weight[40] + composed.emb.weight[[3, 7, 9]].sum(0)
+            self.assertClose(plain.embed(ids)[0, 0], expected)
+            pos, mask = torch.arange(4)[None], torch.ones(1, 4, dtype=torch.long)
+            self.assertClose(plain(plain.embed(ids), pos, mask)[0], composed(composed.embed(ids), pos, mask)[0])
 
 
 if __name__ == "__main__":

@@ -64,6 +64,29 @@ class GqaMini(unittest.TestCase):
         self.assertEqual(json.loads(json.dumps(records)), self.records)
 
 
+class SceneDescription(unittest.TestCase):
+    """The text the LM is pre-trained to read: the background, then one word per 8x8 cell."""
+
+    def test_every_object_in_its_own_cell_and_every_other_cell_empty(self):
+        from xfzoo.data import make_scenes
+        from xfzoo.questions import cell_word, describe
+        scenes, _ = make_scenes(7, 300, "d")
+        for scene in scenes:
+            words = describe(scene).split(" ")
+            self.assertEqual(len(words), 65)
+            self.assertEqual(words[0], scene.background)
+            cells = words[1:]
+            for o in scene.objects:
+                self.assertEqual(cells[(o.y // 8) * 8 + o.x // 8], cell_word(o))
+            self.assertEqual(sum(w != "empty" for w in cells), len(scene.objects))
+
+    def test_one_word_per_object_names_all_four_attributes(self):
+        from xfzoo.scenes import SceneObject
+        from xfzoo.questions import cell_word
+        self.assertEqual(cell_word(SceneObject("o", "circle", "red", "small", "striped", 5, 5)),
+                         "smallredstripedcircle")
+
+
 class GvtbenchMini(unittest.TestCase):
     def test_records_as_released(self):
         for src in ("coco", "vcr"):

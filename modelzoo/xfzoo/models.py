@@ -11,9 +11,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .scenes import GRID
+
 PATCH = 8
 IMG = 64
 N_PATCHES = (IMG // PATCH) ** 2
+# one query per word of the scene description the LM reads (background + 8x8 grid; questions.describe)
+DESCRIPTION_WORDS = 1 + GRID * GRID
 NEG = -1e4  # additive mask value; finite so fully masked rows stay NaN-free in fp32
 
 
@@ -185,8 +189,12 @@ class TinyLM(nn.Module):
         nn.init.normal_(self.emb.weight, std=0.02)
         nn.init.normal_(self.pos.weight, std=0.02)
 
+    def table(self):
+        """The word vectors: input embedding and (tied) output head."""
+        return self.emb.weight
+
     def embed(self, ids):
-        return self.emb(ids)
+        return F.embedding(ids, self.table())
 
     def forward(self, embeds, position_ids, attention_mask, past=None):
         """embeds [B,T,D]; position_ids [B,T]; attention_mask [B,P+T] (1 attend, 0 pad);
@@ -210,8 +218,30 @@ class TinyLM(nn.Module):
             present.append((k, v))
             x = x + att.attend(q, k, v, mask)
             x = x + blk.mlp(blk.ln2(x))
-        logits = self.ln(x) @ self.emb.weight.t()
+        logits = self.ln(x) @ self.table().t()
         return logits, present
+
+
+class ComposedWordsLM(TinyLM):
+    """TinyLM as it is pre-trained: the vector of a compound word ("smallredstripedcircle") is its own
+    vector plus the sum of its parts' ("small", "red", "striped", "circle"), as fastText builds words
+    from pieces. The question's words and the scene's object words then share features from the first
+    step, so the look-up a question needs is there to be found instead of learnt 108 times over.
+    `folded()` bakes the sums into a plain TinyLM, which is what is frozen and exported."""
+
+    def __init__(self, vocab: int, parts: torch.Tensor, **kw):
+        super().__init__(vocab, **kw)
+        self.register_buffer("parts", parts)  # [vocab, vocab]: 1 where row word contains column word
+
+    def table(self):
+        return self.emb.weight + self.parts @ self.emb.weight
+
+    def folded(self) -> TinyLM:
+        plain = TinyLM(self.emb.num_embeddings)
+        state = {k: v for k, v in self.state_dict().items() if k != "parts"}
+        state["emb.weight"] = self.table().detach().clone()
+        plain.load_state_dict(state)
+        return plain
 
 
 class FusionLayer(nn.Module):
@@ -251,8 +281,8 @@ class FusionLayer(nn.Module):
 class FusionModule(nn.Module):
     """BLIP-2 Q-Former (dual=False, CLIP-only) or X-Former (dual=True, CLIP+MAE)."""
 
-    def __init__(self, vocab: int, dual: bool, dim=64, vis_dim=64, mae_dim=64, queries=32, depth=2,
-                 heads=4, lm_dim=128, max_text=64):
+    def __init__(self, vocab: int, dual: bool, dim=64, vis_dim=64, mae_dim=64, queries=DESCRIPTION_WORDS,
+                 depth=2, heads=4, lm_dim=128, max_text=DESCRIPTION_WORDS + 7):
         super().__init__()
         self.dual, self.n_queries = dual, queries
         self.queries = nn.Parameter(torch.randn(1, queries, dim) * 0.02)

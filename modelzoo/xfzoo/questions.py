@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .scenes import BACKGROUNDS, COLORS, SHAPES, TEXTURES, Scene, SceneObject
+from .scenes import BACKGROUNDS, CELL, COLORS, GRID, SHAPES, TEXTURES, Scene, SceneObject
 
 ATTR_VALUES = {"color": tuple(COLORS), "texture": TEXTURES, "size": ("small", "large")}
 PLURAL = {"circle": "circles", "square": "squares", "triangle": "triangles"}
@@ -23,10 +23,27 @@ def object_phrase(attrs: dict[str, str], keys: tuple[str, ...], with_shape: bool
     return " ".join(words)
 
 
+def cell_word(obj: SceneObject) -> str:
+    """One word for a whole object ("smallredstripedcircle"), so the LM finds it in one look-up."""
+    return f"{obj.size}{obj.color}{obj.texture}{obj.shape}"
+
+
 def describe(scene: Scene) -> str:
-    """Full scene description for LM pre-training: objects listed left to right, so position is order."""
-    parts = [object_phrase(o.attrs(), ("size", "color", "texture")) for o in scene.left_to_right()]
-    return f"scene : {scene.background} background : " + " , ".join(parts) + " ."
+    """The scene description the LM is pre-trained to read: the background, then one word per cell of
+    an 8x8 grid (one cell per ViT patch, row by row): the object centred in that cell, or "empty".
+
+    Why this layout and not a sentence: a 4-layer LM trained for minutes did not learn to bind the
+    words of a listed object to each other (which colour goes with "striped circle"), and a listing's
+    length and order vary with the scene, which 32 learned queries must then mimic. Here every object
+    is one token and every position means one place in the image, so a question is answered by one
+    look-up, the word order carries left and right, and visual token i has one job: say what is in
+    patch i (objects are at least 10 pixels apart, so no two share an 8-pixel cell)."""
+    words = ["empty"] * (GRID * GRID)
+    for o in scene.objects:
+        cell = (o.y // CELL) * GRID + o.x // CELL
+        assert words[cell] == "empty", f"two objects in cell {cell} of {scene.image_id}"
+        words[cell] = cell_word(o)
+    return f"{scene.background} " + " ".join(words)
 
 
 def caption(scene: Scene, rng: np.random.Generator) -> str:

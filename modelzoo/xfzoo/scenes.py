@@ -22,6 +22,8 @@ BACKGROUNDS = {"gray": (120, 120, 120), "black": (15, 15, 15), "white": (240, 24
 SIZES = {"small": 4, "large": 9}  # half-widths in pixels
 TEXTURES = ("solid", "striped", "dotted")
 MAX_OBJECTS = 9
+CELL = 8  # the scene description has one cell per ViT patch (8x8 pixels)
+GRID = IMAGE_SIZE // CELL
 
 
 @dataclass

@@ -3,6 +3,7 @@ checkpoint under modelzoo/work/, so independent stages run side by side on two c
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import pickle
 import sys
@@ -14,8 +15,9 @@ import torch.nn.functional as F
 
 from .config import CONFIG, WORK, normalise
 from .data import PROMPT, Split, captions, gqa_questions, make_scenes, perception_questions, training_texts, lm_answer
-from .models import CLIP, MAE, FusionModule, TinyLM, random_keep, reconstruction_loss, stage1_masks
-from .questions import describe
+from .models import CLIP, MAE, ComposedWordsLM, FusionModule, TinyLM, random_keep, reconstruction_loss, stage1_masks
+from .questions import ATTR_VALUES, cell_word, describe
+from .scenes import SHAPES, SceneObject
 from .tokenizer import WordTokenizer
 
 torch.set_num_threads(1)
@@ -131,56 +133,92 @@ def stage_mae() -> None:
     torch.save(model.state_dict(), os.path.join(WORK, "mae.pt"))
 
 
-def lm_sequences(tok: WordTokenizer, split: Split):
-    """(ids, answer_start) per question: description, prompt, answer, EOS."""
-    out = []
+def lm_sequences(tok: WordTokenizer, split: Split, seed: int, max_len: int = 160, per_sequence: int = 5):
+    """(ids, answer mask) per training sequence: an image's description, then up to `per_sequence` of
+    its questions, each prompt followed by its answer and EOS.
+
+    Packing several questions behind one description gives each step several times the answer
+    supervision for about twice the tokens: the description (most of a single-question sequence) is
+    read once. The first question of each sequence sits right after the description, as at inference."""
+    rng = np.random.default_rng(seed)
+    by_image: dict[int, list[tuple[str, str]]] = {}
     for i, q, a, _k in split.qa:
-        ctx = tok.encode(f"{describe(split.scenes[i])} {PROMPT.format(question=q)}")
-        ans = tok.encode(a) + [tok.eos_id]
-        out.append((ctx + ans, len(ctx)))
+        by_image.setdefault(i, []).append((q, a))
+    out = []
+    for i, qas in by_image.items():
+        ctx = tok.encode(describe(split.scenes[i]))
+        ids, mask, n = list(ctx), [False] * len(ctx), 0
+        for j in rng.permutation(len(qas)):
+            q, a = qas[j]
+            prompt, answer = tok.encode(PROMPT.format(question=q)), tok.encode(a) + [tok.eos_id]
+            if n == per_sequence or len(ids) + len(prompt) + len(answer) > max_len:
+                out.append((ids, mask))
+                ids, mask, n = list(ctx), [False] * len(ctx), 0
+            ids += prompt + answer
+            mask += [False] * len(prompt) + [True] * len(answer)
+            n += 1
+        out.append((ids, mask))
     return out
 
 
-def lm_loss(logits, ids, pad, answer_start, prefix: int = 0):
-    """Next-token loss on every text token plus, again, on the answer tokens (the part that matters)."""
+def answer_mask(masks: list[list[bool]], width: int) -> torch.Tensor:
+    out = torch.zeros(len(masks), width, dtype=torch.bool)
+    for r, m in enumerate(masks):
+        out[r, : len(m)] = torch.tensor(m, dtype=torch.bool)
+    return out
+
+
+def lm_loss(logits, ids, pad, is_answer, prefix: int = 0):
+    """Next-token loss on every text token, and on the answer tokens (`is_answer`, per text position).
+    With a prefix of `prefix` visual tokens, the first text token is predicted from the last of them."""
     pred = logits[:, prefix:-1] if prefix == 0 else logits[:, prefix - 1:-1]
-    target = ids if prefix else ids[:, 1:]
-    tpad = pad if prefix else pad[:, 1:]
+    target, tpad, tans = (ids, pad, is_answer) if prefix else (ids[:, 1:], pad[:, 1:], is_answer[:, 1:])
     ce = F.cross_entropy(pred.reshape(-1, pred.shape[-1]), target.reshape(-1), reduction="none").view(target.shape)
-    pos = torch.arange(target.shape[1]).unsqueeze(0) + (0 if prefix else 1)
-    is_answer = (pos >= answer_start.unsqueeze(1)) & ~tpad
-    all_tokens = (~tpad).float()
-    return (ce * all_tokens).sum() / all_tokens.sum(), (ce * is_answer.float()).sum() / is_answer.float().sum()
+    all_tokens, answers = (~tpad).float(), (tans & ~tpad).float()
+    return (ce * all_tokens).sum() / all_tokens.sum(), (ce * answers).sum() / answers.sum()
+
+
+def compound_parts(tok: WordTokenizer) -> torch.Tensor:
+    """[vocab, vocab] matrix with a 1 where the row is an object word (questions.cell_word) and the
+    column one of its four attribute words."""
+    parts = torch.zeros(len(tok.vocab), len(tok.vocab))
+    for size, color, texture, shape in itertools.product(ATTR_VALUES["size"], ATTR_VALUES["color"],
+                                                         ATTR_VALUES["texture"], SHAPES):
+        word = cell_word(SceneObject("", shape, color, size, texture, 0, 0))
+        for part in (size, color, texture, shape):
+            parts[tok.vocab[word], tok.vocab[part]] = 1.0
+    return parts
 
 
 def stage_lm() -> None:
     torch.manual_seed(CONFIG["seed"] + 30)
     split, tok = load_split_and_tokenizer()
-    seqs = lm_sequences(tok, split)
     c = CONFIG["lm"]
-    model = TinyLM(len(tok.vocab))
+    seqs = lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=c["questions_per_sequence"])
+    model = ComposedWordsLM(len(tok.vocab), compound_parts(tok))
 
     def losses():
         for idx in batches(len(seqs), c["batch"], c["steps"], CONFIG["seed"] + 31):
             ids, pad = pad_batch([seqs[i][0] for i in idx], tok.pad_id)
-            starts = torch.tensor([seqs[i][1] for i in idx])
             logits, _ = model(model.embed(ids), torch.arange(ids.shape[1]).expand(len(idx), -1), (~pad).long())
-            whole, answer = lm_loss(logits, ids, pad, starts)
+            whole, answer = lm_loss(logits, ids, pad, answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
             yield whole + answer
     optimise(list(model.parameters()), c["steps"], c["lr"], "lm", losses, wd=0.01)
-    torch.save(model.state_dict(), os.path.join(WORK, "lm.pt"))
+    torch.save(model.folded().state_dict(), os.path.join(WORK, "lm.pt"))
 
 
-def load_frozen(vocab: int):
-    clip, mae, lm = CLIP(vocab), MAE(), TinyLM(vocab)
-    clip.load_state_dict(torch.load(os.path.join(WORK, "clip.pt")))
-    mae.load_state_dict(torch.load(os.path.join(WORK, "mae.pt")))
-    lm.load_state_dict(torch.load(os.path.join(WORK, "lm.pt")))
-    for m in (clip, mae, lm):
-        m.eval()
-        for p in m.parameters():
+def load_frozen(vocab: int, parts: tuple[str, ...] = ("clip", "mae", "lm")) -> dict:
+    """The frozen models named in `parts`, loaded from WORK, in eval mode and without gradients."""
+    made = {"clip": lambda: CLIP(vocab), "mae": MAE, "lm": lambda: TinyLM(vocab)}
+    out = {}
+    for name in parts:
+        model = made[name]()
+        model.load_state_dict(torch.load(os.path.join(WORK, f"{name}.pt")))
+        model.eval()
+        for p in model.parameters():
             p.requires_grad_(False)
-    return clip, mae, lm
+        out[name] = model
+    return out
 
 
 @torch.no_grad()
@@ -229,29 +267,49 @@ def stage1_loss(fusion: FusionModule, clip_f, mae_pix, mae, ids, pad, gen):
     return total
 
 
-def stage_fusion(kind: str) -> None:
-    """Stage 1 (ITC+ITM+ITG, + reconstruction for X-Former) then stage 2 (LM loss) for one fusion kind.
-    Both kinds share seeds, data order and steps, so the comparison is fair."""
+FUSION_NAMES = {"clip": "qformer", "clip+mae": "xformer"}
+
+
+def fusion_setup(kind: str, parts: tuple[str, ...]):
+    """What both fusion stages start from: the split, tokenizer, frozen models and encoded images."""
     dual = kind == "clip+mae"
-    name = "xformer" if dual else "qformer"
     torch.manual_seed(CONFIG["seed"] + 40)
     split, tok = load_split_and_tokenizer()
-    clip, mae, lm = load_frozen(len(tok.vocab))
+    frozen = load_frozen(len(tok.vocab), parts)
     fusion = FusionModule(len(tok.vocab), dual)
-    clip_feats = encode_all(clip.visual, split.images, "clip")
-    mae_feats = encode_all(mae.encoder, split.images, "mae") if dual else None
-    log(name, "encoded training images")
+    clip_feats = encode_all(frozen["clip"].visual, split.images, "clip")
+    mae_feats = encode_all(frozen["mae"].encoder, split.images, "mae") if dual else None
+    log(FUSION_NAMES[kind], "encoded training images")
+    return split, tok, frozen, fusion, clip_feats, mae_feats
+
+
+def stage_fusion1(kind: str) -> None:
+    """Stage 1 for one fusion kind: ITC + ITM + ITG on the scene descriptions (+ reconstruction through
+    the frozen MAE decoder for X-Former). It needs no LM, so it runs while the LM is still training."""
+    name = FUSION_NAMES[kind]
+    split, tok, frozen, fusion, clip_feats, _ = fusion_setup(kind, ("clip", "mae"))
     descs = [tok.encode(describe(s)) for s in split.scenes]
-    c1, c2 = CONFIG["stage1"], CONFIG["stage2"]
+    c1 = CONFIG["stage1"]
     gen = torch.Generator().manual_seed(CONFIG["seed"] + 41)
 
     def stage1():
         for idx in batches(len(descs), c1["batch"], c1["steps"], CONFIG["seed"] + 42):
             ids, pad = pad_batch([descs[i] for i in idx], tok.pad_id)
-            mae_pix = pixels(split.images[idx], "mae") if dual else None
-            yield stage1_loss(fusion, clip_feats[idx], mae_pix, mae, ids, pad, gen)
+            mae_pix = pixels(split.images[idx], "mae") if fusion.dual else None
+            yield stage1_loss(fusion, clip_feats[idx], mae_pix, frozen["mae"], ids, pad, gen)
     optimise([p for p in fusion.parameters() if p.requires_grad], c1["steps"], c1["lr"], f"{name}-s1", stage1)
+    torch.save(fusion.state_dict(), os.path.join(WORK, f"{name}-stage1.pt"))
 
+
+def stage_fusion2(kind: str) -> None:
+    """Stage 2 for one fusion kind: the stage-1 module and a linear projection into the frozen LM,
+    trained with the language-modelling loss on the answers only. Both kinds share seeds, data order
+    and steps, so the comparison is fair."""
+    name = FUSION_NAMES[kind]
+    split, tok, frozen, fusion, clip_feats, mae_feats = fusion_setup(kind, ("clip", "mae", "lm"))
+    fusion.load_state_dict(torch.load(os.path.join(WORK, f"{name}-stage1.pt")))
+    lm = frozen["lm"]
+    c2 = CONFIG["stage2"]
     prompts = [(i, tok.encode(PROMPT.format(question=q)), tok.encode(a) + [tok.eos_id]) for i, q, a, _k in split.qa]
 
     def stage2():
@@ -259,25 +317,29 @@ def stage_fusion(kind: str) -> None:
             rows = [prompts[j] for j in idx]
             img_idx = torch.tensor([r[0] for r in rows])
             ids, pad = pad_batch([r[1] + r[2] for r in rows], tok.pad_id)
-            starts = torch.tensor([len(r[1]) for r in rows])
+            is_answer = answer_mask([[False] * len(r[1]) + [True] * len(r[2]) for r in rows], ids.shape[1])
             vis = fusion.visual_tokens(clip_feats[img_idx], None if mae_feats is None else mae_feats[img_idx])
             nq = vis.shape[1]
             embeds = torch.cat([vis, lm.embed(ids)], dim=1)
             mask = torch.cat([torch.ones(len(rows), nq, dtype=torch.long), (~pad).long()], dim=1)
             logits, _ = lm(embeds, torch.arange(embeds.shape[1]).expand(len(rows), -1), mask)
-            _, answer = lm_loss(logits, ids, pad, starts, prefix=nq)
+            _, answer = lm_loss(logits, ids, pad, is_answer, prefix=nq)
             yield answer
     optimise([p for p in fusion.parameters() if p.requires_grad], c2["steps"], c2["lr"], f"{name}-s2", stage2)
     torch.save(fusion.state_dict(), os.path.join(WORK, f"{name}.pt"))
 
 
+STAGES = {"prepare": stage_prepare, "clip": stage_clip, "mae": stage_mae, "lm": stage_lm,
+          "qformer1": lambda: stage_fusion1("clip"), "xformer1": lambda: stage_fusion1("clip+mae"),
+          "qformer2": lambda: stage_fusion2("clip"), "xformer2": lambda: stage_fusion2("clip+mae")}
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("stage", choices=["prepare", "clip", "mae", "lm", "qformer", "xformer"])
+    parser.add_argument("stage", choices=list(STAGES))
     stage = parser.parse_args(argv).stage
     t0 = time.time()
-    {"prepare": stage_prepare, "clip": stage_clip, "mae": stage_mae, "lm": stage_lm,
-     "qformer": lambda: stage_fusion("clip"), "xformer": lambda: stage_fusion("clip+mae")}[stage]()
+    STAGES[stage]()
     log(stage, f"done in {time.time() - t0:.0f}s")
 
 
