@@ -1,25 +1,53 @@
 """Trains one LM variant into OUT (which must hold train_split.pkl and tokenizer.json from `train prepare`):
-python3 modelzoo/experiments/lm_variant.py OUT STEPS PER_SEQUENCE COMPOSED(0|1) [LR]. Then
-experiments/text_ceiling.py OUT prints its ceiling per question type."""
-import os, sys, time, torch
-os.environ["XFZOO_WORK"] = sys.argv[1]
+
+    python3 modelzoo/experiments/lm_variant.py OUT STEPS PER_SEQUENCE COMPOSED(0|1) [LR]
+        [--heads N] [--no-description-loss]
+
+--heads changes the LM's attention heads (width stays 128); --no-description-loss drops the scene
+description's own tokens from the next-token loss (the question and answer tokens keep it), since the
+description of a random scene is mostly unpredictable. The shape is saved as lm_shape.json beside
+lm.pt; then experiments/text_ceiling.py OUT prints the variant's ceiling per question type."""
+import argparse, json, os, sys, torch
+parser = argparse.ArgumentParser()
+parser.add_argument("out")
+parser.add_argument("steps", type=int)
+parser.add_argument("per_sequence", type=int)
+parser.add_argument("composed", choices=["0", "1"])
+parser.add_argument("lr", type=float, nargs="?", default=1e-3)
+parser.add_argument("--heads", type=int, default=4)
+parser.add_argument("--no-description-loss", action="store_true")
+args = parser.parse_args()
+os.environ["XFZOO_WORK"] = args.out
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from xfzoo import train
-from xfzoo.config import CONFIG
-from xfzoo.models import ComposedWordsLM, TinyLM
+from xfzoo import train  # noqa: E402
+from xfzoo.config import CONFIG  # noqa: E402
+from xfzoo.models import ComposedWordsLM, TinyLM  # noqa: E402
+from xfzoo.questions import describe  # noqa: E402
+
 torch.set_num_threads(1)
-out, steps, per, composed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
-lr = float(sys.argv[5]) if len(sys.argv) > 5 else 1e-3
 torch.manual_seed(CONFIG["seed"] + 30)
 split, tok = train.load_split_and_tokenizer()
-seqs = train.lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=per)
-print(len(seqs), "sequences", flush=True)
-model = ComposedWordsLM(len(tok.vocab), train.compound_parts(tok)) if composed else TinyLM(len(tok.vocab))
+seqs = train.lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=args.per_sequence)
+description_len = len(tok.encode(describe(split.scenes[0])))  # the grid description has a fixed length
+print(len(seqs), "sequences; description", description_len, "tokens", flush=True)
+shape = {"heads": args.heads}
+model = (ComposedWordsLM(len(tok.vocab), train.compound_parts(tok), **shape) if args.composed == "1"
+         else TinyLM(len(tok.vocab), **shape))
+
+
 def losses():
-    for idx in train.batches(len(seqs), 64, steps, CONFIG["seed"] + 31):
+    for idx in train.batches(len(seqs), 64, args.steps, CONFIG["seed"] + 31):
         ids, pad = train.pad_batch([seqs[i][0] for i in idx], tok.pad_id)
         logits, _ = model(model.embed(ids), torch.arange(ids.shape[1]).expand(len(idx), -1), (~pad).long())
-        whole, answer = train.lm_loss(logits, ids, pad, train.answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
+        loss_pad = pad.clone()
+        if args.no_description_loss:
+            loss_pad[:, :description_len] = True  # targets 1..len-1 are description tokens
+        whole, answer = train.lm_loss(logits, ids, loss_pad,
+                                      train.answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
         yield whole + answer
-train.optimise(list(model.parameters()), steps, lr, "lm", losses, wd=0.01)
-torch.save((model.folded() if composed else model).state_dict(), os.path.join(out, "lm.pt"))
+
+
+train.optimise(list(model.parameters()), args.steps, args.lr, "lm", losses, wd=0.01)
+torch.save((model.folded() if args.composed == "1" else model).state_dict(), os.path.join(args.out, "lm.pt"))
+with open(os.path.join(args.out, "lm_shape.json"), "w") as f:
+    json.dump(shape, f)

@@ -18,7 +18,9 @@ torch.set_num_threads(1)
 work = sys.argv[1]
 with open(os.path.join(work, "tokenizer.json")) as f:
     tok = WordTokenizer(json.load(f)["model"]["vocab"])
-lm = TinyLM(len(tok.vocab))
+shape_file = os.path.join(work, "lm_shape.json")  # written by lm_variant.py for a non-default shape
+shape = json.load(open(shape_file)) if os.path.exists(shape_file) else {}
+lm = TinyLM(len(tok.vocab), **shape)
 lm.load_state_dict(torch.load(os.path.join(work, "lm.pt")))
 lm.eval()
 records, preds = evaluate.text_ceiling_predictions(evaluate.Pipeline("clip", tok, None, None, lm, None),

@@ -237,7 +237,8 @@ class ComposedWordsLM(TinyLM):
         return self.emb.weight + self.parts @ self.emb.weight
 
     def folded(self) -> TinyLM:
-        plain = TinyLM(self.emb.num_embeddings)
+        plain = TinyLM(self.emb.num_embeddings, dim=self.dim, depth=self.depth, heads=self.heads,
+                       mlp=self.blocks[0].mlp[0].out_features, max_len=self.pos.num_embeddings)
         state = {k: v for k, v in self.state_dict().items() if k != "parts"}
         state["emb.weight"] = self.table().detach().clone()
         plain.load_state_dict(state)
