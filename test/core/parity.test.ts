@@ -77,6 +77,25 @@ for (const [kind, dir] of Object.entries(BUNDLES)) {
         expect(maxAbsDiff(batched[i]!.firstLogits, single.firstLogits)).toBeLessThanOrEqual(1e-5);
       }
     });
+
+    it(`decodes batches that overlap in time, or follow smaller ones, exactly as each alone (${kind})`, async () => {
+      // batches share arrays for stacking image prefixes: one that finds them in use, or too small,
+      // must still see only its own rows
+      const visuals = await Promise.all(refs.cases.map((c) => model.encodeImage(readdirImage(c.imageId))));
+      const prefixes = await model.prefixes(visuals);
+      const requests = refs.cases.map((c, i) => ({ prefix: prefixes[i]!, question: c.question }));
+      const small = await model.generateBatch(requests.slice(0, 2));
+      const reversed = [...requests].reverse();
+      const [forward, backward] = await Promise.all([model.generateBatch(requests), model.generateBatch(reversed)]);
+      const again = await model.generateBatch(requests);
+      for (const [i, r] of requests.entries()) {
+        const single = await model.generate(visuals[i]!, r.question);
+        for (const batched of [forward[i]!, backward[requests.length - 1 - i]!, again[i]!, ...(i < 2 ? [small[i]!] : [])]) {
+          expect(batched.tokenIds).toEqual(single.tokenIds);
+          expect(maxAbsDiff(batched.firstLogits, single.firstLogits)).toBeLessThanOrEqual(1e-5);
+        }
+      }
+    });
   });
 }
 
