@@ -34,20 +34,8 @@ shape = {"heads": args.heads}
 model = (ComposedWordsLM(len(tok.vocab), train.compound_parts(tok), **shape) if args.composed == "1"
          else TinyLM(len(tok.vocab), **shape))
 
-
-def losses():
-    for idx in train.batches(len(seqs), 64, args.steps, CONFIG["seed"] + 31):
-        ids, pad = train.pad_batch([seqs[i][0] for i in idx], tok.pad_id)
-        logits, _ = model(model.embed(ids), torch.arange(ids.shape[1]).expand(len(idx), -1), (~pad).long())
-        loss_pad = pad.clone()
-        if args.no_description_loss:
-            loss_pad[:, :description_len] = True  # targets 1..len-1 are description tokens
-        whole, answer = train.lm_loss(logits, ids, loss_pad,
-                                      train.answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
-        yield whole + answer
-
-
-train.optimise(list(model.parameters()), args.steps, args.lr, "lm", losses, wd=0.01)
+train.pretrain_lm(model, seqs, tok.pad_id, args.steps, args.lr, 64,
+                  unscored_prefix=description_len if args.no_description_loss else 0)
 torch.save((model.folded() if args.composed == "1" else model).state_dict(), os.path.join(args.out, "lm.pt"))
 with open(os.path.join(args.out, "lm_shape.json"), "w") as f:
     json.dump(shape, f)

@@ -19,7 +19,10 @@ work = sys.argv[1]
 with open(os.path.join(work, "tokenizer.json")) as f:
     tok = WordTokenizer(json.load(f)["model"]["vocab"])
 shape_file = os.path.join(work, "lm_shape.json")  # written by lm_variant.py for a non-default shape
-shape = json.load(open(shape_file)) if os.path.exists(shape_file) else {}
+shape = {}
+if os.path.exists(shape_file):
+    with open(shape_file) as f:
+        shape = json.load(f)
 lm = TinyLM(len(tok.vocab), **shape)
 lm.load_state_dict(torch.load(os.path.join(work, "lm.pt")))
 lm.eval()

@@ -190,20 +190,28 @@ def compound_parts(tok: WordTokenizer) -> torch.Tensor:
     return parts
 
 
+def pretrain_lm(model: TinyLM, seqs, pad_id: int, steps: int, lr: float, batch: int,
+                unscored_prefix: int = 0) -> None:
+    """Next-token pre-training on `lm_sequences`: the loss on every token plus, again, on the answers.
+    The first `unscored_prefix` tokens of each sequence are not predicted (an experiment's option)."""
+    def losses():
+        for idx in batches(len(seqs), batch, steps, CONFIG["seed"] + 31):
+            ids, pad = pad_batch([seqs[i][0] for i in idx], pad_id)
+            logits, _ = model(model.embed(ids), torch.arange(ids.shape[1]).expand(len(idx), -1), (~pad).long())
+            scored = pad.clone()
+            scored[:, :unscored_prefix] = True  # targets 1..unscored_prefix-1 count as padding
+            whole, answer = lm_loss(logits, ids, scored, answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
+            yield whole + answer
+    optimise(list(model.parameters()), steps, lr, "lm", losses, wd=0.01)
+
+
 def stage_lm() -> None:
     torch.manual_seed(CONFIG["seed"] + 30)
     split, tok = load_split_and_tokenizer()
     c = CONFIG["lm"]
     seqs = lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=c["questions_per_sequence"])
     model = ComposedWordsLM(len(tok.vocab), compound_parts(tok))
-
-    def losses():
-        for idx in batches(len(seqs), c["batch"], c["steps"], CONFIG["seed"] + 31):
-            ids, pad = pad_batch([seqs[i][0] for i in idx], tok.pad_id)
-            logits, _ = model(model.embed(ids), torch.arange(ids.shape[1]).expand(len(idx), -1), (~pad).long())
-            whole, answer = lm_loss(logits, ids, pad, answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
-            yield whole + answer
-    optimise(list(model.parameters()), c["steps"], c["lr"], "lm", losses, wd=0.01)
+    pretrain_lm(model, seqs, tok.pad_id, c["steps"], c["lr"], c["batch"])
     torch.save(model.folded().state_dict(), os.path.join(WORK, "lm.pt"))
 
 
