@@ -1,11 +1,13 @@
 """Trains one LM variant into OUT (which must hold train_split.pkl and tokenizer.json from `train prepare`):
 
     python3 modelzoo/experiments/lm_variant.py OUT STEPS PER_SEQUENCE COMPOSED(0|1) [LR]
-        [--heads N] [--no-description-loss]
+        [--heads N] [--no-description-loss] [--description-noise ALPHA]
 
 --heads changes the LM's attention heads (width stays 128); --no-description-loss drops the scene
 description's own tokens from the next-token loss (the question and answer tokens keep it), since the
-description of a random scene is mostly unpredictable. The shape is saved as lm_shape.json beside
+description of a random scene is mostly unpredictable; --description-noise adds Gaussian noise to the
+description's word vectors, per sequence of a norm up to ALPHA times a word vector's, so the LM learns
+to read vectors near its words, as stage 2's visual tokens are at best. The shape is saved as lm_shape.json beside
 lm.pt; then experiments/text_ceiling.py OUT prints the variant's ceiling per question type."""
 import argparse, json, os, sys, torch
 parser = argparse.ArgumentParser()
@@ -16,6 +18,7 @@ parser.add_argument("composed", choices=["0", "1"])
 parser.add_argument("lr", type=float, nargs="?", default=1e-3)
 parser.add_argument("--heads", type=int, default=4)
 parser.add_argument("--no-description-loss", action="store_true")
+parser.add_argument("--description-noise", type=float, default=0.0)
 args = parser.parse_args()
 os.environ["XFZOO_WORK"] = args.out
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,7 +38,8 @@ model = (ComposedWordsLM(len(tok.vocab), train.compound_parts(tok), **shape) if 
          else TinyLM(len(tok.vocab), **shape))
 
 train.pretrain_lm(model, seqs, tok.pad_id, args.steps, args.lr, 64,
-                  unscored_prefix=description_len if args.no_description_loss else 0)
+                  unscored_prefix=description_len if args.no_description_loss else 0,
+                  noisy_prefix=description_len, noise=args.description_noise)
 torch.save((model.folded() if args.composed == "1" else model).state_dict(), os.path.join(args.out, "lm.pt"))
 with open(os.path.join(args.out, "lm_shape.json"), "w") as f:
     json.dump(shape, f)

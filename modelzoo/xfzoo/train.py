@@ -191,13 +191,23 @@ def compound_parts(tok: WordTokenizer) -> torch.Tensor:
 
 
 def pretrain_lm(model: TinyLM, seqs, pad_id: int, steps: int, lr: float, batch: int,
-                unscored_prefix: int = 0) -> None:
+                unscored_prefix: int = 0, noisy_prefix: int = 0, noise: float = 0.0) -> None:
     """Next-token pre-training on `lm_sequences`: the loss on every token plus, again, on the answers.
-    The first `unscored_prefix` tokens of each sequence are not predicted (an experiment's option)."""
+    Experiments' options: the first `unscored_prefix` tokens of each sequence are not predicted; the
+    vectors of the first `noisy_prefix` tokens get Gaussian noise, per sequence of a norm drawn
+    uniformly up to `noise` times the mean word vector's (so the LM learns to read near-words too)."""
+    gen = torch.Generator().manual_seed(CONFIG["seed"] + 33)
+
     def losses():
         for idx in batches(len(seqs), batch, steps, CONFIG["seed"] + 31):
             ids, pad = pad_batch([seqs[i][0] for i in idx], pad_id)
-            logits, _ = model(model.embed(ids), torch.arange(ids.shape[1]).expand(len(idx), -1), (~pad).long())
+            embeds = model.embed(ids)
+            if noisy_prefix and noise:
+                scale = noise * model.table().detach().norm(dim=-1).mean() / embeds.shape[-1] ** 0.5
+                size = torch.rand(len(idx), 1, 1, generator=gen) * scale
+                jitter = torch.randn(len(idx), noisy_prefix, embeds.shape[-1], generator=gen) * size
+                embeds = torch.cat([embeds[:, :noisy_prefix] + jitter, embeds[:, noisy_prefix:]], dim=1)
+            logits, _ = model(embeds, torch.arange(ids.shape[1]).expand(len(idx), -1), (~pad).long())
             scored = pad.clone()
             scored[:, :unscored_prefix] = True  # targets 1..unscored_prefix-1 count as padding
             whole, answer = lm_loss(logits, ids, scored, answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
@@ -309,6 +319,27 @@ def stage_fusion1(kind: str) -> None:
     torch.save(fusion.state_dict(), os.path.join(WORK, f"{name}-stage1.pt"))
 
 
+def stage2_batches(split: Split, tok: WordTokenizer, steps: int):
+    """Stage 2's data in the build's order: per batch the image indices, the prompt-and-answer ids,
+    their padding and which of them are answer tokens."""
+    prompts = [(i, tok.encode(PROMPT.format(question=q)), tok.encode(a) + [tok.eos_id]) for i, q, a, _k in split.qa]
+    for idx in batches(len(prompts), CONFIG["stage2"]["batch"], steps, CONFIG["seed"] + 43):
+        rows = [prompts[j] for j in idx]
+        ids, pad = pad_batch([r[1] + r[2] for r in rows], tok.pad_id)
+        is_answer = answer_mask([[False] * len(r[1]) + [True] * len(r[2]) for r in rows], ids.shape[1])
+        yield torch.tensor([r[0] for r in rows]), ids, pad, is_answer
+
+
+def prefix_lm_loss(lm: TinyLM, vis, ids, pad, is_answer):
+    """The frozen LM's loss on every text token and on the answer tokens (as `lm_loss`) when it reads
+    `vis` [B,Q,D] before the prompt."""
+    nq = vis.shape[1]
+    embeds = torch.cat([vis, lm.embed(ids)], dim=1)
+    mask = torch.cat([torch.ones(len(ids), nq, dtype=torch.long), (~pad).long()], dim=1)
+    logits, _ = lm(embeds, torch.arange(embeds.shape[1]).expand(len(ids), -1), mask)
+    return lm_loss(logits, ids, pad, is_answer, prefix=nq)
+
+
 def stage_fusion2(kind: str) -> None:
     """Stage 2 for one fusion kind: the stage-1 module and a linear projection into the frozen LM,
     trained with the language-modelling loss on the answers only. Both kinds share seeds, data order
@@ -316,23 +347,12 @@ def stage_fusion2(kind: str) -> None:
     name = FUSION_NAMES[kind]
     split, tok, frozen, fusion, clip_feats, mae_feats = fusion_setup(kind, ("clip", "mae", "lm"))
     fusion.load_state_dict(torch.load(os.path.join(WORK, f"{name}-stage1.pt")))
-    lm = frozen["lm"]
     c2 = CONFIG["stage2"]
-    prompts = [(i, tok.encode(PROMPT.format(question=q)), tok.encode(a) + [tok.eos_id]) for i, q, a, _k in split.qa]
 
     def stage2():
-        for idx in batches(len(prompts), c2["batch"], c2["steps"], CONFIG["seed"] + 43):
-            rows = [prompts[j] for j in idx]
-            img_idx = torch.tensor([r[0] for r in rows])
-            ids, pad = pad_batch([r[1] + r[2] for r in rows], tok.pad_id)
-            is_answer = answer_mask([[False] * len(r[1]) + [True] * len(r[2]) for r in rows], ids.shape[1])
+        for img_idx, ids, pad, is_answer in stage2_batches(split, tok, c2["steps"]):
             vis = fusion.visual_tokens(clip_feats[img_idx], None if mae_feats is None else mae_feats[img_idx])
-            nq = vis.shape[1]
-            embeds = torch.cat([vis, lm.embed(ids)], dim=1)
-            mask = torch.cat([torch.ones(len(rows), nq, dtype=torch.long), (~pad).long()], dim=1)
-            logits, _ = lm(embeds, torch.arange(embeds.shape[1]).expand(len(rows), -1), mask)
-            _, answer = lm_loss(logits, ids, pad, is_answer, prefix=nq)
-            yield answer
+            yield prefix_lm_loss(frozen["lm"], vis, ids, pad, is_answer)[1]  # the answers only
     optimise([p for p in fusion.parameters() if p.requires_grad], c2["steps"], c2["lr"], f"{name}-s2", stage2)
     torch.save(fusion.state_dict(), os.path.join(WORK, f"{name}.pt"))
 

@@ -1,0 +1,132 @@
+"""Where do the visual tokens lose what the frozen LM can read? Trains stage 2 as the build does
+(language-modelling loss on the answers, the frozen LM from WORK) but from a fresh start and with the
+prefix taken from one SOURCE, then prints the LM's accuracy on 1,500 training questions:
+
+    python3 modelzoo/experiments/stage2_sources.py SOURCE [STEPS] [options]
+
+    text    the true description through the LM's own word vectors (nothing trained: the reference)
+    clip    CLIP features through a fresh Q-Former and linear projection (the build's stage 2
+            without stage 1)
+    cells   perfect features: each CLIP patch replaced by a fixed random vector naming its cell's
+            description word (the background word for the class token); a fresh Q-Former
+    words   no image and no Q-Former: one learned vector per description word, plus one per place
+    nearest (no training) the modules in WORK: visual-token norms, and how often each token's
+            nearest LM word vector is its cell's word
+
+Options: --position (a learned vector per patch added to the features), --unit-norm (tokens scaled
+to the mean norm of the LM's word vectors), --vocab-mix (tokens are a softmax mixture of the LM's
+word vectors instead of a linear projection), --question-loss (loss on the question tokens too),
+--align all|first-half (add, or for the first half of the steps use only, the squared distance of
+token i to the LM's vector of word i). About 5 minutes per 600 steps on one core; WORK holds the
+build's split, tokenizer and frozen models (run 4's, for the numbers in modelzoo/README.md)."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from xfzoo import evaluate, train  # noqa: E402
+from xfzoo.questions import describe  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument("source", choices=["text", "clip", "cells", "words", "nearest"])
+parser.add_argument("steps", type=int, nargs="?", default=600)
+parser.add_argument("--position", action="store_true")
+parser.add_argument("--unit-norm", action="store_true")
+parser.add_argument("--vocab-mix", action="store_true")
+parser.add_argument("--question-loss", action="store_true")
+parser.add_argument("--align", choices=["all", "first-half"])
+args = parser.parse_args()
+torch.set_num_threads(1)
+
+split, tok, frozen, fusion, clip_feats, _ = train.fusion_setup("clip", ("clip", "lm"))
+lm = frozen["lm"]
+words = lm.table().detach()  # [vocab, 128]
+word_norm = float(words.norm(dim=-1).mean())
+descriptions = torch.tensor([tok.encode(describe(s)) for s in split.scenes])  # [N, 65]: background, 64 cells
+
+
+def nearest_word_report() -> None:
+    """How the modules in WORK place their visual tokens relative to the LM's word vectors."""
+    empty = tok.vocab["empty"]
+    for kind, name in train.FUSION_NAMES.items():
+        pipe = evaluate.load_parts(kind)
+        with torch.no_grad():
+            vis = torch.cat([pipe.visual_tokens(img) for img in split.images[:300]])
+        near = (F.normalize(vis, dim=-1) @ F.normalize(words, dim=-1).t()).argmax(-1)
+        truth = descriptions[:300]
+        cell = torch.arange(65).expand_as(truth)
+        print(f"{name}: token norm {vis.norm(dim=-1).mean():.2f} (word vectors {word_norm:.2f})")
+        for label, where in (("background", cell == 0), ("empty cells", (cell > 0) & (truth == empty)),
+                             ("object cells", (cell > 0) & (truth != empty))):
+            print(f"  {label}: nearest word is the cell's {100 * (near[where] == truth[where]).float().mean():.1f}%")
+
+
+if args.source == "nearest":
+    nearest_word_report()
+    sys.exit(0)
+
+trained = []  # what stage 2 trains besides (or instead of) the fusion module
+if args.source == "cells":
+    naming = torch.randn(len(tok.vocab), clip_feats.shape[-1], generator=torch.Generator().manual_seed(0))
+    clip_feats = naming[descriptions]
+if args.position:
+    place = torch.nn.Parameter(torch.randn(1, clip_feats.shape[1], clip_feats.shape[-1]))
+    trained.append(place)
+word_vectors = torch.nn.Embedding(len(tok.vocab), 128)
+places = torch.nn.Parameter(torch.zeros(1, 65, 128))
+torch.nn.init.normal_(word_vectors.weight, std=0.1)
+to_vocab = torch.nn.Linear(128 if args.source == "words" else fusion.lm_proj.in_features, len(tok.vocab))
+torch.nn.init.zeros_(to_vocab.weight)
+torch.nn.init.zeros_(to_vocab.bias)
+
+
+def prefix(img_idx: torch.Tensor) -> torch.Tensor:
+    """Visual tokens [B, 65, 128] for training images `img_idx` from the chosen source."""
+    if args.source == "text":
+        return lm.embed(descriptions[img_idx])
+    if args.source == "words":
+        hidden = word_vectors(descriptions[img_idx]) + places
+    else:
+        feats = clip_feats[img_idx] + place if args.position else clip_feats[img_idx]
+        hidden = fusion.run(len(img_idx), feats, None)[0]
+    if args.vocab_mix:
+        vis = torch.softmax(to_vocab(hidden), dim=-1) @ words
+    else:
+        vis = hidden if args.source == "words" else fusion.lm_proj(hidden)
+    return F.normalize(vis, dim=-1) * word_norm if args.unit_norm else vis
+
+
+if args.source != "text":
+    if args.source == "words":
+        trained += list(word_vectors.parameters()) + [places]
+    else:
+        trained += [p for p in fusion.parameters() if p.requires_grad]
+    if args.vocab_mix:
+        trained += list(to_vocab.parameters())
+    align_steps = {"all": args.steps, "first-half": args.steps // 2, None: 0}[args.align]
+
+    def losses():
+        for step, (img_idx, ids, pad, is_answer) in enumerate(train.stage2_batches(split, tok, args.steps)):
+            vis = prefix(img_idx)
+            whole, answer = train.prefix_lm_loss(lm, vis, ids, pad, is_answer)
+            loss = whole + answer if args.question_loss else answer
+            if step < align_steps:
+                align = ((vis - words[descriptions[img_idx]]) ** 2).sum(-1).mean() / word_norm ** 2
+                loss = loss + align if args.align == "all" else align
+            yield loss
+    train.optimise(trained, args.steps, 1e-3, f"{args.source}-s2", losses)
+
+fusion.eval()
+pipe = evaluate.Pipeline("clip", tok, None, None, lm, fusion)
+right = 0
+sample = np.random.default_rng(0).choice(len(split.qa), 1500, replace=False)
+with torch.no_grad():
+    for j in sample:
+        image, question, answer, _kind = split.qa[j]
+        right += pipe.generate(prefix(torch.tensor([image])), question)[0] == answer.lower()
+flags = " ".join(a for a in sys.argv[3:])
+print(f"{args.source} {args.steps} steps {flags}: {100 * right / len(sample):.1f}% of {len(sample)} training questions")
