@@ -17,7 +17,8 @@ Options: --position (a learned vector per patch added to the features), --unit-n
 to the mean norm of the LM's word vectors), --vocab-mix (tokens are a softmax mixture of the LM's
 word vectors instead of a linear projection), --question-loss (loss on the question tokens too),
 --align all|first-half (add, or for the first half of the steps use only, the squared distance of
-token i to the LM's vector of word i). About 5 minutes per 600 steps on one core; WORK holds the
+token i to the LM's vector of word i), --text-noise R (source text: Gaussian noise of R times a
+word vector's norm on every description vector: how exact must the prefix be?). About 5 minutes per 600 steps on one core; WORK holds the
 build's split, tokenizer and frozen models (run 4's, for the numbers in modelzoo/README.md)."""
 import argparse
 import os
@@ -39,6 +40,7 @@ parser.add_argument("--unit-norm", action="store_true")
 parser.add_argument("--vocab-mix", action="store_true")
 parser.add_argument("--question-loss", action="store_true")
 parser.add_argument("--align", choices=["all", "first-half"])
+parser.add_argument("--text-noise", type=float, default=0.0)
 args = parser.parse_args()
 torch.set_num_threads(1)
 
@@ -84,10 +86,15 @@ torch.nn.init.zeros_(to_vocab.weight)
 torch.nn.init.zeros_(to_vocab.bias)
 
 
+noise_gen = torch.Generator().manual_seed(0)
+
+
 def prefix(img_idx: torch.Tensor) -> torch.Tensor:
     """Visual tokens [B, 65, 128] for training images `img_idx` from the chosen source."""
     if args.source == "text":
-        return lm.embed(descriptions[img_idx])
+        exact = lm.embed(descriptions[img_idx])
+        noise = torch.randn(exact.shape, generator=noise_gen) * args.text_noise * word_norm / exact.shape[-1] ** 0.5
+        return exact + noise
     if args.source == "words":
         hidden = word_vectors(descriptions[img_idx]) + places
     else:
