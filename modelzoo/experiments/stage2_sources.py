@@ -18,8 +18,9 @@ to the mean norm of the LM's word vectors), --vocab-mix (tokens are a softmax mi
 word vectors instead of a linear projection), --question-loss (loss on the question tokens too),
 --align all|first-half (add, or for the first half of the steps use only, the squared distance of
 token i to the LM's vector of word i), --text-noise R (source text: Gaussian noise of R times a
-word vector's norm on every description vector: how exact must the prefix be?). About 5 minutes per 600 steps on one core; WORK holds the
-build's split, tokenizer and frozen models (run 4's, for the numbers in modelzoo/README.md)."""
+word vector's norm on every description vector: how exact must a prefix be?). About 5 minutes per
+600 steps on one core. WORK holds the build's split, tokenizer and frozen models (run 4's for the
+numbers in modelzoo/README.md)."""
 import argparse
 import os
 import sys
@@ -84,8 +85,6 @@ torch.nn.init.normal_(word_vectors.weight, std=0.1)
 to_vocab = torch.nn.Linear(128 if args.source == "words" else fusion.lm_proj.in_features, len(tok.vocab))
 torch.nn.init.zeros_(to_vocab.weight)
 torch.nn.init.zeros_(to_vocab.bias)
-
-
 noise_gen = torch.Generator().manual_seed(0)
 
 
@@ -135,5 +134,4 @@ with torch.no_grad():
     for j in sample:
         image, question, answer, _kind = split.qa[j]
         right += pipe.generate(prefix(torch.tensor([image])), question)[0] == answer.lower()
-flags = " ".join(a for a in sys.argv[3:])
-print(f"{args.source} {args.steps} steps {flags}: {100 * right / len(sample):.1f}% of {len(sample)} training questions")
+print(f"{' '.join(sys.argv[1:])}: {100 * right / len(sample):.1f}% of {len(sample)} training questions")
