@@ -7,8 +7,9 @@
 description's own tokens from the next-token loss (the question and answer tokens keep it), since the
 description of a random scene is mostly unpredictable; --description-noise adds Gaussian noise to the
 description's word vectors, per sequence of a norm up to ALPHA times a word vector's, so the LM learns
-to read vectors near its words, as stage 2's visual tokens are at best. The shape is saved as lm_shape.json beside
-lm.pt; then experiments/text_ceiling.py OUT prints the variant's ceiling per question type."""
+to read vectors near its words, as stage 2's visual tokens are at best. The shape is saved as
+lm_shape.json beside lm.pt; then experiments/text_ceiling.py OUT prints the variant's ceiling per
+question type."""
 import argparse, json, os, sys, torch
 parser = argparse.ArgumentParser()
 parser.add_argument("out")
