@@ -34,7 +34,7 @@ from xfzoo import evaluate, train  # noqa: E402
 from xfzoo.questions import describe  # noqa: E402
 
 parser = argparse.ArgumentParser()
-parser.add_argument("source", choices=["text", "clip", "cells", "words", "nearest"])
+parser.add_argument("source", choices=["text", "clip", "mae", "cells", "parts", "words", "nearest"])
 parser.add_argument("steps", type=int, nargs="?", default=600)
 parser.add_argument("--position", action="store_true")
 parser.add_argument("--unit-norm", action="store_true")
@@ -42,11 +42,18 @@ parser.add_argument("--vocab-mix", action="store_true")
 parser.add_argument("--question-loss", action="store_true")
 parser.add_argument("--align", choices=["all", "first-half"])
 parser.add_argument("--text-noise", type=float, default=0.0)
+parser.add_argument("--lr", type=float, default=1e-3)
+parser.add_argument("--local", type=float, default=0.0)
+parser.add_argument("--width", type=int, default=64)
+parser.add_argument("--depth", type=int, default=2)
 args = parser.parse_args()
 torch.set_num_threads(1)
 
 split, tok, frozen, fusion, clip_feats, _ = train.fusion_setup("clip", ("clip", "lm"))
 lm = frozen["lm"]
+if (args.width, args.depth) != (64, 2):
+    from xfzoo.models import FusionModule
+    fusion = FusionModule(len(tok.vocab), False, dim=args.width, depth=args.depth)
 words = lm.table().detach()  # [vocab, 128]
 word_norm = float(words.norm(dim=-1).mean())
 descriptions = torch.tensor([tok.encode(describe(s)) for s in split.scenes])  # [N, 65]: background, 64 cells
@@ -72,9 +79,27 @@ if args.source == "nearest":
     nearest_word_report()
     sys.exit(0)
 
+if args.local:
+    # cross-attention bias: query i (token i of the description) favours CLIP token i and its neighbours
+    from xfzoo.scenes import GRID
+    cells = torch.arange(GRID * GRID)
+    rr, cc = cells // GRID, cells % GRID
+    dist2 = ((rr[:, None] - rr[None]) ** 2 + (cc[:, None] - cc[None]) ** 2).float()
+    bias = torch.zeros(65, 65)
+    bias[1:, 1:] = -dist2 / (2 * args.local ** 2)
+    bias[0, 1:] = -4.0
+    bias[1:, 0] = -4.0
+    for layer in fusion.layers:
+        layer.ca.forward = (lambda x, kv=None, mask=None, orig=layer.ca.forward: orig(x, kv=kv, mask=bias))
 trained = []  # what stage 2 trains besides (or instead of) the fusion module
-if args.source == "cells":
+if args.source == "mae":  # MAE's features in place of CLIP's, through the same fresh Q-Former
+    mae = train.load_frozen(len(tok.vocab), ("mae",))["mae"]
+    clip_feats = train.encode_all(mae.encoder, split.images, "mae")
+if args.source in ("cells", "parts"):
     naming = torch.randn(len(tok.vocab), clip_feats.shape[-1], generator=torch.Generator().manual_seed(0))
+    if args.source == "parts":  # a compound word's vector is the sum of its parts' (additive features)
+        composed = train.compound_parts(tok)
+        naming = torch.where(composed.sum(1, keepdim=True) > 0, composed @ naming, naming) / 2
     clip_feats = naming[descriptions]
 if args.position:
     place = torch.nn.Parameter(torch.randn(1, clip_feats.shape[1], clip_feats.shape[-1]))
@@ -124,7 +149,7 @@ if args.source != "text":
                 align = ((vis - words[descriptions[img_idx]]) ** 2).sum(-1).mean() / word_norm ** 2
                 loss = loss + align if args.align == "all" else align
             yield loss
-    train.optimise(trained, args.steps, 1e-3, f"{args.source}-s2", losses)
+    train.optimise(trained, args.steps, args.lr, f"{args.source}-s2", losses)
 
 fusion.eval()
 pipe = evaluate.Pipeline("clip", tok, None, None, lm, fusion)

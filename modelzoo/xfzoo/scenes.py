@@ -109,6 +109,19 @@ def _fits(x: int, y: int, half: int, placed: list[tuple[int, int, int]]) -> bool
     return True
 
 
+def cell_centres(half: int) -> list[int]:
+    """The coordinates (x or y) an object of this half-width may be centred on: the middle of each grid
+    cell it fits in, the odd pixel towards the image's centre, so one cell's patch holds most of it.
+
+    Why on the grid: the scene description names each object in the cell of its centre, and a visual
+    token can only say so if its own patch shows it. With free positions a 9-pixel object straddles up
+    to four patches: an MLP reading one patch token of run 4's frozen CLIP or MAE named the cell's object
+    17-22% of the time (most object cells taken for empty); on grid-centred scenes, through the same
+    frozen encoders, 81%."""
+    centres = [CELL * k + (CELL // 2 if k < GRID // 2 else CELL // 2 - 1) for k in range(GRID)]
+    return [c for c in centres if c - half >= 0 and c + half <= IMAGE_SIZE - 1]
+
+
 def sample_scene(rng: np.random.Generator, image_id: str) -> Scene:
     background = str(rng.choice(list(BACKGROUNDS)))
     n = int(rng.integers(1, MAX_OBJECTS + 1))
@@ -120,8 +133,8 @@ def sample_scene(rng: np.random.Generator, image_id: str) -> Scene:
         size = "large" if rng.random() < 0.5 else "small"
         for _attempt in range(2):
             half = SIZES[size]
-            spots = [(int(rng.integers(half + 1, IMAGE_SIZE - half - 1)),
-                      int(rng.integers(half + 1, IMAGE_SIZE - half - 1))) for _ in range(40)]
+            centres = cell_centres(half)
+            spots = [(int(rng.choice(centres)), int(rng.choice(centres))) for _ in range(40)]
             spot = next((s for s in spots if _fits(s[0], s[1], half, placed)), None)
             if spot is not None:
                 break
