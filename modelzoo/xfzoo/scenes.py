@@ -116,8 +116,8 @@ def cell_centres(half: int) -> list[int]:
     Why on the grid: the scene description names each object in the cell of its centre, and a visual
     token can only say so if its own patch shows it. With free positions a 9-pixel object straddles up
     to four patches: an MLP reading one patch token of run 4's frozen CLIP or MAE named the cell's object
-    17-22% of the time (most object cells taken for empty); on grid-centred scenes, through the same
-    frozen encoders, 81%."""
+    17-22% of the time, taking most object cells for empty; on grid-centred scenes, through the same
+    frozen encoders, 83-84% (experiments/patch_probe.py)."""
     centres = [CELL * k + (CELL // 2 if k < GRID // 2 else CELL // 2 - 1) for k in range(GRID)]
     return [c for c in centres if c - half >= 0 and c + half <= IMAGE_SIZE - 1]
 
