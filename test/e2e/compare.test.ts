@@ -71,9 +71,10 @@ describe('xfbench compare and the regression gate', () => {
   });
 
   it('passes a shuffle that keeps every category accuracy', () => {
-    // swap right and wrong between pairs of questions that share every category label
+    // swap right and wrong between pairs of questions that share every category label and are both
+    // scored (balanced) or both not
     const shuffled = { ...basePredictions };
-    const cell = (id: string) => JSON.stringify(records[id]!.types);
+    const cell = (id: string) => JSON.stringify([records[id]!.types, records[id]!.isBalanced]);
     const byCell = new Map<string, { right: string[]; wrong: string[] }>();
     for (const id of Object.keys(basePredictions)) {
       const c = byCell.get(cell(id)) ?? { right: [], wrong: [] };
