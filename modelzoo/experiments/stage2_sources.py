@@ -7,8 +7,11 @@ prefix taken from one SOURCE, then prints the LM's accuracy on 1,500 training qu
     text    the true description through the LM's own word vectors (nothing trained: the reference)
     clip    CLIP features through a fresh Q-Former and linear projection (the build's stage 2
             without stage 1)
+    mae     MAE features in place of CLIP's, through the same fresh Q-Former
     cells   perfect features: each CLIP patch replaced by a fixed random vector naming its cell's
             description word (the background word for the class token); a fresh Q-Former
+    parts   perfect additive features: as cells, but a compound word's vector is the sum of its
+            parts' ("small" + "red" + "striped" + "circle"), as an encoder's features would be
     words   no image and no Q-Former: one learned vector per description word, plus one per place
     nearest (no training) the modules in WORK: visual-token norms, and how often each token's
             nearest LM word vector is its cell's word
@@ -18,9 +21,11 @@ to the mean norm of the LM's word vectors), --vocab-mix (tokens are a softmax mi
 word vectors instead of a linear projection), --question-loss (loss on the question tokens too),
 --align all|first-half (add, or for the first half of the steps use only, the squared distance of
 token i to the LM's vector of word i), --text-noise R (source text: Gaussian noise of R times a
-word vector's norm on every description vector: how exact must a prefix be?). About 5 minutes per
-600 steps on one core. WORK holds the build's split, tokenizer and frozen models (run 4's for the
-numbers in modelzoo/README.md)."""
+word vector's norm on every description vector: how exact must a prefix be?), --lr (stage 2's
+learning rate, 1e-3 as the build), --local SIGMA (a fixed cross-attention bias, Gaussian over grid
+cells, that favours patch i and its neighbours for query i), --width/--depth (of a fresh Q-Former).
+About 5 minutes per 600 steps on one core. WORK holds the build's split, tokenizer and frozen models:
+the numbers in modelzoo/README.md were measured on run 4's (free-position scenes)."""
 import argparse
 import os
 import sys
