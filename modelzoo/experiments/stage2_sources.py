@@ -36,7 +36,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from xfzoo import evaluate, train  # noqa: E402
+from xfzoo.models import DESCRIPTION_WORDS, FusionModule  # noqa: E402
 from xfzoo.questions import describe  # noqa: E402
+from xfzoo.scenes import GRID  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("source", choices=["text", "clip", "mae", "cells", "parts", "words", "nearest"])
@@ -57,7 +59,6 @@ torch.set_num_threads(1)
 split, tok, frozen, fusion, clip_feats, _ = train.fusion_setup("clip", ("clip", "lm"))
 lm = frozen["lm"]
 if (args.width, args.depth) != (64, 2):
-    from xfzoo.models import FusionModule
     fusion = FusionModule(len(tok.vocab), False, dim=args.width, depth=args.depth)
 words = lm.table().detach()  # [vocab, 128]
 word_norm = float(words.norm(dim=-1).mean())
@@ -73,7 +74,7 @@ def nearest_word_report() -> None:
             vis = torch.cat([pipe.visual_tokens(img) for img in split.images[:300]])
         near = (F.normalize(vis, dim=-1) @ F.normalize(words, dim=-1).t()).argmax(-1)
         truth = descriptions[:300]
-        cell = torch.arange(65).expand_as(truth)
+        cell = torch.arange(DESCRIPTION_WORDS).expand_as(truth)
         print(f"{name}: token norm {vis.norm(dim=-1).mean():.2f} (word vectors {word_norm:.2f})")
         for label, where in (("background", cell == 0), ("empty cells", (cell > 0) & (truth == empty)),
                              ("object cells", (cell > 0) & (truth != empty))):
@@ -86,11 +87,10 @@ if args.source == "nearest":
 
 if args.local:
     # cross-attention bias: query i (token i of the description) favours CLIP token i and its neighbours
-    from xfzoo.scenes import GRID
     cells = torch.arange(GRID * GRID)
     rr, cc = cells // GRID, cells % GRID
     dist2 = ((rr[:, None] - rr[None]) ** 2 + (cc[:, None] - cc[None]) ** 2).float()
-    bias = torch.zeros(65, 65)
+    bias = torch.zeros(DESCRIPTION_WORDS, DESCRIPTION_WORDS)
     bias[1:, 1:] = -dist2 / (2 * args.local ** 2)
     bias[0, 1:] = -4.0
     bias[1:, 0] = -4.0
@@ -110,7 +110,7 @@ if args.position:
     place = torch.nn.Parameter(torch.randn(1, clip_feats.shape[1], clip_feats.shape[-1]))
     trained.append(place)
 word_vectors = torch.nn.Embedding(len(tok.vocab), 128)
-places = torch.nn.Parameter(torch.zeros(1, 65, 128))
+places = torch.nn.Parameter(torch.zeros(1, DESCRIPTION_WORDS, 128))
 torch.nn.init.normal_(word_vectors.weight, std=0.1)
 to_vocab = torch.nn.Linear(128 if args.source == "words" else fusion.lm_proj.in_features, len(tok.vocab))
 torch.nn.init.zeros_(to_vocab.weight)
