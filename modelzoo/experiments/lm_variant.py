@@ -20,6 +20,10 @@ parser.add_argument("lr", type=float, nargs="?", default=1e-3)
 parser.add_argument("--heads", type=int, default=4)
 parser.add_argument("--no-description-loss", action="store_true")
 parser.add_argument("--description-noise", type=float, default=0.0)
+parser.add_argument("--only-types", default="", help="comma-separated detailed types to train on (default: all)")
+parser.add_argument("--repeat-yes-no", type=int, default=1, help="each yes/no question's sequence K times")
+parser.add_argument("--depth", type=int, default=4)
+parser.add_argument("--gelu", action="store_true", help="GELU feed-forward layers (width 512) in place of SwiGLU")
 args = parser.parse_args()
 os.environ["XFZOO_WORK"] = args.out
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,10 +35,15 @@ from xfzoo.questions import describe  # noqa: E402
 torch.set_num_threads(1)
 torch.manual_seed(CONFIG["seed"] + 30)
 split, tok = train.load_split_and_tokenizer()
+if args.only_types:
+    split.qa = [r for r in split.qa if r[3] in args.only_types.split(",")]
+if args.repeat_yes_no > 1:
+    yes_no = [r for r in split.qa if r[2] in ("yes", "no")]
+    split.qa = split.qa + yes_no * (args.repeat_yes_no - 1)
 seqs = train.lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=args.per_sequence)
 description_len = len(tok.encode(describe(split.scenes[0])))  # the grid description has a fixed length
 print(len(seqs), "sequences; description", description_len, "tokens", flush=True)
-shape = {"heads": args.heads}
+shape = {"heads": args.heads, "depth": args.depth, **({"gated": False, "mlp": 512} if args.gelu else {})}
 model = (ComposedWordsLM(len(tok.vocab), train.compound_parts(tok), **shape) if args.composed == "1"
          else TinyLM(len(tok.vocab), **shape))
 

@@ -47,12 +47,30 @@ class Attention(nn.Module):
         return self.attend(self.split(self.q(x)), self.split(self.k(kv)), self.split(self.v(kv)), mask)
 
 
+class GatedMLP(nn.Module):
+    """SwiGLU feed-forward, as LLaMA-style LLMs use: down(silu(gate(x)) * up(x)).
+
+    Why the LM has it: the product of two projections of the same residual holds the cross terms
+    of what two heads copied there (the probe word of "Is the background gray?" and the word read from
+    the description), so "are these equal?" has a first-order gradient. A GELU MLP sees only one
+    projection and must find that interaction through its kink, which our LMs did not within their
+    training budget (every yes/no check stayed at chance)."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.gate, self.up = nn.Linear(dim, hidden), nn.Linear(dim, hidden)
+        self.down = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.down(F.silu(self.gate(x)) * self.up(x))
+
+
 class Block(nn.Module):
-    def __init__(self, dim: int, heads: int, mlp: int):
+    def __init__(self, dim: int, heads: int, mlp: int, gated: bool = False):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.attn = Attention(dim, heads)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp), nn.GELU(), nn.Linear(mlp, dim))
+        self.mlp = GatedMLP(dim, mlp) if gated else nn.Sequential(nn.Linear(dim, mlp), nn.GELU(), nn.Linear(mlp, dim))
 
     def forward(self, x, mask=None):
         x = x + self.attn(self.ln1(x), mask=mask)
@@ -178,12 +196,13 @@ def reconstruction_loss(pred, pixels, restore, n_keep):
 class TinyLM(nn.Module):
     """Causal decoder-only LM (GPT-style, tied embeddings) with an explicit key/value cache."""
 
-    def __init__(self, vocab: int, dim=128, depth=4, heads=4, mlp=512, max_len=160):
+    # SwiGLU of width 344 has the parameters (and cost) of the GELU MLP of width 512 it replaced
+    def __init__(self, vocab: int, dim=128, depth=4, heads=4, mlp=344, max_len=160, gated=True):
         super().__init__()
-        self.dim, self.heads, self.depth = dim, heads, depth
+        self.dim, self.heads, self.depth, self.mlp, self.gated = dim, heads, depth, mlp, gated
         self.emb = nn.Embedding(vocab, dim)
         self.pos = nn.Embedding(max_len, dim)
-        self.blocks = nn.ModuleList([Block(dim, heads, mlp) for _ in range(depth)])
+        self.blocks = nn.ModuleList([Block(dim, heads, mlp, gated) for _ in range(depth)])
         self.ln = nn.LayerNorm(dim)
         # small init: the embedding doubles as the output head, so N(0,1) would give huge first logits
         nn.init.normal_(self.emb.weight, std=0.02)
@@ -238,7 +257,7 @@ class ComposedWordsLM(TinyLM):
 
     def folded(self) -> TinyLM:
         plain = TinyLM(self.emb.num_embeddings, dim=self.dim, depth=self.depth, heads=self.heads,
-                       mlp=self.blocks[0].mlp[0].out_features, max_len=self.pos.num_embeddings)
+                       mlp=self.mlp, max_len=self.pos.num_embeddings, gated=self.gated)
         state = {k: v for k, v in self.state_dict().items() if k != "parts"}
         state["emb.weight"] = self.table().detach().clone()
         plain.load_state_dict(state)
