@@ -1,13 +1,17 @@
 """Trains one LM variant into OUT (which must hold train_split.pkl and tokenizer.json from `train prepare`):
 
     python3 modelzoo/experiments/lm_variant.py OUT STEPS PER_SEQUENCE COMPOSED(0|1) [LR]
-        [--heads N] [--no-description-loss] [--description-noise ALPHA]
+        [--heads N] [--depth N] [--gelu] [--no-description-loss] [--description-noise ALPHA]
+        [--only-types T1,T2] [--repeat-yes-no K]
 
---heads changes the LM's attention heads (width stays 128); --no-description-loss drops the scene
+--heads changes the LM's attention heads (width stays 128), --depth its layers; --gelu gives it the
+GELU feed-forward layers (width 512) the LMs had before SwiGLU; --no-description-loss drops the scene
 description's own tokens from the next-token loss (the question and answer tokens keep it), since the
 description of a random scene is mostly unpredictable; --description-noise adds Gaussian noise to the
 description's word vectors, per sequence of a norm up to ALPHA times a word vector's, so the LM learns
-to read vectors near its words, as stage 2's visual tokens are at best. The shape is saved as
+to read vectors near its words, as stage 2's visual tokens are at best; --only-types trains on the
+questions of the named detailed types alone (e.g. placeVerify,placeColor: can it learn that one
+check?); --repeat-yes-no repeats each yes/no question's sequence K times. The shape is saved as
 lm_shape.json beside lm.pt; then experiments/text_ceiling.py OUT prints the variant's ceiling per
 question type."""
 import argparse, json, os, sys, torch
