@@ -2,7 +2,7 @@
 
     python3 modelzoo/experiments/lm_variant.py OUT STEPS PER_SEQUENCE COMPOSED(0|1) [LR]
         [--heads N] [--depth N] [--gelu] [--no-description-loss] [--description-noise ALPHA]
-        [--only-types T1,T2] [--repeat-yes-no K]
+        [--only-types T1,T2]
 
 --heads changes the LM's attention heads (width stays 128), --depth its layers; --gelu gives it the
 GELU feed-forward layers (width 512) the LMs had before SwiGLU; --no-description-loss drops the scene
@@ -11,9 +11,8 @@ description of a random scene is mostly unpredictable; --description-noise adds 
 description's word vectors, per sequence of a norm up to ALPHA times a word vector's, so the LM learns
 to read vectors near its words, as stage 2's visual tokens are at best; --only-types trains on the
 questions of the named detailed types alone (e.g. placeVerify,placeColor: can it learn that one
-check?); --repeat-yes-no repeats each yes/no question's sequence K times. The shape is saved as
-lm_shape.json beside lm.pt; then experiments/text_ceiling.py OUT prints the variant's ceiling per
-question type."""
+check?). The shape is saved as lm_shape.json beside lm.pt; then experiments/text_ceiling.py OUT
+prints the variant's ceiling per question type."""
 import argparse, json, os, sys, torch
 parser = argparse.ArgumentParser()
 parser.add_argument("out")
@@ -25,7 +24,6 @@ parser.add_argument("--heads", type=int, default=4)
 parser.add_argument("--no-description-loss", action="store_true")
 parser.add_argument("--description-noise", type=float, default=0.0)
 parser.add_argument("--only-types", default="", help="comma-separated detailed types to train on (default: all)")
-parser.add_argument("--repeat-yes-no", type=int, default=1, help="each yes/no question's sequence K times")
 parser.add_argument("--depth", type=int, default=4)
 parser.add_argument("--gelu", action="store_true", help="GELU feed-forward layers (width 512) in place of SwiGLU")
 args = parser.parse_args()
@@ -41,9 +39,6 @@ torch.manual_seed(CONFIG["seed"] + 30)
 split, tok = train.load_split_and_tokenizer()
 if args.only_types:
     split.qa = [r for r in split.qa if r[3] in args.only_types.split(",")]
-if args.repeat_yes_no > 1:
-    yes_no = [r for r in split.qa if r[2] in ("yes", "no")]
-    split.qa = split.qa + yes_no * (args.repeat_yes_no - 1)
 seqs = train.lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=args.per_sequence)
 description_len = len(tok.encode(describe(split.scenes[0])))  # the grid description has a fixed length
 print(len(seqs), "sequences; description", description_len, "tokens", flush=True)
