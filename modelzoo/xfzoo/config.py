@@ -30,7 +30,8 @@ CONFIG = {
     "test_questions_per_image": 12,
     "clip": {"steps": _steps(1500), "batch": 128, "lr": 1e-3},
     "mae": {"steps": _steps(1500), "batch": 128, "lr": 1e-3},
-    "lm": {"steps": _steps(5000), "batch": 64, "lr": 1e-3, "questions_per_sequence": 1},
+    "lm": {"steps": _steps(5000), "batch": 64, "lr": 1e-3, "questions_per_sequence": 1,
+           "restart_steps": _steps(1000), "restart_lr": 5e-4},  # a second cosine cycle (train.stage_lm)
     "stage1": {"steps": _steps(600), "batch": 64, "lr": 5e-4},
     "stage2": {"steps": _steps(2000), "batch": 64, "lr": 1e-3},
 }

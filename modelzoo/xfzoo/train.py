@@ -134,30 +134,30 @@ def stage_mae() -> None:
 
 
 def lm_sequences(tok: WordTokenizer, split: Split, seed: int, max_len: int = 160, per_sequence: int = 5):
-    """(ids, answer mask) per training sequence: an image's description, then up to `per_sequence` of
-    its questions, each prompt followed by its answer and EOS.
+    """(ids, answer mask, kinds) per training sequence: an image's description, then up to `per_sequence`
+    of its questions, each prompt followed by its answer and EOS; `kinds` names each question's kind.
 
     Packing several questions behind one description gives each step several times the answer
     supervision for about twice the tokens: the description (most of a single-question sequence) is
     read once. The first question of each sequence sits right after the description, as at inference."""
     rng = np.random.default_rng(seed)
-    by_image: dict[int, list[tuple[str, str]]] = {}
-    for i, q, a, _k in split.qa:
-        by_image.setdefault(i, []).append((q, a))
+    by_image: dict[int, list[tuple[str, str, str]]] = {}
+    for i, q, a, k in split.qa:
+        by_image.setdefault(i, []).append((q, a, k))
     out = []
     for i, qas in by_image.items():
         ctx = tok.encode(describe(split.scenes[i]))
-        ids, mask, n = list(ctx), [False] * len(ctx), 0
+        ids, mask, kinds = list(ctx), [False] * len(ctx), []
         for j in rng.permutation(len(qas)):
-            q, a = qas[j]
+            q, a, k = qas[j]
             prompt, answer = tok.encode(PROMPT.format(question=q)), tok.encode(a) + [tok.eos_id]
-            if n == per_sequence or len(ids) + len(prompt) + len(answer) > max_len:
-                out.append((ids, mask))
-                ids, mask, n = list(ctx), [False] * len(ctx), 0
+            if len(kinds) == per_sequence or len(ids) + len(prompt) + len(answer) > max_len:
+                out.append((ids, mask, kinds))
+                ids, mask, kinds = list(ctx), [False] * len(ctx), []
             ids += prompt + answer
             mask += [False] * len(prompt) + [True] * len(answer)
-            n += 1
-        out.append((ids, mask))
+            kinds.append(k)
+        out.append((ids, mask, kinds))
     return out
 
 
@@ -191,15 +191,17 @@ def compound_parts(tok: WordTokenizer) -> torch.Tensor:
 
 
 def pretrain_lm(model: TinyLM, seqs, pad_id: int, steps: int, lr: float, batch: int,
-                unscored_prefix: int = 0, noisy_prefix: int = 0, noise: float = 0.0) -> None:
+                unscored_prefix: int = 0, noisy_prefix: int = 0, noise: float = 0.0,
+                order=None, stage: str = "lm") -> None:
     """Next-token pre-training on `lm_sequences`: the loss on every token plus, again, on the answers.
+    Sequences come in shuffled epochs, or in `order` (an iterable of index batches) where given.
     Experiments' options: the first `unscored_prefix` tokens of each sequence are not predicted; the
     vectors of the first `noisy_prefix` tokens get Gaussian noise, per sequence of a norm drawn
     uniformly up to `noise` times the mean word vector's (so the LM learns to read near-words too)."""
     gen = torch.Generator().manual_seed(CONFIG["seed"] + 33)
 
     def losses():
-        for idx in batches(len(seqs), batch, steps, CONFIG["seed"] + 31):
+        for idx in order or batches(len(seqs), batch, steps, CONFIG["seed"] + 31):
             ids, pad = pad_batch([seqs[i][0] for i in idx], pad_id)
             embeds = model.embed(ids)
             if noisy_prefix and noise:
@@ -212,7 +214,7 @@ def pretrain_lm(model: TinyLM, seqs, pad_id: int, steps: int, lr: float, batch: 
             scored[:, :unscored_prefix] = True  # targets 1..unscored_prefix-1 count as padding
             whole, answer = lm_loss(logits, ids, scored, answer_mask([seqs[i][1] for i in idx], ids.shape[1]))
             yield whole + answer
-    optimise(list(model.parameters()), steps, lr, "lm", losses, wd=0.01)
+    optimise(list(model.parameters()), steps, lr, stage, losses, wd=0.01)
 
 
 def stage_lm() -> None:
@@ -222,6 +224,11 @@ def stage_lm() -> None:
     seqs = lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=c["questions_per_sequence"])
     model = ComposedWordsLM(len(tok.vocab), compound_parts(tok))
     pretrain_lm(model, seqs, tok.pad_id, c["steps"], c["lr"], c["batch"])
+    # A second, shorter cosine cycle (a warm restart): 1,000 more steps at half the rate raised the
+    # LM's reading of the true text from 66.5% to 68.4% on run 6's data (modelzoo/README.md, run 7).
+    restart = c["restart_steps"]
+    pretrain_lm(model, seqs, tok.pad_id, restart, c["restart_lr"], c["batch"],
+                order=batches(len(seqs), c["batch"], restart, CONFIG["seed"] + 34), stage="lm-restart")
     torch.save(model.folded().state_dict(), os.path.join(WORK, "lm.pt"))
 
 
