@@ -7,6 +7,8 @@ modelzoo/work); OUT receives lm.pt and tokenizer.json, so that experiments/text_
 the result's ceiling per question type. By default each sequence is drawn in proportion to its
 question kind's error rate on 100 training questions per kind, plus --floor (which keeps the solved
 kinds in view); --uniform draws shuffled epochs instead, as the build's restart does (train.stage_lm).
+(The "uniform" 68.4% in modelzoo/README.md was measured before --uniform existed, as --floor 1000: weights
+equal to a thousandth, drawn with replacement.)
 The folded word vectors are unfolded back into ComposedWordsLM's (a compound's own vector is its folded
 one minus its parts'), so the phase trains the parametrisation the build does."""
 import argparse, os, shutil, sys
