@@ -9,8 +9,8 @@ question kind's error rate on 100 training questions per kind, plus --floor (whi
 kinds in view); --uniform draws shuffled epochs instead, as the build's restart does (train.stage_lm).
 (The "uniform" 68.4% in modelzoo/README.md was measured before --uniform existed, as --floor 1000: weights
 equal to a thousandth, drawn with replacement.)
-The folded word vectors are unfolded back into ComposedWordsLM's (a compound's own vector is its folded
-one minus its parts'), so the phase trains the parametrisation the build does."""
+The folded word vectors are unfolded back into ComposedWordsLM's (`ComposedWordsLM.load_folded`), so
+the phase trains the parametrisation the build does."""
 import argparse, os, shutil, sys
 import numpy as np
 import torch
@@ -56,12 +56,7 @@ torch.set_num_threads(1)
 split, tok = train.load_split_and_tokenizer()
 seqs = train.lm_sequences(tok, split, CONFIG["seed"] + 32, per_sequence=CONFIG["lm"]["questions_per_sequence"])
 model = ComposedWordsLM(len(tok.vocab), train.compound_parts(tok))
-state = torch.load(os.path.join(args.src, "lm.pt"))
-folded = state["emb.weight"]
-state["emb.weight"] = folded - model.parts @ folded  # parts' own rows are empty, so this inverts table()
-state["parts"] = model.parts
-model.load_state_dict(state)
-assert torch.allclose(model.table(), folded, atol=1e-5)
+model.load_folded(torch.load(os.path.join(args.src, "lm.pt")))
 batch, seed = CONFIG["lm"]["batch"], CONFIG["seed"] + 34
 if args.uniform:
     order = train.batches(len(seqs), batch, args.steps, seed)

@@ -263,6 +263,14 @@ class ComposedWordsLM(TinyLM):
         plain.load_state_dict(state)
         return plain
 
+    def load_folded(self, plain_state: dict) -> None:
+        """The inverse of `folded`: loads a plain LM's state, each compound word's own vector being its
+        folded one minus its parts' (the parts' own rows of `parts` are empty, so this inverts `table`)."""
+        state = dict(plain_state)
+        state["emb.weight"] = plain_state["emb.weight"] - self.parts @ plain_state["emb.weight"]
+        state["parts"] = self.parts
+        self.load_state_dict(state)
+
 
 class FusionLayer(nn.Module):
     """One Q-Former layer: self-attention over [queries; text], cross-attention from queries to CLIP
