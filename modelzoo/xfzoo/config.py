@@ -33,7 +33,7 @@ CONFIG = {
     "lm": {"steps": _steps(5000), "batch": 64, "lr": 1e-3, "questions_per_sequence": 1,
            "restart_steps": _steps(1000), "restart_lr": 5e-4},  # a second cosine cycle (train.stage_lm)
     "stage1": {"steps": _steps(600), "batch": 64, "lr": 5e-4},
-    "stage2": {"steps": _steps(3000), "batch": 64, "lr": 1e-3},
+    "stage2": {"steps": _steps(3000), "batch": 64, "lr": 1e-3},  # 3,000 beat 2,000 on held-out scenes (run 8)
 }
 
 
