@@ -7,11 +7,11 @@ import os
 import sys
 import unittest
 
+import torch
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from xfzoo import train  # noqa: E402
-import torch  # noqa: E402
-
 from xfzoo.data import Split, gqa_questions, make_scenes, training_texts  # noqa: E402
 from xfzoo.models import ComposedWordsLM  # noqa: E402
 from xfzoo.tokenizer import WordTokenizer  # noqa: E402
