@@ -36,7 +36,7 @@ export default class Compare extends XfCommand {
 
   async run(): Promise<CompareOutput> {
     const { args, flags } = await this.parse(Compare);
-    const { compareAndGate } = await import('../compare/command-core.js');
+    const { compareAndGate } = await import('./compare-and-gate.js');
     const result = await compareAndGate(path.resolve(args.a), path.resolve(args.b), {
       intersect: flags.intersect, gate: flags.gate, format: flags.format as 'table' | 'md' | 'junit', output: flags.output, details: flags.details,
       seed: flags.seed, iterations: flags.iterations, print: this.jsonEnabled() ? undefined : (t) => this.log(t),

@@ -20,7 +20,7 @@ export default class Report extends XfCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Report);
     const [{ readRun }, render, { writeFileAtomic }] = await Promise.all([
-      import('../runs/read-run.js'), import('../report/formats.js'), import('../runs/run-dir.js'),
+      import('../runs/read-run.js'), import('../report/formats.js'), import('../lib/files.js'),
     ]);
     const run = await readRun(path.resolve(args.run));
     const text = render.renderRun(run, flags.format as 'table' | 'md' | 'csv' | 'html' | 'gqa-predictions', { details: flags.details });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { GateResult } from '../compare/gate.js';
 import { XfCommand } from '../lib/base-command.js';
 import type { MetricValue } from '../metrics/types.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from '../pipeline/settings.js';
 import { datasetArg, datasetFlags } from './shared-flags.js';
 
 export interface RunSummary {
@@ -41,9 +42,9 @@ export default class Run extends XfCommand {
     threads: Flags.integer({ description: "onnxruntime intra-op threads (default: the runtime's choice)", min: 1 }),
     'cache-dir': Flags.string({ description: 'keep visual tokens on disk across runs (keyed by bundle and image content)' }),
     'vision-cache': Flags.boolean({ description: 'reuse visual tokens of identical images (--no-vision-cache to recompute)', default: true, allowNo: true }),
-    prefetch: Flags.integer({ description: 'images decoded ahead while the model runs', default: 2, min: 0, max: 64 }),
-    'batch-size': Flags.integer({ description: 'questions per LM call (answers do not depend on it)', default: 16, min: 1, max: 512 }),
-    window: Flags.integer({ description: 'questions read and grouped by image at once: memory use vs. image reuse (answers do not depend on it)', default: 16_384, min: 1 }),
+    prefetch: Flags.integer({ description: 'images decoded ahead while the model runs', default: DEFAULT_PREFETCH, min: 0, max: 64 }),
+    'batch-size': Flags.integer({ description: 'questions per LM call (answers do not depend on it)', default: DEFAULT_BATCH_SIZE, min: 1, max: 512 }),
+    window: Flags.integer({ description: 'questions read and grouped by image at once: memory use vs. image reuse (answers do not depend on it)', default: DEFAULT_WINDOW, min: 1 }),
     'max-errors': Flags.integer({ description: 'stop cleanly once more than N samples failed (bad images)', min: 0 }),
     baseline: Flags.string({ description: 'after the run, compare it with this baseline run directory', dependsOn: ['gate'] }),
     gate: Flags.string({ description: 'gate file applied to the comparison with --baseline (exit 3 when it fails)', dependsOn: ['baseline'] }),
@@ -53,7 +54,7 @@ export default class Run extends XfCommand {
     const { args, flags } = await this.parse(Run);
     // heavy modules (onnxruntime, sharp) load here, not at start-up, so --help stays fast
     const [{ executeRun }, table, { displayPath }, { EXIT, XfError }] = await Promise.all([
-      import('../runs/runner.js'), import('../report/table.js'), import('../runs/prepare.js'), import('../lib/errors.js'),
+      import('../pipeline/execute-run.js'), import('../report/table.js'), import('../lib/display-path.js'), import('../lib/errors.js'),
     ]);
     // a bad gate file or baseline is refused before any model work
     if (flags.gate) await (await import('../compare/gate.js')).loadGate(path.resolve(flags.gate));
@@ -86,7 +87,7 @@ export default class Run extends XfCommand {
     if (human) {
       if (outcome.resumedFrom > 0) process.stderr.write(`xfbench: continued a run: ${outcome.resumedFrom} predictions kept, ${outcome.evaluatedNow} evaluated now\n`);
       if (outcome.errors > 0 && outcome.stoppedBy !== 'max-errors') process.stderr.write(`xfbench: ${outcome.errors} samples failed (${Object.entries(r.errors!.byCode).map(([c, n]) => `${c} ×${n}`).join(', ')}); scored as unanswered, listed in predictions.jsonl\n`);
-      this.log(table.renderMetricTables(outcome.metrics, `${r.dataset.id} · ${r.bundle!.name} · ${r.dataset.evaluated} questions · ${outcome.provider.used}`, { details: flags.details }));
+      this.log(table.renderMetricTables(outcome.metrics, `${r.dataset.id} · ${r.bundle!.name} · ${r.dataset.evaluated} questions · ${outcome.provider.used}`, { details: flags.details, families: r.families }));
       this.log(`run written to ${displayPath(outcome.runDir)}`);
     }
     const summary: RunSummary = {
@@ -103,7 +104,7 @@ export default class Run extends XfCommand {
       this.exit(130);
     }
     if (flags.baseline && flags.gate) {
-      const { compareAndGate } = await import('../compare/command-core.js');
+      const { compareAndGate } = await import('./compare-and-gate.js');
       const { gate } = await compareAndGate(path.resolve(flags.baseline), outcome.runDir, { gate: path.resolve(flags.gate), print: human ? (t) => this.log(t) : undefined });
       summary.gate = gate;
       if (gate && !gate.passed) {

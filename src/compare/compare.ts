@@ -1,9 +1,9 @@
 import { XfError } from '../lib/errors.js';
-import { naturalOrder } from '../metrics/mean.js';
+import { familyEntries, naturalOrder } from '../metrics/categories.js';
 import { drawClusters, holm, mcnemar, pairedBootstrapFromDraws } from '../metrics/paired.js';
 import { metricRegistry } from '../metrics/registry.js';
 import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
-import type { AggregateContext, Metric, MetricValue, ScoredSample } from '../metrics/types.js';
+import type { AggregateContext, FamilyEntry, Metric, MetricValue, ScoredSample } from '../metrics/types.js';
 import type { LoadedRun } from '../runs/read-run.js';
 
 export const ALPHA = 0.05;
@@ -36,6 +36,8 @@ export interface Comparison {
   bootstrap: { seed: number; iterations: number };
   alpha: number;
   rows: ComparisonRow[];
+  /** Which categories of `rows` form which family, and which tables show by default. */
+  families: FamilyEntry[];
 }
 
 export function runName(run: LoadedRun): string {
@@ -150,9 +152,12 @@ export async function compareRuns(runA: LoadedRun, runB: LoadedRun, opts: { inte
   const metricIds = [...new Set(runA.record.metrics.map((m) => m.metric))];
   const registry = metricRegistry();
   const rows: ComparisonRow[] = [];
+  const families: FamilyEntry[] = [];
   for (const id of metricIds) {
     const metric = await registry.get(id);
-    rows.push(...(metric.perSample ? pairedRows(metric.perSample, metric, rowsA, idsB, ctx, boot) : unpairedRows(metric, rowsA, rowsB, ctx)));
+    const metricRows = metric.perSample ? pairedRows(metric.perSample, metric, rowsA, idsB, ctx, boot) : unpairedRows(metric, rowsA, rowsB, ctx);
+    rows.push(...metricRows);
+    families.push(...familyEntries(metric, metricRows.map((r) => r.category)));
   }
   return {
     a: { dir: runA.dir, name: runName(runA) },
@@ -162,5 +167,6 @@ export async function compareRuns(runA: LoadedRun, runB: LoadedRun, opts: { inte
     bootstrap: boot,
     alpha: ALPHA,
     rows,
+    families,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { familyEntrySchema } from '../metrics/types.js';
 import { gateSchema } from './gate.js';
 
 /** The shape of `xfbench compare --json`, published as schemas/compare.schema.json. */
@@ -44,6 +45,7 @@ export const compareOutputSchema = z.object({
     bootstrap: z.object({ seed: z.number().int(), iterations: z.number().int() }),
     alpha: z.number(),
     rows: z.array(comparisonRowSchema),
+    families: z.array(familyEntrySchema),
   }),
   gate: gateResultSchema.optional(),
 });

@@ -54,6 +54,7 @@ export const gqaAdapter: DatasetAdapter = {
   id: 'gqa',
   description: 'GQA balanced questions (official questions JSON keyed by id, images/<imageId>.jpg)',
   defaultDir: 'fixtures/gqa-mini',
+  loadChoices: async (file) => (await import('./gqa-choices.js')).loadGqaChoices(file),
   async open(dir: string): Promise<OpenedDataset> {
     const streamed = await this.stream!(dir);
     const samples: Sample[] = [];

@@ -41,12 +41,28 @@ export interface AdapterOptions {
   imageTemplate?: string;
 }
 
+/** Per question, the answers a choices file counts as valid and as plausible (GQA's validity and plausibility). */
+export type AnswerChoices = ReadonlyMap<string, { valid: readonly string[]; plausible: readonly string[] }>;
+
 export interface DatasetAdapter {
   id: string;
   description: string;
   /** The bundled mini set, relative to the package root. */
   defaultDir: string;
+  /** Formats whose metrics read a choices file (`--choices`) say how to load one. */
+  loadChoices?(file: string): Promise<AnswerChoices>;
   open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset>;
   /** As `open`, streamed (adapters whose files can be large); without it, `open`'s samples are used. */
   stream?(dir: string, opts?: AdapterOptions): Promise<StreamedDataset>;
+}
+
+/** Any adapter's dataset as a stream: its own `stream` where it has one, `open`'s samples otherwise. */
+export async function streamDataset(adapter: DatasetAdapter, dir: string, opts: AdapterOptions): Promise<StreamedDataset> {
+  if (adapter.stream) return adapter.stream(dir, opts);
+  const opened = await adapter.open(dir, opts);
+  return { ...opened, samples: () => inOrder(opened.samples), hash: () => opened.hash };
+}
+
+async function* inOrder<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
 }

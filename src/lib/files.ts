@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
 import { XfError } from './errors.js';
 
@@ -63,4 +63,17 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, file: string, 
 export async function readJson<T>(path: string, schema: z.ZodType<T>, what: string): Promise<{ value: T; bytes: Buffer }> {
   const bytes = await readBytes(path, what);
   return { value: validate(schema, parseJson(bytes.toString('utf8'), path), path), bytes };
+}
+
+/** Writes a file atomically: temp file, fsync, rename. A reader sees the old file or the new one. */
+export async function writeFileAtomic(file: string, text: string | Buffer): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
 }

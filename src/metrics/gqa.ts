@@ -1,5 +1,6 @@
-import { meanMetric, streamingMetric } from './mean.js';
-import type { AggregateContext, Metric, MetricValue, ScoredSample } from './types.js';
+import { meanMetric } from './mean-metric.js';
+import { streamingMetric } from './streaming.js';
+import type { AggregateContext, CategoryFamily, Metric, MetricValue, ScoredSample } from './types.js';
 import { wilsonInterval } from './stats.js';
 
 /**
@@ -20,6 +21,16 @@ function rank(c: string): number {
   const f = FAMILY_ORDER.findIndex((p) => c.startsWith(p));
   return CATEGORY_ORDER.length + (f < 0 ? FAMILY_ORDER.length : f);
 }
+
+/** The paper's tables show answer kind and structural and semantic types; the finer breakdowns wait for --details. */
+const ACCURACY_FAMILIES: CategoryFamily[] = [
+  { id: 'answer', description: 'binary or open answer', shownByDefault: true },
+  { id: 'structural', description: 'structural type', shownByDefault: true },
+  { id: 'semantic', description: 'semantic type', shownByDefault: true },
+  { id: 'detailed', description: 'detailed type', shownByDefault: false },
+  { id: 'steps', description: 'reasoning steps', shownByDefault: false },
+  { id: 'words', description: 'question length', shownByDefault: false },
+];
 
 const isScored = (r: ScoredSample, ctx?: AggregateContext) => Boolean(ctx?.includeUnbalanced) || r.extra['isBalanced'] !== false;
 
@@ -49,6 +60,8 @@ export const gqaAccuracy: Metric = meanMetric({
     ];
   },
   order: (a, b) => rank(a) - rank(b),
+  families: ACCURACY_FAMILIES,
+  familyOf: (c) => (c === 'binary' || c === 'open' ? 'answer' : c.split('/')[0]!),
 });
 
 /**

@@ -1,6 +1,6 @@
 import type { Sample } from '../datasets/types.js';
-import { meanMetric } from './mean.js';
-import type { Metric, ScoredSample } from './types.js';
+import { meanMetric } from './mean-metric.js';
+import type { CategoryFamily, Metric, ScoredSample } from './types.js';
 
 /**
  * GVTBench scoring as its reference scorer does it, quirks included (docs/scoring.md):
@@ -51,7 +51,12 @@ function scoreCount(sample: Sample, prediction: string): Record<string, number> 
   return { count, countCorrect: count === gold ? 1 : 0, absError: Math.abs(count - gold), sqError: (count - gold) ** 2 };
 }
 
-const counting = { include: isTask('oc'), categories: ocCategories };
+/** Categories are `<source>` and `<source>/<bin>`: a source's rows, then the same rows by bin. */
+function bySource(binFamily: CategoryFamily): { families: CategoryFamily[]; familyOf: (c: string) => string } {
+  return { families: [{ id: 'source', description: 'source', shownByDefault: true }, binFamily], familyOf: (c) => (c.includes('/') ? binFamily.id : 'source') };
+}
+
+const counting = { include: isTask('oc'), categories: ocCategories, ...bySource({ id: 'gold count', description: 'source and gold count', shownByDefault: true }) };
 
 export const ocAccuracy: Metric = meanMetric({
   id: 'gvtbench.oc.accuracy',
@@ -78,6 +83,7 @@ export const mciAccuracy: Metric = meanMetric({
   higherIsBetter: true, key: 'mciCorrect', scale: 100, binary: true,
   score: (sample, prediction): Record<string, number> => (sample.categories['task'] === 'mci' ? { mciCorrect: mciCorrect(sample.answers[0]!, prediction) ? 1 : 0 } : {}),
   include: isTask('mci'),
+  ...bySource({ id: 'objects', description: 'source and number of objects', shownByDefault: true }),
   categories: (r) => {
     const subset = String(r.categories['subset']);
     return [subset, `${subset}/objects ${objectBin(Number(r.extra['nObjExist']))}`];

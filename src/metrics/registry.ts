@@ -16,15 +16,14 @@ export function metricRegistry(): Registry<Metric> {
   registry.register('gvtbench.oc.rmse', async () => (await gvt()).ocRmse);
   registry.register('gvtbench.mci.accuracy', async () => (await gvt()).mciAccuracy);
   registry.register('vqa.accuracy', async () => (await import('./vqa.js')).vqaAccuracyMetric);
-  const perception = () => import('./perception.js');
-  registry.register('mmvp.accuracy', async () => (await perception()).mmvpAccuracy);
-  registry.register('mmvp.pair-accuracy', async () => (await perception()).mmvpPairAccuracy);
-  registry.register('mme.accuracy', async () => (await perception()).mmeAccuracy);
-  registry.register('mme.score', async () => (await perception()).mmeScore);
-  registry.register('pope.accuracy', async () => (await perception()).popeAccuracy);
-  registry.register('pope.precision', async () => (await perception()).popePrecision);
-  registry.register('pope.recall', async () => (await perception()).popeRecall);
-  registry.register('pope.f1', async () => (await perception()).popeF1);
-  registry.register('pope.yes-ratio', async () => (await perception()).popeYesRatio);
+  registry.register('mmvp.accuracy', async () => (await import('./mmvp.js')).mmvpAccuracy);
+  registry.register('mmvp.pair-accuracy', async () => (await import('./mmvp.js')).mmvpPairAccuracy);
+  registry.register('mme.accuracy', async () => (await import('./mme.js')).mmeAccuracy);
+  registry.register('mme.score', async () => (await import('./mme.js')).mmeScore);
+  registry.register('pope.accuracy', async () => (await import('./pope.js')).popeAccuracy);
+  registry.register('pope.precision', async () => (await import('./pope.js')).popePrecision);
+  registry.register('pope.recall', async () => (await import('./pope.js')).popeRecall);
+  registry.register('pope.f1', async () => (await import('./pope.js')).popeF1);
+  registry.register('pope.yes-ratio', async () => (await import('./pope.js')).popeYesRatio);
   return registry;
 }

@@ -1,4 +1,5 @@
-import type { Sample } from '../datasets/types.js';
+import { z } from 'zod';
+import type { AnswerChoices, Sample } from '../datasets/types.js';
 
 /** What a run stores per sample: enough to re-aggregate or compare without the model. */
 export interface ScoredSample {
@@ -11,35 +12,37 @@ export interface ScoredSample {
   scores: Record<string, number>;
 }
 
-export interface Interval {
-  low: number;
-  high: number;
-  method: 'wilson' | 'cluster-bootstrap' | 'normal';
+export const intervalSchema = z.object({
+  low: z.number(),
+  high: z.number(),
+  method: z.enum(['wilson', 'cluster-bootstrap', 'normal']),
   /** Bootstrap only: how it was drawn, so anyone can reproduce it. */
-  seed?: number;
-  iterations?: number;
-  clusters?: number;
-}
+  seed: z.number().int().optional(),
+  iterations: z.number().int().optional(),
+  clusters: z.number().int().optional(),
+});
+export type Interval = z.infer<typeof intervalSchema>;
 
-/** One aggregated number: a metric's value on one category. */
-export interface MetricValue {
-  metric: string;
+/** One aggregated number: a metric's value on one category (as run.json stores it). */
+export const metricValueSchema = z.object({
+  metric: z.string(),
   /** `overall`, or `<label>/<value>` such as `structural/verify`. */
-  category: string;
+  category: z.string(),
   /** null when it could not be computed; `note` says why. */
-  value: number | null;
-  n: number;
-  higherIsBetter: boolean;
-  interval?: Interval;
+  value: z.number().nullable(),
+  n: z.number().int(),
+  higherIsBetter: z.boolean(),
+  interval: intervalSchema.optional(),
   /** A second interval that respects clustering (questions on one image are correlated). */
-  clusterInterval?: Interval;
-  note?: string;
-}
+  clusterInterval: intervalSchema.optional(),
+  note: z.string().optional(),
+});
+export type MetricValue = z.infer<typeof metricValueSchema>;
 
 /** Inputs some metrics need besides the per-sample rows. */
 export interface AggregateContext {
-  /** GQA choices file: per question, the valid and plausible answers. */
-  choices?: ReadonlyMap<string, { valid: readonly string[]; plausible: readonly string[] }>;
+  /** From `--choices`, for formats that have such a file (GQA's validity and plausibility). */
+  choices?: AnswerChoices;
   /** Score unbalanced GQA questions too (the official scorer does not). */
   includeUnbalanced?: boolean;
   bootstrap?: { seed: number; iterations: number };
@@ -71,11 +74,37 @@ export interface Accumulator {
   finish(): MetricValue[];
 }
 
+/**
+ * A family of categories a metric reports, such as GQA's structural types or its reasoning steps.
+ * Tables show the families marked `shownByDefault` and the rest with --details; run.json and
+ * `compare --json` list which categories belong to which family.
+ */
+export interface CategoryFamily {
+  id: string;
+  /** What its rows are by, in a sentence such as "N more rows by detailed type": "detailed type". */
+  description: string;
+  shownByDefault: boolean;
+}
+
+/** The families of one metric present in a set of results, each with its categories (as run.json stores them). */
+export const familyEntrySchema = z.object({
+  metric: z.string(),
+  family: z.string(),
+  description: z.string(),
+  shownByDefault: z.boolean(),
+  categories: z.array(z.string()),
+});
+export type FamilyEntry = z.infer<typeof familyEntrySchema>;
+
 export interface Metric {
   id: string;
   description: string;
   higherIsBetter: boolean;
   perSample?: PerSampleMean;
+  /** The families its categories (besides `overall`) fall into; a family not declared is shown, named by its id. */
+  families?: readonly CategoryFamily[];
+  /** The family of one of its categories; by default the text before the first "/" (`structural/verify`: structural). */
+  familyOf?(category: string): string;
   /** Per-sample scores, stored in predictions.jsonl under their keys. */
   score(sample: Sample, prediction: string): Record<string, number>;
   /** Corpus-level values from stored per-sample scores. */

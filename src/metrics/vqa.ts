@@ -1,4 +1,4 @@
-import { meanMetric } from './mean.js';
+import { meanMetric } from './mean-metric.js';
 import type { Metric } from './types.js';
 
 /**

@@ -2,9 +2,8 @@ import chalk from 'chalk';
 import Table from 'cli-table3';
 import type { Comparison, ComparisonRow } from '../compare/compare.js';
 import type { GateResult } from '../compare/gate.js';
-import { escapeMarkdown } from './formats.js';
-
-const DETAIL_FAMILIES = ['detailed/', 'steps/', 'words/'];
+import { RowVisibility } from '../metrics/categories.js';
+import { escapeMarkdown } from './markdown.js';
 
 function f(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined || Number.isNaN(v) ? '' : v.toFixed(digits);
@@ -19,8 +18,8 @@ function signed(v: number | null): string {
   return v === null ? '' : `${v > 0 ? '+' : ''}${v.toFixed(2)}`;
 }
 
-function shownRows(c: Comparison, details: boolean): ComparisonRow[] {
-  return details ? c.rows : c.rows.filter((r) => !DETAIL_FAMILIES.some((fam) => r.category.startsWith(fam)));
+function visibility(c: Comparison, details: boolean): RowVisibility {
+  return new RowVisibility(c.families, details);
 }
 
 function colour(r: ComparisonRow, text: string): string {
@@ -32,7 +31,8 @@ function colour(r: ComparisonRow, text: string): string {
 export function compareTable(c: Comparison, gate?: GateResult, opts: { details?: boolean } = {}): string {
   const head = ['metric', 'category', 'n', `A ${c.a.name}`, `B ${c.b.name}`, 'Δ B−A', '95% CI of Δ', 'p', 'p Holm', 'verdict'];
   const table = new Table({ head, style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] });
-  for (const r of shownRows(c, Boolean(opts.details))) {
+  const shown = visibility(c, Boolean(opts.details));
+  for (const r of shown.shown(c.rows)) {
     const ci = r.deltaInterval ? `${f(r.deltaInterval.low)} … ${f(r.deltaInterval.high)}` : '';
     table.push([r.metric, r.category, String(r.n), f(r.a, 4), f(r.b, 4), colour(r, signed(r.delta)), ci, p(r.test?.p), p(r.pHolm), colour(r, r.verdict === 'not tested' ? chalk.dim(r.note ?? 'not tested') : r.verdict)]);
   }
@@ -42,8 +42,8 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
     table.toString(),
     chalk.dim(`Δ interval: paired bootstrap over images/groups (seed ${c.bootstrap.seed}, ${c.bootstrap.iterations} iterations); p: McNemar (exact binomial, chi-square with continuity correction above 200 discordant pairs) or paired bootstrap; Holm across each metric's categories; significant at ${c.alpha}.`),
   ];
-  const hidden = c.rows.length - shownRows(c, Boolean(opts.details)).length;
-  if (hidden > 0) lines.push(chalk.dim(`(${hidden} more rows by detailed type, steps and length: --details or --json)`));
+  const hidden = c.rows.length - shown.shown(c.rows).length;
+  if (hidden > 0) lines.push(chalk.dim(`(${hidden} more rows by ${shown.hiddenDescription(c.rows)}: --details or --json)`));
   if (gate) lines.push(gateText(gate));
   return lines.join('\n');
 }
@@ -63,7 +63,7 @@ export function compareMarkdown(c: Comparison, gate?: GateResult, opts: { detail
     '| metric | category | n | A | B | Δ | 95% CI of Δ | p (Holm) | verdict |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|',
   ];
-  for (const r of shownRows(c, Boolean(opts.details))) {
+  for (const r of visibility(c, Boolean(opts.details)).shown(c.rows)) {
     const ci = r.deltaInterval ? `${f(r.deltaInterval.low)} … ${f(r.deltaInterval.high)}` : '';
     const verdict = r.verdict === 'better' ? '🟢 better' : r.verdict === 'worse' ? '🔴 worse' : escapeMarkdown(r.verdict === 'not tested' ? (r.note ?? 'not tested') : r.verdict);
     lines.push(`| ${escapeMarkdown(r.metric)} | ${escapeMarkdown(r.category)} | ${r.n} | ${f(r.a)} | ${f(r.b)} | ${signed(r.delta)} | ${ci} | ${p(r.pHolm)} | ${verdict} |`);

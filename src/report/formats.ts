@@ -2,12 +2,9 @@ import type { MetricValue } from '../metrics/types.js';
 import type { LoadedRun } from '../runs/read-run.js';
 import { XfError } from '../lib/errors.js';
 import { renderHtml } from './html.js';
+import { escapeMarkdown } from './markdown.js';
 import { renderMetricTables } from './table.js';
 
-/** Escapes text for a Markdown table cell: no HTML, no pipes, no line breaks from dataset strings. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
-}
 
 function csvCell(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
@@ -51,7 +48,7 @@ export type RunFormat = 'table' | 'md' | 'csv' | 'html' | 'gqa-predictions';
 export function renderRun(run: LoadedRun, format: RunFormat, opts: { details?: boolean } = {}): string {
   switch (format) {
     case 'html': return renderHtml(run);
-    case 'table': return `${renderMetricTables(run.record.metrics, title(run), opts)}\n`;
+    case 'table': return `${renderMetricTables(run.record.metrics, title(run), { ...opts, families: run.record.families })}\n`;
     case 'md': return `### ${escapeMarkdown(title(run))}\n\n${metricsMarkdown(run.record.metrics)}`;
     case 'csv': return metricsCsv(run.record.metrics);
     case 'gqa-predictions': return gqaPredictions(run);

@@ -1,9 +1,7 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
-import type { Interval, MetricValue } from '../metrics/types.js';
-
-/** Families printed only with --details (always kept in run.json). */
-const DETAIL_FAMILIES = ['detailed/', 'steps/', 'words/'];
+import { RowVisibility } from '../metrics/categories.js';
+import type { FamilyEntry, Interval, MetricValue } from '../metrics/types.js';
 
 function num(v: number, digits = 2): string {
   return v.toFixed(digits);
@@ -27,7 +25,8 @@ function newTable(head: string[], lastAlign: 'left' | 'right' = 'right'): Table.
  * Terminal tables for a run: the per-category table of each multi-category metric (paper order), then
  * one summary table of the single-number metrics. Plain text when chalk has no colour (not a TTY, NO_COLOR).
  */
-export function renderMetricTables(values: readonly MetricValue[], title: string, opts: { details?: boolean } = {}): string {
+export function renderMetricTables(values: readonly MetricValue[], title: string, opts: { details?: boolean; families?: readonly FamilyEntry[] } = {}): string {
+  const visibility = new RowVisibility(opts.families, Boolean(opts.details));
   const byMetric = new Map<string, MetricValue[]>();
   for (const v of values) byMetric.set(v.metric, [...(byMetric.get(v.metric) ?? []), v]);
   const out = [chalk.bold(title)];
@@ -39,7 +38,7 @@ export function renderMetricTables(values: readonly MetricValue[], title: string
       summary.push([metric, String(v.n), valueCell(v), chalk.dim(interval(v.interval)), note]);
       continue;
     }
-    const shown = opts.details ? vals : vals.filter((v) => !DETAIL_FAMILIES.some((f) => v.category.startsWith(f)));
+    const shown = visibility.shown(vals);
     const hasCluster = shown.some((v) => v.clusterInterval);
     const method = shown.find((v) => v.interval)?.interval?.method;
     const table = newTable(['category', 'n', metric, method ? `95% ${method}` : 'note', ...(hasCluster ? ['95% by image'] : [])]);
@@ -49,7 +48,7 @@ export function renderMetricTables(values: readonly MetricValue[], title: string
     }
     out.push(table.toString());
     const hidden = vals.length - shown.length;
-    if (hidden > 0) out.push(chalk.dim(`(${hidden} more rows by detailed type, reasoning steps and question length: --details, or run.json)`));
+    if (hidden > 0) out.push(chalk.dim(`(${hidden} more rows by ${visibility.hiddenDescription(vals)}: --details, or run.json)`));
   }
   if (summary.length > 0) out.push(summary.toString());
   return out.join('\n');

@@ -1,8 +1,7 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { open, truncate } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { XfError } from '../lib/errors.js';
-import type { PredictionLine } from './run-dir.js';
+import { readPredictionLines } from './prediction-line.js';
 
 export interface Recovered {
   /** Question ids already answered. */
@@ -30,27 +29,6 @@ async function completeLength(file: string): Promise<{ size: number; complete: n
 }
 
 /**
- * Each complete line of predictions.jsonl, parsed, read as a stream (a long run's file is never held
- * whole). Damage anywhere but a torn tail is refused; `recoverPredictions` cuts that tail first.
- */
-export async function* readPredictionLines(file: string): AsyncGenerator<PredictionLine> {
-  let i = 0;
-  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-    i += 1;
-    let row: PredictionLine;
-    try {
-      row = JSON.parse(line) as PredictionLine;
-    } catch {
-      throw new XfError('E_RUN_CORRUPT', `line ${i} of the predictions is not JSON`, { file, suggestion: 'Start a new run in another folder.' });
-    }
-    if (typeof row.id !== 'string') {
-      throw new XfError('E_RUN_CORRUPT', `line ${i} lacks a question id`, { file, suggestion: 'Start a new run in another folder.' });
-    }
-    yield row;
-  }
-}
-
-/**
  * The ids answered so far. Each line is written whole with its newline in one call, so only the very
  * end can be torn (a process killed mid-write): that tail is cut off and its sample is evaluated
  * again. Any other damage, or a duplicate id, is refused.
@@ -61,7 +39,7 @@ export async function recoverPredictions(file: string): Promise<Recovered> {
   const { size, complete } = await completeLength(file);
   if (complete < size) await truncate(file, complete);
   let line = 0;
-  for await (const row of readPredictionLines(file)) {
+  for await (const row of readPredictionLines(file, { check: 'id' })) {
     line += 1;
     if (ids.has(row.id)) {
       throw new XfError('E_RUN_CORRUPT', `line ${line} repeats question id "${row.id}"`, { file, suggestion: 'Start a new run in another folder.' });

@@ -1,30 +1,36 @@
 import path from 'node:path';
+import { z } from 'zod';
+import { parseJson, readBytes, validate, writeFileAtomic } from '../lib/files.js';
 import { gitCommit } from '../lib/git.js';
 import { packageRoot, packageVersion } from '../lib/package-root.js';
-import type { MetricValue } from '../metrics/types.js';
-import { RUN_FILE, writeFileAtomic } from './run-dir.js';
+import { familyEntrySchema, metricValueSchema } from '../metrics/types.js';
+import { RUN_FILE } from './run-dir.js';
 
-/** The contents of run.json: what ran, on what, how, and what came out. */
-export interface RunRecord {
-  xfbenchVersion: string;
-  createdAt: string;
-  command: string;
-  gitCommit: string | null;
-  kind: 'run' | 'score';
-  bundle: { name: string; dir: string; sha256: string; fusionKind: string; formatVersion: number } | null;
-  predictionsSource?: { file: string; sha256: string; format: string };
-  dataset: { id: string; dir: string; sha256: string; questions: number; evaluated: number };
-  provider: { requested: string; used: string; note?: string } | null;
+/** run.json: what ran, on what, how, and what came out. The schema is the type: what is written is what is read. */
+export const runRecordSchema = z.object({
+  xfbenchVersion: z.string(),
+  createdAt: z.string(),
+  command: z.string(),
+  gitCommit: z.string().nullable(),
+  kind: z.enum(['run', 'score']),
+  bundle: z.object({ name: z.string(), dir: z.string(), sha256: z.string(), fusionKind: z.string(), formatVersion: z.number().int() }).nullable(),
+  /** `score` only: the other system's predictions file. */
+  predictionsSource: z.object({ file: z.string(), sha256: z.string(), format: z.string() }).optional(),
+  dataset: z.object({ id: z.string(), dir: z.string(), sha256: z.string(), questions: z.number().int(), evaluated: z.number().int() }),
+  provider: z.object({ requested: z.string(), used: z.string(), note: z.string().optional() }).nullable(),
   /** `running` while a run is in progress (or was killed); `stopped` after --max-errors or a signal. */
-  status?: 'running' | 'complete' | 'stopped';
+  status: z.enum(['running', 'complete', 'stopped']).optional(),
   /** Hashes a resumed run must match. */
-  fingerprint?: { bundle: string; dataset: string; settings: string };
-  errors?: { count: number; byCode: Record<string, number> };
-  resumed?: { fromQuestions: number; tornBytesDropped: number };
-  config: Record<string, unknown>;
-  timings: Record<string, number>;
-  metrics: MetricValue[];
-}
+  fingerprint: z.object({ bundle: z.string(), dataset: z.string(), settings: z.string() }).optional(),
+  errors: z.object({ count: z.number().int(), byCode: z.record(z.string(), z.number().int()) }).optional(),
+  resumed: z.object({ fromQuestions: z.number().int(), tornBytesDropped: z.number().int() }).optional(),
+  config: z.record(z.string(), z.unknown()),
+  timings: z.record(z.string(), z.number()),
+  metrics: z.array(metricValueSchema),
+  /** Which categories of `metrics` form which family (structural, detailed, ...) and which tables show by default. */
+  families: z.array(familyEntrySchema).optional(),
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
 
 export function recordHeader(kind: RunRecord['kind']): Pick<RunRecord, 'xfbenchVersion' | 'createdAt' | 'command' | 'gitCommit' | 'kind'> {
   return {
@@ -34,6 +40,12 @@ export function recordHeader(kind: RunRecord['kind']): Pick<RunRecord, 'xfbenchV
     gitCommit: gitCommit(packageRoot()),
     kind,
   };
+}
+
+/** The one reader of run.json: missing, malformed and mis-shaped files each get their own clear error. */
+export async function readRunRecord(runDir: string): Promise<RunRecord> {
+  const file = path.join(runDir, RUN_FILE);
+  return validate(runRecordSchema, parseJson((await readBytes(file, 'run.json')).toString('utf8'), file), file);
 }
 
 export async function writeRunRecord(runDir: string, record: RunRecord): Promise<void> {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, normalise, preprocess, resizeForEncoder } from '../../src/core/image.js';
-import type { ImageSpec } from '../../src/core/manifest.js';
-import { resampleRgb } from '../../src/core/resample.js';
+import { decodeImage, normalise, preprocess, resizeForEncoder } from '../../src/core/vision/image.js';
+import type { ImageSpec } from '../../src/core/bundle/manifest.js';
+import { resampleRgb } from '../../src/core/vision/resample.js';
 import { XfError } from '../../src/lib/errors.js';
 import { BUNDLES, FIXTURES, GQA_MINI } from '../helpers/paths.js';
 

@@ -1,7 +1,7 @@
 import { cpSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadBundle } from '../../src/core/manifest.js';
+import { loadBundle } from '../../src/core/bundle/manifest.js';
 import { VisionLanguageModel } from '../../src/core/model.js';
 import type { XfError } from '../../src/lib/errors.js';
 import { BUNDLES, editManifest, tempDir } from '../helpers/paths.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBundle } from '../../src/core/manifest.js';
+import { loadBundle } from '../../src/core/bundle/manifest.js';
 import { VisionLanguageModel } from '../../src/core/model.js';
 import { BUNDLES, FIXTURES, GQA_MINI } from '../helpers/paths.js';
 

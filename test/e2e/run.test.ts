@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { BUNDLES, GQA_MINI, ROOT, tempDir } from '../helpers/paths.js';
+import { datasetRegistry } from '../../src/datasets/registry.js';
+import { metricRegistry } from '../../src/metrics/registry.js';
 
 describe('xfbench run gqa (end to end through the CLI)', () => {
   it('evaluates the bundled defaults and writes a complete run directory', () => {
@@ -114,7 +116,8 @@ describe('xfbench list', () => {
     const r = runCli(['list', '--json']);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as { datasets: Array<{ id: string }>; metrics: Array<{ id: string; higherIsBetter: boolean }> };
-    expect(out.datasets.map((d) => d.id)).toEqual(['gqa', 'gvtbench', 'gvtbench-mci', 'gvtbench-oc', 'mme', 'mmvp', 'okvqa', 'pope', 'vqav2']);
+    expect(out.datasets.map((d) => d.id)).toEqual(datasetRegistry().ids());
+    expect(out.metrics.map((m) => m.id)).toEqual(metricRegistry().ids());
     expect(out.metrics.find((m) => m.id === 'gqa.distribution')!.higherIsBetter).toBe(false);
     expect(out.metrics.find((m) => m.id === 'gqa.accuracy')!.higherIsBetter).toBe(true);
   });

@@ -10,9 +10,11 @@ import { openPope } from '../../src/datasets/pope.js';
 import { openVqa } from '../../src/datasets/vqa.js';
 import { XfError } from '../../src/lib/errors.js';
 import { mciCorrect, parseCount } from '../../src/metrics/gvtbench.js';
-import { mmeLabel, mmvpCorrect, popeLabel } from '../../src/metrics/perception.js';
+import { mmeLabel } from '../../src/metrics/mme.js';
+import { mmvpCorrect } from '../../src/metrics/mmvp.js';
+import { popeLabel } from '../../src/metrics/pope.js';
 import { vqaAccuracy } from '../../src/metrics/vqa.js';
-import { readPredictionsFile } from '../../src/runs/predictions-file.js';
+import { readPredictionsFile } from '../../src/pipeline/external-predictions.js';
 import { FIXTURES, tempDir } from '../helpers/paths.js';
 
 const RUNS = { numRuns: 60 };

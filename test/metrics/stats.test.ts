@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meanMetric } from '../../src/metrics/mean.js';
+import { meanMetric } from '../../src/metrics/mean-metric.js';
 import { wilsonInterval } from '../../src/metrics/stats.js';
 import type { ScoredSample } from '../../src/metrics/types.js';
 

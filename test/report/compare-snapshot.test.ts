@@ -3,7 +3,7 @@ import { compareRuns } from '../../src/compare/compare.js';
 import { applyGate } from '../../src/compare/gate.js';
 import { compareJunit, compareMarkdown, compareTable } from '../../src/report/compare-formats.js';
 import type { LoadedRun } from '../../src/runs/read-run.js';
-import type { PredictionLine } from '../../src/runs/run-dir.js';
+import type { PredictionLine } from '../../src/runs/prediction-line.js';
 
 // Two small synthetic GQA runs on the same 24 questions (6 images): B fixes 5 of A's errors in
 // `query` and breaks 1 `verify`, so the table has a clear winner and a significant change.

@@ -2,7 +2,7 @@ import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { XfError } from '../../src/lib/errors.js';
-import { executeRun } from '../../src/runs/runner.js';
+import { executeRun } from '../../src/pipeline/execute-run.js';
 import { GQA_MINI, tempDir } from '../helpers/paths.js';
 
 describe('run reads the dataset in several passes', () => {

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { XfError } from '../lib/errors.js';
+import { XfError } from '../../lib/errors.js';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export type Provider = 'cpu' | 'cuda';

@@ -1,9 +1,7 @@
 import type { Sample, StreamedDataset } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
-import type { AggregateContext, Metric, MetricValue } from '../metrics/types.js';
-import { accumulatorFor } from './prepare.js';
-import { readPredictionLines } from './recover.js';
-import type { PredictionLine } from './run-dir.js';
+import { readPredictionLines, type PredictionLine } from '../runs/prediction-line.js';
+import type { RunTally, RunTotals } from './scoring.js';
 
 /**
  * The passes `run` makes over a streamed dataset. None holds the samples: a million-question file is
@@ -49,20 +47,12 @@ export async function checkAnswersBelong(samples: AsyncIterable<Sample>, answere
   }
 }
 
-export interface RunTotals {
-  metrics: MetricValue[];
-  /** Samples with a prediction line. */
-  evaluated: number;
-  errorsByCode: Record<string, number>;
-}
-
 /**
  * Aggregates the run's predictions in dataset order, whatever order they were written in (grouped by
  * image, or across resumed attempts), so a resumed run's figures equal an uninterrupted one's. Lines
  * read ahead of their sample wait in a map; a run writes them window by window, so it stays small.
  */
-export async function aggregateInDatasetOrder(samples: AsyncIterable<Sample>, predictionsFile: string, metrics: readonly Metric[], ctx: AggregateContext): Promise<RunTotals> {
-  const accumulators = metrics.map((m) => accumulatorFor(m, ctx));
+export async function aggregateInDatasetOrder(samples: AsyncIterable<Sample>, predictionsFile: string, tally: RunTally): Promise<RunTotals> {
   const lines = readPredictionLines(predictionsFile)[Symbol.asyncIterator]();
   const waiting = new Map<string, PredictionLine>();
   let exhausted = false;
@@ -76,18 +66,13 @@ export async function aggregateInDatasetOrder(samples: AsyncIterable<Sample>, pr
     waiting.delete(id);
     return line;
   };
-  let evaluated = 0;
-  const errorsByCode: Record<string, number> = {};
   try {
     for await (const sample of samples) {
       const line = await lineFor(sample.id);
-      if (!line) continue;
-      evaluated += 1;
-      if (line.error) errorsByCode[line.error.code] = (errorsByCode[line.error.code] ?? 0) + 1;
-      for (const a of accumulators) a.add(line);
+      if (line) tally.add(line);
     }
   } finally {
     await lines.return?.(undefined);
   }
-  return { metrics: accumulators.flatMap((a) => a.finish()), evaluated, errorsByCode };
+  return tally.finish();
 }

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../runs/run-dir.js';
-import type { VisualTokens } from './model.js';
+import { writeFileAtomic } from '../../lib/files.js';
+import type { VisualTokens } from './vision-tower.js';
 
 export interface VisionCacheStats {
   hits: number;
@@ -27,7 +27,7 @@ export class VisionCache {
 
   constructor(
     private readonly bundleHash: string,
-    private readonly maxBytes = 256 * 1024 * 1024,
+    private readonly maxBytes: number,
     private readonly diskDir?: string,
   ) {
     if (diskDir && !existsSync(diskDir)) mkdirSync(diskDir, { recursive: true });

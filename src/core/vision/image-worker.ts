@@ -4,7 +4,7 @@
  * are identical.
  */
 import { parentPort } from 'node:worker_threads';
-import { XfError } from '../lib/errors.js';
+import { XfError } from '../../lib/errors.js';
 import { preprocessForEncoders } from './image.js';
 import type { ImageJob, ImageJobResult } from './image-pool.js';
 

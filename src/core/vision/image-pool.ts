@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { XfError } from '../lib/errors.js';
-import { packageRoot } from '../lib/package-root.js';
-import type { ImageSpec } from './manifest.js';
+import { XfError } from '../../lib/errors.js';
+import { packageRoot } from '../../lib/package-root.js';
+import type { ImageSpec } from '../bundle/manifest.js';
 
 export interface ImageJob {
   id: number;
@@ -22,7 +22,7 @@ interface Pending {
 }
 
 /** The compiled worker; absent when running from sources (tests before a build), where images are prepared inline. */
-const WORKER_FILE = path.join(packageRoot(), 'dist/core/image-worker.js');
+const WORKER_FILE = path.join(packageRoot(), 'dist/core/vision/image-worker.js');
 
 /**
  * Worker threads that decode and preprocess images while the main thread drives the model. Jobs go

@@ -1,6 +1,8 @@
 import type { Sample } from '../datasets/types.js';
 import { clusterBootstrapRatio, DEFAULT_BOOTSTRAP, wilsonInterval, Z95 } from './stats.js';
-import type { Accumulator, AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from './types.js';
+import { naturalOrder } from './categories.js';
+import { streamingMetric } from './streaming.js';
+import type { Accumulator, AggregateContext, CategoryFamily, Metric, MetricValue, PerSampleMean } from './types.js';
 
 export interface MeanMetricDefinition extends PerSampleMean {
   id: string;
@@ -9,6 +11,8 @@ export interface MeanMetricDefinition extends PerSampleMean {
   score(sample: Sample, prediction: string): Record<string, number>;
   /** Add an interval from resampling groups (images) when groups hold several rows. */
   clusterBootstrap?: boolean;
+  families?: readonly CategoryFamily[];
+  familyOf?(category: string): string;
 }
 
 interface Tally {
@@ -16,41 +20,6 @@ interface Tally {
   sumSq: number;
   n: number;
   groups: Map<string, { sum: number; count: number }>;
-}
-
-/** Rows of each category (overall first) that a per-sample-mean metric counts. */
-export function tallyByCategory(def: PerSampleMean, rows: readonly ScoredSample[], ctx?: AggregateContext): Map<string, ScoredSample[]> {
-  const out = new Map<string, ScoredSample[]>([['overall', []]]);
-  for (const row of rows) {
-    if (!def.include(row, ctx)) continue;
-    for (const cat of ['overall', ...def.categories(row)]) {
-      const list = out.get(cat);
-      if (list) list.push(row);
-      else out.set(cat, [row]);
-    }
-  }
-  return out;
-}
-
-export function naturalOrder(order?: (a: string, b: string) => number) {
-  return (a: string, b: string): number => {
-    if (a === b) return 0;
-    if (a === 'overall') return -1;
-    if (b === 'overall') return 1;
-    return (order?.(a, b) ?? 0) || a.localeCompare(b, 'en', { numeric: true });
-  };
-}
-
-/** A metric whose values come from an accumulator: `aggregate` feeds it every row. */
-export function streamingMetric(m: Omit<Metric, 'aggregate' | 'accumulate'> & { accumulate(ctx?: AggregateContext): Accumulator }): Metric {
-  return {
-    ...m,
-    aggregate(rows, ctx) {
-      const acc = m.accumulate(ctx);
-      for (const r of rows) acc.add(r);
-      return acc.finish();
-    },
-  };
 }
 
 /**
@@ -114,6 +83,8 @@ export function meanMetric(def: MeanMetricDefinition): Metric {
     description: def.description,
     higherIsBetter: def.higherIsBetter,
     perSample,
+    families: def.families,
+    familyOf: def.familyOf,
     score: def.score,
     accumulate: (ctx) => meanAccumulator(def, ctx),
   });

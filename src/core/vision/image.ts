@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { XfError } from '../lib/errors.js';
-import type { ImageSpec } from './manifest.js';
+import { XfError } from '../../lib/errors.js';
+import type { ImageSpec } from '../bundle/manifest.js';
 import { resampleRgb } from './resample.js';
 
 export interface RgbImage {

@@ -1,10 +1,10 @@
+import { compareRuns, type Comparison } from '../compare/compare.js';
+import { applyGate, loadGate, type GateResult } from '../compare/gate.js';
 import { XfError } from '../lib/errors.js';
+import { writeFileAtomic } from '../lib/files.js';
+import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
 import { compareJunit, compareMarkdown, compareTable } from '../report/compare-formats.js';
 import { readRun } from '../runs/read-run.js';
-import { writeFileAtomic } from '../runs/run-dir.js';
-import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
-import { compareRuns, type Comparison } from './compare.js';
-import { applyGate, loadGate, type GateResult } from './gate.js';
 
 export interface CompareOptions {
   intersect?: boolean;

@@ -1,6 +1,6 @@
 import { Tokenizer } from '@huggingface/tokenizers';
-import { XfError } from '../lib/errors.js';
-import { parseJson, readBytes } from '../lib/files.js';
+import { XfError } from '../../lib/errors.js';
+import { parseJson, readBytes } from '../../lib/files.js';
 
 /** The bundle's Hugging Face tokenizer.json, loaded with the pure-JS tokenizers port. */
 export class BundleTokenizer {

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { XfError } from '../lib/errors.js';
-import { readJson, sha256File, sha256Text } from '../lib/files.js';
+import { XfError } from '../../lib/errors.js';
+import { readJson, sha256File, sha256Text } from '../../lib/files.js';
 
 export const MANIFEST_FILE = 'xfbench.json';
 export const SUPPORTED_FORMAT_VERSIONS = [1] as const;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../src/datasets/mmvp.js';
-import { mmeAccuracy, mmeLabel, mmeScore, mmvpCorrect, mmvpPairAccuracy, popeAccuracy, popeF1, popeLabel, popePrecision, popeRecall, popeYesRatio } from '../../src/metrics/perception.js';
+import { mmeAccuracy, mmeLabel, mmeScore } from '../../src/metrics/mme.js';
+import { mmvpCorrect, mmvpPairAccuracy } from '../../src/metrics/mmvp.js';
+import { popeAccuracy, popeF1, popeLabel, popePrecision, popeRecall, popeYesRatio } from '../../src/metrics/pope.js';
 import type { ScoredSample } from '../../src/metrics/types.js';
 
 function row(id: string, group: string, categories: Record<string, string>, scores: Record<string, number>): ScoredSample {

@@ -1,0 +1,47 @@
+import type * as ort from 'onnxruntime-node';
+import { KvLayout } from '../language/kv-layout.js';
+import type { Bundle, Manifest } from './manifest.js';
+import { checkGraphIo, chooseProvider, openGraph, type ProviderChoice, type SessionOptions } from './sessions.js';
+
+export interface EncoderSession {
+  spec: Manifest['encoders'][number];
+  session: ort.InferenceSession;
+}
+
+/** Every graph a bundle names, opened on one provider and checked against the manifest's names. */
+export interface BundleSessions {
+  provider: ProviderChoice;
+  encoders: EncoderSession[];
+  fusion: ort.InferenceSession;
+  embed: ort.InferenceSession;
+  decoder: ort.InferenceSession;
+  release(): Promise<void>;
+}
+
+export async function openBundleSessions(bundle: Bundle, opts: SessionOptions): Promise<BundleSessions> {
+  const m = bundle.manifest;
+  const first = m.encoders[0]!;
+  const { session: firstSession, choice } = await chooseProvider(bundle.file(first.graph), opts);
+  const open = (graph: string) => openGraph(bundle.file(graph), choice.used, opts.threads);
+  const encoders: EncoderSession[] = [{ spec: first, session: firstSession }];
+  for (const spec of m.encoders.slice(1)) encoders.push({ spec, session: await open(spec.graph) });
+  for (const e of encoders) checkGraphIo(e.session, bundle.file(e.spec.graph), [e.spec.input], [e.spec.output]);
+  const fusion = await open(m.fusion.graph);
+  checkGraphIo(fusion, bundle.file(m.fusion.graph), m.encoders.map((e) => e.fusionInput), [m.fusion.output]);
+  const embed = await open(m.lm.embedGraph);
+  checkGraphIo(embed, bundle.file(m.lm.embedGraph), [m.lm.embedInput], [m.lm.embedOutput]);
+  const decoder = await open(m.lm.decoderGraph);
+  const kv = new KvLayout(m.lm.cache);
+  checkGraphIo(
+    decoder,
+    bundle.file(m.lm.decoderGraph),
+    [m.lm.inputs.embeds, m.lm.inputs.attentionMask, m.lm.inputs.positionIds, ...kv.pastNames()],
+    [m.lm.logits, ...kv.presentNames()],
+  );
+  return {
+    provider: choice, encoders, fusion, embed, decoder,
+    async release() {
+      for (const s of [...encoders.map((e) => e.session), fusion, embed, decoder]) await s.release();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import * as ort from 'onnxruntime-node';
+import type { Manifest } from '../bundle/manifest.js';
+import { ScratchArrays, stackRows } from '../tensors.js';
+
+/** The LM's keys and values over one image's visual tokens, reused by every question about it. */
+export interface ImagePrefix {
+  /** Positions it occupies: the number of visual tokens. */
+  length: number;
+  /** Per past-key/value input name: [1, heads, length, headDim]. */
+  past: Record<string, Float32Array>;
+}
+
+/**
+ * The names and shapes of the decoder's key/value cache, as the manifest declares them: past inputs
+ * and present outputs per layer, [batch, heads, positions, headDim] each.
+ */
+export class KvLayout {
+  constructor(private readonly spec: Manifest['lm']['cache']) {}
+
+  private name(template: string, layer: number): string {
+    return template.replace('{layer}', String(layer));
+  }
+
+  private layers(): number[] {
+    return Array.from({ length: this.spec.layers }, (_, i) => i);
+  }
+
+  /** The decoder inputs that carry the cache. */
+  pastNames(): string[] {
+    return this.layers().flatMap((i) => [this.name(this.spec.pastKey, i), this.name(this.spec.pastValue, i)]);
+  }
+
+  /** The decoder outputs that carry the updated cache. */
+  presentNames(): string[] {
+    return this.layers().flatMap((i) => [this.name(this.spec.presentKey, i), this.name(this.spec.presentValue, i)]);
+  }
+
+  /** A cache of no positions, for the first call. */
+  empty(batch: number): Record<string, ort.Tensor> {
+    const c = this.spec;
+    return Object.fromEntries(this.pastNames().map((n) => [n, new ort.Tensor('float32', new Float32Array(0), [batch, c.heads, 0, c.headDim])]));
+  }
+
+  /** A call's present keys and values, renamed as the next call's past. */
+  presentAsPast(result: ort.InferenceSession.ReturnType): Record<string, ort.Tensor> {
+    const past: Record<string, ort.Tensor> = {};
+    const present = this.presentNames();
+    this.pastNames().forEach((name, i) => { past[name] = result[present[i]!]!; });
+    return past;
+  }
+
+  /** Row `i` of a batch's cache of `length` positions, as one image's prefix. */
+  rowsOf(past: Record<string, ort.Tensor>, batch: number, length: number): ImagePrefix[] {
+    const perRow = this.spec.heads * length * this.spec.headDim;
+    return Array.from({ length: batch }, (_, i) => ({
+      length,
+      past: Object.fromEntries(Object.entries(past).map(([name, t]) => [name, (t.data as Float32Array).slice(i * perRow, (i + 1) * perRow)])),
+    }));
+  }
+
+  /** Each row's image prefix, stacked into the batch's past keys and values (in `scratch`'s arrays if given). */
+  stack(prefixes: readonly ImagePrefix[], scratch: ScratchArrays | undefined): Record<string, ort.Tensor> {
+    const n = prefixes[0]!.length;
+    const past: Record<string, ort.Tensor> = {};
+    for (const name of Object.keys(prefixes[0]!.past)) {
+      const rows = prefixes.map((p) => p.past[name]!);
+      const into = scratch?.get(name, rows.length * rows[0]!.length);
+      past[name] = new ort.Tensor('float32', stackRows(rows, into), [prefixes.length, this.spec.heads, n, this.spec.headDim]);
+    }
+    return past;
+  }
+}

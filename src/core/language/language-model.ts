@@ -1,0 +1,96 @@
+import * as ort from 'onnxruntime-node';
+import type { Manifest } from '../bundle/manifest.js';
+import type { RuntimeMeter } from '../bundle/runtime-meter.js';
+import { int64, ScratchArrays, stackRows } from '../tensors.js';
+import type { VisualTokens } from '../vision/vision-tower.js';
+import { KvLayout, type ImagePrefix } from './kv-layout.js';
+
+/** [batch, width] attention mask: 1 everywhere except each row's hole of padding. */
+export function attentionMask(holes: readonly { at: number; length: number }[], width: number): ort.Tensor {
+  const mask = new BigInt64Array(holes.length * width).fill(1n);
+  for (const [i, h] of holes.entries()) mask.fill(0n, i * width + h.at, i * width + h.at + h.length);
+  return new ort.Tensor('int64', mask, [holes.length, width]);
+}
+
+/** Prompts embedded for one batch, left-padded to one width, with positions that continue after the image prefix. */
+export interface PromptBatch {
+  embeds: ort.Tensor;
+  positions: ort.Tensor;
+  /** Each row's prompt length, and its left padding. */
+  lengths: number[];
+  padding: number[];
+  width: number;
+  /** Positions taken by the image prefix before the prompt. */
+  prefix: number;
+}
+
+/**
+ * The frozen decoder-only LM: its token embeddings and its decoder with a key/value cache. It knows
+ * how to run one step; what to feed it next is a decoding strategy's business.
+ */
+export class LanguageModel {
+  readonly kv: KvLayout;
+  private readonly prefixScratch = new ScratchArrays();
+
+  constructor(
+    private readonly embed: ort.InferenceSession,
+    private readonly decoder: ort.InferenceSession,
+    readonly spec: Manifest['lm'],
+    private readonly meter: RuntimeMeter,
+  ) {
+    this.kv = new KvLayout(spec.cache);
+  }
+
+  async embedIds(ids: number[], dims: [number, number]): Promise<ort.Tensor> {
+    return (await this.meter.run(this.embed, { [this.spec.embedInput]: int64(ids, dims) }))[this.spec.embedOutput]!;
+  }
+
+  /**
+   * The LM's keys and values over each image's visual tokens. The visual tokens come first and the
+   * LM is causal, so they do not depend on the question: computed once per image, they serve every
+   * question about it, and each question's prefill covers only its prompt.
+   */
+  async prefixes(visuals: readonly VisualTokens[]): Promise<ImagePrefix[]> {
+    const lm = this.spec;
+    const n = visuals[0]!.dims[1];
+    if (visuals.some((v) => v.dims[1] !== n)) throw new Error('images with different numbers of visual tokens in one batch');
+    const embeds = stackRows(visuals.map((v) => v.data));
+    const result = await this.meter.run(this.decoder, {
+      [lm.inputs.embeds]: new ort.Tensor('float32', embeds, [visuals.length, n, lm.hiddenSize]),
+      [lm.inputs.attentionMask]: attentionMask(visuals.map(() => ({ at: 0, length: 0 })), n),
+      [lm.inputs.positionIds]: int64(visuals.flatMap(() => Array.from({ length: n }, (_, t) => t)), [visuals.length, n]),
+      ...this.kv.empty(visuals.length),
+    });
+    return this.kv.rowsOf(this.kv.presentAsPast(result), visuals.length, n);
+  }
+
+  /** Token-id prompts after their rows' image prefixes of `prefix` positions, left-padded with `padId`. */
+  async embedPrompts(prompts: readonly number[][], prefix: number, padId: number): Promise<PromptBatch> {
+    const lengths = prompts.map((p) => p.length);
+    const width = Math.max(...lengths);
+    const padding = lengths.map((n) => width - n);
+    // pad ids go first, so one embedding call returns every row already left-padded
+    const ids = prompts.flatMap((p, i) => [...new Array<number>(padding[i]!).fill(padId), ...p]);
+    const embeds = await this.embedIds(ids, [prompts.length, width]);
+    const positions = new BigInt64Array(prompts.length * width);
+    for (const [i, n] of lengths.entries()) {
+      for (let t = 0; t < n; t++) positions[i * width + padding[i]! + t] = BigInt(prefix + t);
+    }
+    return { embeds, positions: new ort.Tensor('int64', positions, [prompts.length, width]), lengths, padding, width, prefix };
+  }
+
+  /** The first decoder call: the prompts, with the rows' image prefixes stacked as past keys and values. */
+  async prefill(feeds: Record<string, ort.Tensor>, prefixes: readonly ImagePrefix[]): Promise<ort.InferenceSession.ReturnType> {
+    const scratch = this.prefixScratch.claim();
+    try {
+      return await this.meter.run(this.decoder, { ...feeds, ...this.kv.stack(prefixes, scratch) });
+    } finally {
+      scratch?.release();
+    }
+  }
+
+  /** One decoder call on feeds that already carry the cache. */
+  async step(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    return this.meter.run(this.decoder, feeds);
+  }
+}

@@ -1,0 +1,29 @@
+import type { BundleTokenizer } from './tokenizer.js';
+
+/** Distinct question texts whose prompt ids are kept (a few MB at most). */
+const PROMPT_CACHE_ENTRIES = 16_384;
+
+/** The manifest's prompt template around a question, tokenized. */
+export class PromptEncoder {
+  private readonly idCache = new Map<string, number[]>();
+
+  constructor(private readonly template: string, readonly tokenizer: BundleTokenizer) {}
+
+  prompt(question: string): string {
+    return this.template.replace('{question}', question);
+  }
+
+  /**
+   * The prompt's token ids, memoised: benchmarks repeat question texts (half of gqa-mini's questions
+   * are asked of several images), and tokenizing is most of the harness's own time per question.
+   */
+  ids(question: string): number[] {
+    let ids = this.idCache.get(question);
+    if (!ids) {
+      if (this.idCache.size >= PROMPT_CACHE_ENTRIES) this.idCache.clear();
+      ids = this.tokenizer.encode(this.prompt(question));
+      this.idCache.set(question, ids);
+    }
+    return ids;
+  }
+}

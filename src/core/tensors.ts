@@ -1,0 +1,44 @@
+import * as ort from 'onnxruntime-node';
+
+/** An int64 tensor from plain numbers (token ids, positions). */
+export function int64(values: readonly number[], dims: number[]): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+/** Equal-length rows laid end to end (into `out` when given): the batch dimension of a tensor. */
+export function stackRows(rows: readonly Float32Array[], out?: Float32Array): Float32Array {
+  const length = rows[0]!.length;
+  const stacked = out ?? new Float32Array(rows.length * length);
+  rows.forEach((r, i) => stacked.set(r, i * length));
+  return stacked;
+}
+
+/**
+ * Float32 arrays kept by name from one batch to the next. Stacking each batch's image prefixes into
+ * fresh arrays cost about nine times the copy itself (allocation, zero-filling, collection; 279 ms
+ * against 30 ms for gqa-mini's batches with 65-token prefixes). One batch holds the arrays at a
+ * time; a batch that finds them held (calls made concurrently) stacks into fresh arrays instead.
+ */
+export class ScratchArrays {
+  private readonly arrays = new Map<string, Float32Array>();
+  private held = false;
+
+  claim(): ScratchArrays | undefined {
+    if (this.held) return undefined;
+    this.held = true;
+    return this;
+  }
+
+  release(): void {
+    this.held = false;
+  }
+
+  get(name: string, length: number): Float32Array {
+    let array = this.arrays.get(name);
+    if (!array || array.length < length) {
+      array = new Float32Array(length);
+      this.arrays.set(name, array);
+    }
+    return array.length === length ? array : array.subarray(0, length);
+  }
+}

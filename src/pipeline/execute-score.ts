@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { XfError } from '../lib/errors.js';
+import type { MetricValue } from '../metrics/types.js';
+import { PredictionWriter } from '../runs/prediction-line.js';
+import { openRunDir, PREDICTIONS_FILE, removeUnfinishedRun } from '../runs/run-dir.js';
+import { recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record.js';
+import { readPredictionsFile, type PredictionsFormat } from './external-predictions.js';
+import { openEvaluation, type DatasetOptions } from './open-dataset.js';
+import { RunTally, SampleScorer } from './scoring.js';
+
+export interface ScoreOptions extends DatasetOptions {
+  dataset: string;
+  predictions: string;
+  /** The system that made the predictions (default: the file name). */
+  name?: string;
+  out?: string;
+  /** Compare predictions as given, without the benchmark's answer normalisation. */
+  raw?: boolean;
+}
+
+export interface ScoreOutcome {
+  runDir: string;
+  record: RunRecord;
+  name: string;
+  format: PredictionsFormat;
+  questions: number;
+  scored: number;
+  metrics: MetricValue[];
+}
+
+/**
+ * `xfbench score`: another system's predictions, scored exactly as `run` scores its own, into a normal
+ * run folder. Samples are streamed, scored, written and aggregated one at a time: memory stays flat.
+ */
+export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
+  const file = path.resolve(opts.predictions);
+  const preds = await readPredictionsFile(file);
+  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, opts);
+  const name = opts.name ?? path.basename(file).replace(/\.[^.]+$/, '');
+  const runDir = await openRunDir(opts.out, adapter.id, name, 'refuse');
+  const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));
+  const scorer = new SampleScorer(metrics, (t) => dataset.normalisePrediction(t));
+  const tally = new RunTally(metrics, ctx);
+  const unmatched = preds.byId; // shrinks as predictions are used; what is left names no question
+  let questions = 0;
+  try {
+    for await (const sample of dataset.samples()) {
+      questions += 1;
+      const answer = unmatched.get(sample.id);
+      if (answer === undefined) continue;
+      unmatched.delete(sample.id);
+      const line = scorer.line(sample, answer, { raw: opts.raw });
+      writer.append(line);
+      tally.add(line);
+    }
+    if (unmatched.size > 0) {
+      throw new XfError('E_PREDICTION_UNKNOWN_ID', `${unmatched.size} predictions name questions the dataset does not have (e.g. "${unmatched.keys().next().value as string}")`, {
+        file, suggestion: 'Check that --data points at the split these predictions were made on.',
+      });
+    }
+  } catch (err) {
+    writer.close();
+    await removeUnfinishedRun(runDir); // a bad input leaves no half-written run behind
+    throw err;
+  }
+  writer.close();
+  const totals = tally.finish();
+  const record: RunRecord = {
+    ...recordHeader('score'),
+    bundle: null,
+    predictionsSource: { file, sha256: preds.sha256, format: preds.format },
+    dataset: { id: adapter.id, dir: dataset.dir, sha256: dataset.hash(), questions, evaluated: totals.evaluated },
+    provider: null,
+    config: { name, raw: Boolean(opts.raw), metrics: metrics.map((m) => m.id), allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null },
+    timings: {},
+    metrics: totals.metrics,
+    families: totals.families,
+  };
+  await writeRunRecord(runDir, record);
+  return { runDir, record, name, format: preds.format, questions, scored: totals.evaluated, metrics: totals.metrics };
+}

@@ -1,0 +1,71 @@
+import type { ImageSpec } from '../core/bundle/manifest.js';
+import { preprocessForEncoders } from '../core/vision/image.js';
+import { ImagePool } from '../core/vision/image-pool.js';
+import type { VisionCache } from '../core/vision/vision-cache.js';
+import type { PreparedImage } from '../core/vision/vision-tower.js';
+import type { Sample } from '../datasets/types.js';
+
+/**
+ * Decodes and preprocesses images for the model's encoders, on worker threads (inline when running
+ * from sources without a build). It owns the worker pool: opened before the model, so the workers
+ * start while the sessions load; closed when the run ends.
+ */
+export class ImageFeeder {
+  private readonly pool = ImagePool.open();
+  /** Settles once the workers have started. */
+  readonly ready: Promise<void> = this.pool?.ready ?? Promise.resolve();
+
+  async prepare(file: string, specs: ImageSpec[]): Promise<PreparedImage> {
+    return { file, pixels: await (this.pool ? this.pool.prepare(file, specs) : preprocessForEncoders(file, specs)) };
+  }
+
+  /** Reads ahead over one window's images, in the order its samples come. */
+  readAhead(specs: ImageSpec[], samples: readonly Sample[], depth: number, cache?: VisionCache): ImagePrefetcher {
+    return new ImagePrefetcher(this, specs, samples, depth, cache);
+  }
+
+  close(): void {
+    this.pool?.close();
+  }
+}
+
+export interface ImageAhead {
+  prepared: Promise<PreparedImage | { failed: unknown }>;
+  /** Vision-cache key (file content hash); undefined without a cache or for an unreadable file. */
+  key: Promise<string | undefined>;
+}
+
+/**
+ * Images in the order their samples come, each once, read, hashed and decoded ahead of use (file I/O
+ * and sharp run off the main thread), so the runtime rarely waits for an image.
+ */
+export class ImagePrefetcher {
+  private readonly order: string[] = [];
+  private readonly indexOf = new Map<string, number>();
+  private readonly ahead = new Map<number, ImageAhead>();
+
+  constructor(private readonly feeder: ImageFeeder, private readonly specs: ImageSpec[], samples: readonly Sample[], private readonly depth: number, private readonly cache?: VisionCache) {
+    for (const s of samples) {
+      if (!this.indexOf.has(s.imagePath)) {
+        this.indexOf.set(s.imagePath, this.order.length);
+        this.order.push(s.imagePath);
+      }
+    }
+  }
+
+  /** The image's pending work, starting the next `depth` images meanwhile. */
+  take(imagePath: string): ImageAhead {
+    const k = this.indexOf.get(imagePath)!;
+    for (let j = k; j <= k + this.depth && j < this.order.length; j++) {
+      if (this.ahead.has(j)) continue;
+      const file = this.order[j]!;
+      this.ahead.set(j, {
+        prepared: this.feeder.prepare(file, this.specs).catch((failed: unknown) => ({ failed })),
+        key: this.cache ? this.cache.keyFor(file) : Promise.resolve(undefined),
+      });
+    }
+    const work = this.ahead.get(k)!;
+    this.ahead.delete(k);
+    return work;
+  }
+}

@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { datasetRegistry } from '../datasets/registry.js';
+import { streamDataset, type DatasetAdapter, type StreamedDataset } from '../datasets/types.js';
+import { XfError } from '../lib/errors.js';
+import { packageRoot } from '../lib/package-root.js';
+import { metricRegistry } from '../metrics/registry.js';
+import type { AggregateContext, Metric } from '../metrics/types.js';
+
+export interface OpenedEvaluation {
+  adapter: DatasetAdapter;
+  dataset: StreamedDataset;
+  metrics: Metric[];
+  ctx: AggregateContext;
+}
+
+/** Where the data is and how it is scored, as `run` and `score` take them from the command line. */
+export interface DatasetOptions {
+  data?: string;
+  choices?: string;
+  allQuestions?: boolean;
+  imageTemplate?: string;
+}
+
+/** The ids of the datasets whose format reads a choices file, for the message that refuses --choices elsewhere. */
+async function datasetsWithChoices(): Promise<string[]> {
+  const registry = datasetRegistry();
+  const adapters = await Promise.all(registry.ids().map((id) => registry.get(id)));
+  return adapters.filter((a) => a.loadChoices).map((a) => a.id);
+}
+
+/**
+ * The adapter, the dataset in its folder (the bundled mini set when none is given), streamed, its
+ * metrics and scoring context.
+ */
+export async function openEvaluation(datasetId: string, opts: DatasetOptions): Promise<OpenedEvaluation> {
+  const adapter = await datasetRegistry().get(datasetId);
+  const dir = opts.data ? path.resolve(opts.data) : path.join(packageRoot(), adapter.defaultDir);
+  const ctx: AggregateContext = { includeUnbalanced: opts.allQuestions };
+  if (opts.choices) {
+    if (!adapter.loadChoices) throw new XfError('E_FLAGS', `--choices applies to ${(await datasetsWithChoices()).join(', ')} only`, { suggestion: 'Drop --choices.' });
+    ctx.choices = await adapter.loadChoices(path.resolve(opts.choices));
+  }
+  const dataset = await streamDataset(adapter, dir, { imageTemplate: opts.imageTemplate });
+  const metrics = await Promise.all(dataset.metrics.map((id) => metricRegistry().get(id)));
+  return { adapter, dataset, metrics, ctx };
+}
