@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
+import { detailsFlag } from './shared-flags.js';
 import type { Comparison } from '../compare/compare.js';
 import type { GateResult } from '../compare/gate.js';
 
@@ -29,7 +30,7 @@ export default class Compare extends XfCommand {
     gate: Flags.string({ description: 'gate file: thresholds per metric and category (schemas/gate.schema.json)' }),
     format: Flags.string({ description: 'output format', options: ['table', 'md', 'junit'], default: 'table' }),
     output: Flags.string({ description: 'also write the chosen format to this file' }),
-    details: Flags.boolean({ description: 'show every category (detailed type, steps, length)', default: false }),
+    details: detailsFlag,
     seed: Flags.integer({ description: 'bootstrap seed' }),
     iterations: Flags.integer({ description: 'bootstrap iterations', min: 100 }),
   };

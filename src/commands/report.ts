@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
+import { detailsFlag } from './shared-flags.js';
 
 export default class Report extends XfCommand {
   static override summary = 'Render a run directory: tables, Markdown, CSV, or the official GQA predictions file.';
@@ -14,7 +15,7 @@ export default class Report extends XfCommand {
   static override flags = {
     format: Flags.string({ description: 'what to write', options: ['table', 'md', 'csv', 'html', 'gqa-predictions'], default: 'table' }),
     output: Flags.string({ description: 'write to this file instead of stdout (written atomically)' }),
-    details: Flags.boolean({ description: 'table: every category, not only the main table', default: false }),
+    details: detailsFlag,
   };
 
   async run(): Promise<void> {

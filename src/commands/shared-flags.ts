@@ -3,11 +3,14 @@ import { Args, Flags } from '@oclif/core';
 /** Flags that `run` and `score` share: where the data is, where the run goes, how it is scored. */
 export const datasetArg = { dataset: Args.string({ description: 'dataset id (e.g. gqa)', required: true }) };
 
+/** Every command that prints per-category tables takes it. */
+export const detailsFlag = Flags.boolean({ description: 'print every category, not only the families a metric shows by default (GQA: detailed type, steps, length)', default: false });
+
 export const datasetFlags = {
   data: Flags.string({ description: "dataset folder in the official layout (default: the dataset's bundled mini set)" }),
   out: Flags.string({ description: 'run folder to create (default: runs/<time>-<dataset>-<name>)' }),
   'image-template': Flags.string({ description: 'file name for numeric image ids, e.g. COCO_val2014_{id:012}.jpg' }),
   choices: Flags.string({ description: 'GQA choices file, for validity and plausibility' }),
   'all-questions': Flags.boolean({ description: 'also score unbalanced GQA questions (the official scorer does not)', default: false }),
-  details: Flags.boolean({ description: 'print every category (detailed type, steps, length), not only the main table', default: false }),
+  details: detailsFlag,
 };
