@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../lib/package-root.js';
+import { CLUSTERED_NULL, runCalibration, UNCLUSTERED } from './calibration.js';
 import { syntheticGqa } from './synthetic.js';
 
 const ROOT = packageRoot();
@@ -54,6 +55,11 @@ export async function main(argv: string[]): Promise<void> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
   };
   const log = (s: string) => { if (!json) console.log(s); };
+  if (argv.includes('--calibration-only')) {
+    await calibration(figures, log);
+    if (json) console.log(JSON.stringify(figures, null, 2));
+    return;
+  }
 
   // 1-2. throughput of `xfbench run` on gqa-mini (default batch size, and batch 1 for reference), and
   // the compute floor measured inside the same process
@@ -137,8 +143,25 @@ export async function main(argv: string[]): Promise<void> {
   figures['helpStartupMs'] = { median: helps[2], min: helps[0], target: '< 300 ms' };
   log(`xfbench --help: median ${helps[2]!.toFixed(0)} ms (target < 300 ms)`);
 
+  await calibration(figures, log);
   rmSync(work, { recursive: true, force: true });
   if (json) console.log(JSON.stringify(figures, null, 2));
+}
+
+/** 7. `compare`'s error rates and power on simulated pairs of runs shaped like gqa-mini (docs/scoring.md). */
+async function calibration(figures: Record<string, unknown>, log: (s: string) => void): Promise<void> {
+  const t = performance.now();
+  const clustered = await runCalibration(CLUSTERED_NULL);
+  const unclustered = await runCalibration(UNCLUSTERED);
+  figures['compareCalibration'] = {
+    clusteredNull: clustered, noImageFavour: unclustered, seconds: (performance.now() - t) / 1000,
+    target: 'row-wise false positives 2-7%, family-wise <= 7.5%, 5-point gain on ~1,000 questions found >= 50%',
+  };
+  const pct = (x: number | undefined) => `${(100 * (x ?? NaN)).toFixed(1)}%`;
+  for (const [name, r] of [['clustered (each image favours a model)', clustered], ['no per-image favour', unclustered]] as const) {
+    log(`compare calibration, ${name}: row-wise false positives ${pct(r.rowFalsePositiveRate)} (McNemar on the same rows ${pct(r.rowFalsePositiveRateMcNemar)}); family-wise ${Object.entries(r.familyWiseRate).map(([f, v]) => `${f} ${pct(v)}`).join(', ')}`);
+    log(`  power for a 5-point gain: ${Object.entries(r.power).map(([row, v]) => `${row} (${r.powerRowSizes[row]} q) ${pct(v)}`).join(', ')}`);
+  }
 }
 
 await main(process.argv.slice(2));

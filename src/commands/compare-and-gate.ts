@@ -14,6 +14,8 @@ export interface CompareOptions {
   details?: boolean;
   seed?: number;
   iterations?: number;
+  alpha?: number;
+  margin?: number;
   print?: (text: string) => void;
 }
 
@@ -27,6 +29,8 @@ export async function compareAndGate(dirA: string, dirB: string, opts: CompareOp
   const [a, b] = await Promise.all([readRun(dirA), readRun(dirB)]);
   const comparison = await compareRuns(a, b, {
     intersect: opts.intersect,
+    alpha: opts.alpha,
+    margin: opts.margin,
     bootstrap: { seed: opts.seed ?? DEFAULT_BOOTSTRAP.seed, iterations: opts.iterations ?? DEFAULT_BOOTSTRAP.iterations },
   });
   const gate = gateSpec && gateFile ? applyGate(gateSpec, comparison, gateFile) : undefined;

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
+import { XfError } from '../lib/errors.js';
 import { detailsFlag } from './shared-flags.js';
 import type { Comparison } from '../compare/compare.js';
 import type { GateResult } from '../compare/gate.js';
@@ -10,11 +11,27 @@ export interface CompareOutput {
   gate?: GateResult;
 }
 
+/** oclif has no float flag: parsed here, refused as usage errors. */
+function probability(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!(v > 0 && v < 1)) throw new XfError('E_USAGE', `--alpha must be a number between 0 and 1, got "${text}"`, { suggestion: 'e.g. --alpha 0.01' });
+  return v;
+}
+
+function nonNegative(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!(v >= 0) || text.trim() === '') throw new XfError('E_USAGE', `${flag} must be a number of 0 or more, got "${text}"`);
+  return v;
+}
+
 export default class Compare extends XfCommand {
   static override summary = 'Compare two runs on the same items, category by category, with paired statistics; optionally gate.';
   static override description =
     'A is the baseline, B the candidate. For every metric and category: both values, Δ = B − A with a paired cluster-bootstrap interval, ' +
-    "McNemar's test and Holm-adjusted p-values. With --gate, exits 3 when a rule fails (0 passes, 2 is bad input).";
+    'a paired test that respects clustering by image (sign-flip over images; McNemar where each image has one question), the overall row as the primary test and ' +
+    'Holm within each category family, the minimum detectable effect, and a verdict (better, worse, no change, inconclusive). With --gate, exits 3 when a rule fails (0 passes, 2 is bad input).';
   static override examples = [
     '<%= config.bin %> compare runs/clip runs/xformer',
     '<%= config.bin %> compare baseline/ candidate/ --gate gate.json --format junit --output gate.xml',
@@ -32,7 +49,9 @@ export default class Compare extends XfCommand {
     output: Flags.string({ description: 'also write the chosen format to this file' }),
     details: detailsFlag,
     seed: Flags.integer({ description: 'bootstrap seed' }),
-    iterations: Flags.integer({ description: 'bootstrap iterations', min: 100 }),
+    iterations: Flags.integer({ description: 'bootstrap draws (and random sign patterns of the paired test)', min: 100 }),
+    alpha: Flags.string({ description: 'significance level of every test (default 0.05)' }),
+    margin: Flags.string({ description: "largest |Δ| that counts as no change, in each metric's units (default: 1 point for percentages)" }),
   };
 
   async run(): Promise<CompareOutput> {
@@ -40,7 +59,7 @@ export default class Compare extends XfCommand {
     const { compareAndGate } = await import('./compare-and-gate.js');
     const result = await compareAndGate(path.resolve(args.a), path.resolve(args.b), {
       intersect: flags.intersect, gate: flags.gate, format: flags.format as 'table' | 'md' | 'junit', output: flags.output, details: flags.details,
-      seed: flags.seed, iterations: flags.iterations, print: this.jsonEnabled() ? undefined : (t) => this.log(t),
+      seed: flags.seed, iterations: flags.iterations, alpha: probability(flags.alpha), margin: nonNegative(flags.margin, '--margin'), print: this.jsonEnabled() ? undefined : (t) => this.log(t),
     });
     if (result.gate && !result.gate.passed) {
       if (this.jsonEnabled()) this.logJson({ comparison: result.comparison, gate: result.gate });

@@ -16,14 +16,19 @@ export const comparisonRowSchema = z.object({
   b: z.number().nullable(),
   delta: z.number().nullable(),
   deltaInterval: deltaInterval.optional(),
+  standardError: z.number().optional(),
   test: z.object({
-    method: z.enum(['mcnemar-exact', 'mcnemar-chi-square-cc', 'paired-bootstrap', 'none']),
+    method: z.enum(['mcnemar-exact', 'mcnemar-chi-square-cc', 'sign-flip-exact', 'sign-flip-monte-carlo', 'sign-flip-normal', 'none']),
     p: z.number().min(0).max(1),
+    clusters: z.number().int().optional(),
     discordant: z.object({ aOnly: z.number().int(), bOnly: z.number().int() }).optional(),
   }).optional(),
-  pHolm: z.number().min(0).max(1).optional(),
+  adjustment: z.object({ family: z.string(), method: z.enum(['none', 'holm']), tests: z.number().int().positive() }).optional(),
+  pAdjusted: z.number().min(0).max(1).optional(),
+  minimumDetectableEffect: z.number().optional(),
+  margin: z.number().optional(),
   significant: z.boolean(),
-  verdict: z.enum(['better', 'worse', 'no significant change', 'not tested']),
+  verdict: z.enum(['better', 'worse', 'changed', 'no change', 'inconclusive', 'not tested']),
   note: z.string().optional(),
 });
 
@@ -31,7 +36,7 @@ export const gateResultSchema = z.object({
   file: z.string(),
   passed: z.boolean(),
   checks: z.array(z.object({
-    metric: z.string(), category: z.string(), rule: z.number().int(), maxDrop: z.number(), drop: z.number().nullable(),
+    metric: z.string(), category: z.string(), rule: z.number().int(), mode: z.enum(['max-drop', 'non-inferiority']), maxDrop: z.number(), drop: z.number().nullable(),
     requireSignificant: z.boolean(), significant: z.boolean(), passed: z.boolean(), reason: z.string(),
   })),
 });
@@ -46,6 +51,7 @@ export const compareOutputSchema = z.object({
     alpha: z.number(),
     rows: z.array(comparisonRowSchema),
     families: z.array(familyEntrySchema),
+    notes: z.array(z.string()),
   }),
   gate: gateResultSchema.optional(),
 });

@@ -68,7 +68,7 @@ export const ocAccuracy: Metric = meanMetric({
 export const ocMae: Metric = meanMetric({
   id: 'gvtbench.oc.mae',
   description: 'object counting: mean absolute error of the count',
-  higherIsBetter: false, key: 'absError', scale: 1, binary: false, score: () => ({}), ...counting,
+  higherIsBetter: false, key: 'absError', scale: 1, binary: false, margin: 0.1, score: () => ({}), ...counting,
 });
 
 export const ocRmse: Metric = meanMetric({

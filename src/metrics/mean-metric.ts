@@ -11,6 +11,7 @@ export interface MeanMetricDefinition extends PerSampleMean {
   score(sample: Sample, prediction: string): Record<string, number>;
   /** Add an interval from resampling groups (images) when groups hold several rows. */
   clusterBootstrap?: boolean;
+  neutral?: boolean;
   families?: readonly CategoryFamily[];
   familyOf?(category: string): string;
 }
@@ -76,12 +77,13 @@ function meanValue(def: MeanMetricDefinition, category: string, t: Tally, boot: 
 /** A Metric from a per-sample-mean definition; `perSample` lets `compare` pair it question by question. */
 export function meanMetric(def: MeanMetricDefinition): Metric {
   const perSample: PerSampleMean = {
-    key: def.key, scale: def.scale, binary: def.binary, transform: def.transform, include: def.include, categories: def.categories, order: def.order,
+    key: def.key, scale: def.scale, binary: def.binary, transform: def.transform, include: def.include, categories: def.categories, order: def.order, margin: def.margin,
   };
   return streamingMetric({
     id: def.id,
     description: def.description,
     higherIsBetter: def.higherIsBetter,
+    neutral: def.neutral,
     perSample,
     families: def.families,
     familyOf: def.familyOf,

@@ -25,7 +25,7 @@ export const popeAccuracy: Metric = meanMetric({
 
 export const popeYesRatio: Metric = meanMetric({
   id: 'pope.yes-ratio', description: 'share of "yes" answers (balanced splits have 50%; far from it shows a bias; not a quality score to gate on)',
-  higherIsBetter: false, key: 'popeSaidYes', scale: 100, binary: true, score: () => ({}), include: () => true, categories: popeSplit,
+  higherIsBetter: false, neutral: true, key: 'popeSaidYes', scale: 100, binary: true, score: () => ({}), include: () => true, categories: popeSplit,
 });
 
 function confusionMetric(id: string, description: string, value: (tp: number, fp: number, fn: number) => number | null): Metric {

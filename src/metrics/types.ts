@@ -66,6 +66,11 @@ export interface PerSampleMean {
   categories(row: ScoredSample): string[];
   /** Reporting order of categories (after `overall`); natural order breaks ties. */
   order?: (a: string, b: string) => number;
+  /**
+   * The largest difference, in reported units, that counts as "no change" in `compare` (default: 1
+   * for percentages, none otherwise: such rows are then better, worse or inconclusive).
+   */
+  margin?: number;
 }
 
 /** Aggregation one row at a time, so a corpus never has to be held in memory. */
@@ -100,6 +105,8 @@ export interface Metric {
   id: string;
   description: string;
   higherIsBetter: boolean;
+  /** A descriptive figure (POPE's yes ratio): compared and reported, never called better or worse, never gated. */
+  neutral?: boolean;
   perSample?: PerSampleMean;
   /** The families its categories (besides `overall`) fall into; a family not declared is shown, named by its id. */
   families?: readonly CategoryFamily[];

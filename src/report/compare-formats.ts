@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { Comparison, ComparisonRow } from '../compare/compare.js';
 import type { GateResult } from '../compare/gate.js';
 import { RowVisibility } from '../metrics/categories.js';
-import { escapeMarkdown } from './markdown.js';
+import { escapeMarkdown, wrapText } from './markdown.js';
 
 function f(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined || Number.isNaN(v) ? '' : v.toFixed(digits);
@@ -18,32 +18,72 @@ function signed(v: number | null): string {
   return v === null ? '' : `${v > 0 ? '+' : ''}${v.toFixed(2)}`;
 }
 
-function visibility(c: Comparison, details: boolean): RowVisibility {
-  return new RowVisibility(c.families, details);
-}
-
 function colour(r: ComparisonRow, text: string): string {
   if (r.verdict === 'better') return chalk.green(text);
   if (r.verdict === 'worse') return chalk.red(text);
+  if (r.verdict === 'changed') return chalk.yellow(text);
   return text;
 }
 
-export function compareTable(c: Comparison, gate?: GateResult, opts: { details?: boolean } = {}): string {
-  const head = ['metric', 'category', 'n', `A ${c.a.name}`, `B ${c.b.name}`, 'Δ B−A', '95% CI of Δ', 'p', 'p Holm', 'verdict'];
-  const table = new Table({ head, style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] });
-  const shown = visibility(c, Boolean(opts.details));
-  for (const r of shown.shown(c.rows)) {
-    const ci = r.deltaInterval ? `${f(r.deltaInterval.low)} … ${f(r.deltaInterval.high)}` : '';
-    table.push([r.metric, r.category, String(r.n), f(r.a, 4), f(r.b, 4), colour(r, signed(r.delta)), ci, p(r.test?.p), p(r.pHolm), colour(r, r.verdict === 'not tested' ? chalk.dim(r.note ?? 'not tested') : r.verdict)]);
+function ci(r: ComparisonRow): string {
+  return r.deltaInterval ? `${f(r.deltaInterval.low)} … ${f(r.deltaInterval.high)}` : '';
+}
+
+/** What a row's verdict cell says: the verdict, or why there is none. */
+function verdictText(r: ComparisonRow): string {
+  return r.verdict === 'not tested' ? (r.note ?? 'not tested') : r.verdict;
+}
+
+/** The row above a family's rows: which family, and how many tests Holm adjusted over (the overall row is alone). */
+function familyLabel(r: ComparisonRow): string {
+  return `${r.adjustment!.family}: Holm/${r.adjustment!.tests}`;
+}
+
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+/** One metric's paired rows, grouped under a line per family; fits 100 columns for the default rows. */
+function metricTable(rows: readonly ComparisonRow[]): string {
+  const table = new Table({
+    head: ['category', 'n', 'A', 'B', 'Δ B−A', '95% CI of Δ', 'p adj.', 'verdict'],
+    style: { head: [], border: [] }, chars: COMPACT,
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+  });
+  let family: string | undefined;
+  for (const r of rows) {
+    if (r.adjustment && r.adjustment.family !== family) {
+      family = r.adjustment.family;
+      if (r.adjustment.method === 'holm') table.push([chalk.dim(familyLabel(r)), '', '', '', '', '', '', '']);
+    }
+    table.push([r.category, String(r.n), f(r.a, 4), f(r.b, 4), colour(r, signed(r.delta)), ci(r), p(r.pAdjusted), colour(r, r.test ? verdictText(r) : chalk.dim(verdictText(r)))]);
   }
+  return table.toString();
+}
+
+/** Metrics with one untested row each (consistency, distribution, …): values side by side. */
+function otherMetricsTable(rows: readonly ComparisonRow[]): string {
+  const table = new Table({
+    head: ['metric', 'A', 'B', 'Δ B−A', 'note'], style: { head: [], border: [] }, chars: COMPACT,
+    colAligns: ['left', 'right', 'right', 'right', 'left'], colWidths: [null, null, null, null, 44] as unknown as number[], wordWrap: true,
+  });
+  for (const r of rows) table.push([r.metric, f(r.a, 4), f(r.b, 4), signed(r.delta), chalk.dim(r.note ?? '')]);
+  return table.toString();
+}
+
+export function compareTable(c: Comparison, gate?: GateResult, opts: { details?: boolean } = {}): string {
+  const visibility = new RowVisibility(c.families, Boolean(opts.details));
+  const shown = visibility.shown(c.rows);
   const lines = [
     chalk.bold(`compare ${c.dataset.id}: A = ${c.a.name}, B = ${c.b.name}, ${c.items.compared} paired items`),
     ...(c.items.onlyInA || c.items.onlyInB ? [chalk.yellow(`--intersect: dropped ${c.items.onlyInA} items only in A and ${c.items.onlyInB} only in B`)] : []),
-    table.toString(),
-    chalk.dim(`Δ interval: paired bootstrap over images/groups (seed ${c.bootstrap.seed}, ${c.bootstrap.iterations} iterations); p: McNemar (exact binomial, chi-square with continuity correction above 200 discordant pairs) or paired bootstrap; Holm across each metric's categories; significant at ${c.alpha}.`),
+    ...c.notes.map((n) => chalk.yellow(`note: ${n}`)),
   ];
-  const hidden = c.rows.length - shown.shown(c.rows).length;
-  if (hidden > 0) lines.push(chalk.dim(`(${hidden} more rows by ${shown.hiddenDescription(c.rows)}: --details or --json)`));
+  const metrics = [...new Set(shown.map((r) => r.metric))];
+  const untested = metrics.filter((m) => shown.every((r) => r.metric !== m || (!r.test && r.category === 'overall')));
+  for (const m of metrics.filter((x) => !untested.includes(x))) lines.push(chalk.bold(m), metricTable(shown.filter((r) => r.metric === m)));
+  if (untested.length > 0) lines.push(otherMetricsTable(shown.filter((r) => untested.includes(r.metric))));
+  lines.push(chalk.dim(wrapText(`Δ interval: paired bootstrap over images (seed ${c.bootstrap.seed}, ${c.bootstrap.iterations} draws). p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`)));
+  const hidden = c.rows.length - shown.length;
+  if (hidden > 0) lines.push(chalk.dim(`(${hidden} more rows by ${visibility.hiddenDescription(c.rows)}: --details or --json)`));
   if (gate) lines.push(gateText(gate));
   return lines.join('\n');
 }
@@ -59,14 +99,15 @@ export function compareMarkdown(c: Comparison, gate?: GateResult, opts: { detail
     `### xfbench compare · ${escapeMarkdown(c.dataset.id)}: ${escapeMarkdown(c.a.name)} (A) vs ${escapeMarkdown(c.b.name)} (B)`,
     '',
     `${c.items.compared} paired items${c.items.onlyInA || c.items.onlyInB ? ` (dropped ${c.items.onlyInA} only in A, ${c.items.onlyInB} only in B)` : ''}.`,
+    ...c.notes.map((n) => `> Note: ${escapeMarkdown(n)}`),
     '',
-    '| metric | category | n | A | B | Δ | 95% CI of Δ | p (Holm) | verdict |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+    '| metric | category | n | A | B | Δ | 95% CI of Δ | p (adj.) | adjusted within | MDE (80%) | verdict |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|',
   ];
-  for (const r of visibility(c, Boolean(opts.details)).shown(c.rows)) {
-    const ci = r.deltaInterval ? `${f(r.deltaInterval.low)} … ${f(r.deltaInterval.high)}` : '';
-    const verdict = r.verdict === 'better' ? '🟢 better' : r.verdict === 'worse' ? '🔴 worse' : escapeMarkdown(r.verdict === 'not tested' ? (r.note ?? 'not tested') : r.verdict);
-    lines.push(`| ${escapeMarkdown(r.metric)} | ${escapeMarkdown(r.category)} | ${r.n} | ${f(r.a)} | ${f(r.b)} | ${signed(r.delta)} | ${ci} | ${p(r.pHolm)} | ${verdict} |`);
+  for (const r of new RowVisibility(c.families, Boolean(opts.details)).shown(c.rows)) {
+    const verdict = r.verdict === 'better' ? '🟢 better' : r.verdict === 'worse' ? '🔴 worse' : escapeMarkdown(verdictText(r));
+    const within = r.adjustment ? (r.adjustment.method === 'none' ? 'primary' : `${escapeMarkdown(r.adjustment.family)} (${r.adjustment.tests})`) : '';
+    lines.push(`| ${escapeMarkdown(r.metric)} | ${escapeMarkdown(r.category)} | ${r.n} | ${f(r.a)} | ${f(r.b)} | ${signed(r.delta)} | ${ci(r)} | ${p(r.pAdjusted)} | ${within} | ${f(r.minimumDetectableEffect)} | ${verdict} |`);
   }
   if (gate) {
     lines.push('', gate.passed ? `**Gate passed** (${gate.checks.length} checks).` : `**Gate failed**: ${gate.checks.filter((x) => !x.passed).length} of ${gate.checks.length} checks.`);

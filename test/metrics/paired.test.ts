@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binomialCdfHalf, erfc, holm, mcnemar, pairedClusterBootstrap } from '../../src/metrics/paired.js';
+import { binomialCdfHalf, clusterStandardError, erfc, holm, mcnemar, minimumDetectableEffect, normalQuantile, pairedClusterBootstrap, signFlipTest } from '../../src/metrics/paired.js';
 
 describe('McNemar', () => {
   it('gives exact binomial p-values computed by hand for small tables', () => {
@@ -48,5 +48,53 @@ describe('paired cluster bootstrap', () => {
     expect(a.high).toBeGreaterThan(0.05);
     expect(a.low).toBeGreaterThan(0);
     expect(a.p).toBeLessThan(0.05);
+  });
+});
+
+describe('sign-flip test over clusters', () => {
+  const opts = { seed: 3, iterations: 999 };
+
+  it('is the mid-p McNemar test when every cluster holds one question', () => {
+    // b = 0, c = 5: of 32 sign patterns, two reach |5| (all + or all -): mid-p = 2 * 0.5 / 32
+    expect(signFlipTest([1, 1, 1, 1, 1], opts)).toEqual({ p: 1 / 32, method: 'sign-flip-exact' });
+    // b = 1, c = 4: |sum| = 3; patterns with |sum| 5: 2, with |sum| 3: 10 -> (2 + 0.5 * 10) / 32
+    expect(signFlipTest([-1, 1, 1, 1, 1], opts).p).toBeCloseTo(7 / 32, 12);
+  });
+
+  it('weighs each cluster by its whole difference, so one image cannot pass for many', () => {
+    // one image with a difference of 10 is one sign to flip, not ten: both patterns tie, mid-p 0.5
+    expect(signFlipTest([10], opts).p).toBe(0.5);
+    expect(signFlipTest(new Array<number>(10).fill(1), opts).p).toBeCloseTo(1 / 1024, 12);
+  });
+
+  it('gives p = 1 for no difference and never 0 by Monte Carlo', () => {
+    expect(signFlipTest([2, -2, 1, -1], opts).p).toBe(1);
+    const strong = signFlipTest(new Array<number>(100).fill(1), opts);
+    expect(strong.method).toBe('sign-flip-monte-carlo');
+    expect(strong.p).toBe(0.5 / 1000);
+  });
+
+  it('uses the normal approximation of the same statistic for many clusters', () => {
+    const d = Array.from({ length: 300 }, (_, i) => (i < 170 ? 1 : -1)); // sum 40, variance 300
+    const r = signFlipTest(d, opts);
+    expect(r.method).toBe('sign-flip-normal');
+    expect(r.p).toBeCloseTo(erfc(40 / Math.sqrt(600)), 12);
+  });
+});
+
+describe('normal quantiles and the minimum detectable effect', () => {
+  it('inverts the normal CDF', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 7);
+    expect(normalQuantile(0.8)).toBeCloseTo(0.8416212335729143, 7);
+    expect(normalQuantile(0.001)).toBeCloseTo(-3.090232306167813, 6);
+  });
+
+  it('is (z(1 - α/2) + z(power)) standard errors', () => {
+    expect(minimumDetectableEffect(1, 0.05, 0.8)).toBeCloseTo(2.801585, 5);
+  });
+
+  it('takes the standard error from cluster sums', () => {
+    // two clusters of 2 items: differences 2 and 0, mean 0.5 per item -> residuals 1, -1 -> sqrt(2) / 4
+    expect(clusterStandardError([2, 0], [2, 2])).toBeCloseTo(Math.SQRT2 / 4, 12);
   });
 });

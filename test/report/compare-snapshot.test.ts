@@ -36,14 +36,14 @@ describe('compare renders one comparison the same way in every format', () => {
 
       24 paired items.
 
-      | metric | category | n | A | B | Δ | 95% CI of Δ | p (Holm) | verdict |
-      |---|---|---:|---:|---:|---:|---:|---:|---|
-      | gqa.accuracy | overall | 24 | 70.83 | 87.50 | +16.67 | -8.33 … 37.60 | 1.0000 | no significant change |
-      | gqa.accuracy | binary | 12 | 91.67 | 83.33 | -8.33 | -25.00 … 0.00 | 1.0000 | no significant change |
-      | gqa.accuracy | open | 12 | 50.00 | 91.67 | +41.67 | 25.00 … 50.00 | 0.5625 | no significant change |
-      | gqa.accuracy | structural/verify | 12 | 91.67 | 83.33 | -8.33 | -25.00 … 0.00 | 1.0000 | no significant change |
-      | gqa.accuracy | structural/query | 12 | 50.00 | 91.67 | +41.67 | 25.00 … 50.00 | 0.5625 | no significant change |
-      | gqa.accuracy | semantic/attr | 24 | 70.83 | 87.50 | +16.67 | -8.33 … 37.60 | 1.0000 | no significant change |
+      | metric | category | n | A | B | Δ | 95% CI of Δ | p (adj.) | adjusted within | MDE (80%) | verdict |
+      |---|---|---:|---:|---:|---:|---:|---:|---|---:|---|
+      | gqa.accuracy | overall | 24 | 70.83 | 87.50 | +16.67 | -8.33 … 37.60 | 0.2500 | primary | 31.61 | inconclusive |
+      | gqa.accuracy | binary | 12 | 91.67 | 83.33 | -8.33 | -25.00 … 0.00 | 0.5000 | answer (2) | 20.98 | inconclusive |
+      | gqa.accuracy | open | 12 | 50.00 | 91.67 | +41.67 | 25.00 … 50.00 | 0.2500 | answer (2) | 20.98 | inconclusive |
+      | gqa.accuracy | structural/verify | 12 | 91.67 | 83.33 | -8.33 | -25.00 … 0.00 | 0.5000 | structural (2) | 20.98 | inconclusive |
+      | gqa.accuracy | structural/query | 12 | 50.00 | 91.67 | +41.67 | 25.00 … 50.00 | 0.2500 | structural (2) | 20.98 | inconclusive |
+      | gqa.accuracy | semantic/attr | 24 | 70.83 | 87.50 | +16.67 | -8.33 … 37.60 | 0.2500 | semantic (1) | 31.61 | inconclusive |
 
       **Gate failed**: 1 of 2 checks.
       - ❌ \`gqa.accuracy\` structural/verify: dropped by 8.33 (allowed drop 2)
@@ -64,17 +64,17 @@ describe('compare renders one comparison the same way in every format', () => {
     // chalk is colourless under vitest (no TTY), so this is the plain table a CI log shows
     expect(compareTable(c, gate).split('\n').slice(0, 12).join('\n')).toMatchInlineSnapshot(`
       "compare gqa: A = clip, B = xformer, 24 paired items
-      ┌──────────────┬───────────────────┬────┬─────────┬───────────┬────────┬───────────────┬────────┬────────┬───────────────────────┐
-      │ metric       │ category          │  n │  A clip │ B xformer │  Δ B−A │   95% CI of Δ │      p │ p Holm │ verdict               │
-      ├──────────────┼───────────────────┼────┼─────────┼───────────┼────────┼───────────────┼────────┼────────┼───────────────────────┤
-      │ gqa.accuracy │ overall           │ 24 │ 70.8333 │   87.5000 │ +16.67 │ -8.33 … 37.60 │ 0.2188 │ 1.0000 │ no significant change │
-      ├──────────────┼───────────────────┼────┼─────────┼───────────┼────────┼───────────────┼────────┼────────┼───────────────────────┤
-      │ gqa.accuracy │ binary            │ 12 │ 91.6667 │   83.3333 │  -8.33 │ -25.00 … 0.00 │ 1.0000 │ 1.0000 │ no significant change │
-      ├──────────────┼───────────────────┼────┼─────────┼───────────┼────────┼───────────────┼────────┼────────┼───────────────────────┤
-      │ gqa.accuracy │ open              │ 12 │ 50.0000 │   91.6667 │ +41.67 │ 25.00 … 50.00 │ 0.0625 │ 0.5625 │ no significant change │
-      ├──────────────┼───────────────────┼────┼─────────┼───────────┼────────┼───────────────┼────────┼────────┼───────────────────────┤
-      │ gqa.accuracy │ structural/verify │ 12 │ 91.6667 │   83.3333 │  -8.33 │ -25.00 … 0.00 │ 1.0000 │ 1.0000 │ no significant change │
-      ├──────────────┼───────────────────┼────┼─────────┼───────────┼────────┼───────────────┼────────┼────────┼───────────────────────┤"
+      gqa.accuracy
+      ┌────────────────────┬────┬─────────┬─────────┬────────┬───────────────┬────────┬──────────────┐
+      │ category           │  n │       A │       B │  Δ B−A │   95% CI of Δ │ p adj. │ verdict      │
+      │ overall            │ 24 │ 70.8333 │ 87.5000 │ +16.67 │ -8.33 … 37.60 │ 0.2500 │ inconclusive │
+      │ answer: Holm/2     │    │         │         │        │               │        │              │
+      │ binary             │ 12 │ 91.6667 │ 83.3333 │  -8.33 │ -25.00 … 0.00 │ 0.5000 │ inconclusive │
+      │ open               │ 12 │ 50.0000 │ 91.6667 │ +41.67 │ 25.00 … 50.00 │ 0.2500 │ inconclusive │
+      │ structural: Holm/2 │    │         │         │        │               │        │              │
+      │ structural/verify  │ 12 │ 91.6667 │ 83.3333 │  -8.33 │ -25.00 … 0.00 │ 0.5000 │ inconclusive │
+      │ structural/query   │ 12 │ 50.0000 │ 91.6667 │ +41.67 │ 25.00 … 50.00 │ 0.2500 │ inconclusive │
+      │ semantic: Holm/1   │    │         │         │        │               │        │              │"
     `);
   });
 });

@@ -1,0 +1,104 @@
+import { naturalOrder } from '../metrics/categories.js';
+import { clusterStandardError, drawClusters, mcnemar, pairedBootstrapFromDraws, signFlipTest } from '../metrics/paired.js';
+import type { AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from '../metrics/types.js';
+import type { ComparisonRow } from './types.js';
+
+interface CategoryTally {
+  n: number;
+  sumA: number;
+  sumB: number;
+  aOnly: number;
+  bOnly: number;
+  /** Per cluster (image): Σ(B − A) and the number of items. */
+  diff: Float64Array;
+  count: Float64Array;
+  present: Set<number>;
+}
+
+function emptyTally(k: number): CategoryTally {
+  return { n: 0, sumA: 0, sumB: 0, aOnly: 0, bOnly: 0, diff: new Float64Array(k), count: new Float64Array(k), present: new Set() };
+}
+
+function mcnemarMethod(method: ReturnType<typeof mcnemar>['method']): NonNullable<ComparisonRow['test']>['method'] {
+  return method === 'exact' ? 'mcnemar-exact' : method === 'chi-square-cc' ? 'mcnemar-chi-square-cc' : 'none';
+}
+
+/**
+ * The paired test of one category: McNemar's when every cluster holds one item of 0/1 scores (no
+ * grouping to respect), else the sign-flip test over clusters.
+ */
+function pairedTest(def: PerSampleMean, t: CategoryTally, boot: { seed: number; iterations: number }): NonNullable<ComparisonRow['test']> {
+  const present = [...t.present];
+  const discordant = def.binary ? { discordant: { aOnly: t.aOnly, bOnly: t.bOnly } } : {};
+  if (def.binary && present.every((c) => t.count[c] === 1)) {
+    const m = mcnemar(t.aOnly, t.bOnly);
+    return { method: mcnemarMethod(m.method), p: m.p, clusters: present.length, ...discordant };
+  }
+  const s = signFlipTest(present.map((c) => t.diff[c]!), boot);
+  return { method: s.method, p: s.p, clusters: present.length, ...discordant };
+}
+
+/**
+ * Per-category rows of a per-sample-mean metric, A against B question by question: both values, Δ with
+ * a paired cluster-bootstrap interval, the clustered paired test, and the cluster-robust standard error
+ * (for the minimum detectable effect). Adjustment and verdicts come after (multiplicity.ts).
+ */
+export function pairedRows(def: PerSampleMean, metric: Metric, rowsA: readonly ScoredSample[], byIdB: Map<string, ScoredSample>, ctx: AggregateContext, boot: { seed: number; iterations: number }): ComparisonRow[] {
+  const included = rowsA.filter((r) => def.include(r, ctx));
+  // one set of bootstrap replicates over all clusters (images), shared by every category
+  const clusterIndex = new Map<string, number>();
+  for (const r of included) if (!clusterIndex.has(r.group)) clusterIndex.set(r.group, clusterIndex.size);
+  const k = clusterIndex.size;
+  const draws = k > 0 ? drawClusters(k, boot) : new Int32Array(0);
+  const tallies = new Map<string, CategoryTally>([['overall', emptyTally(k)]]);
+  // one pass over the rows (each paired with its B row once), accumulating into every category it is in
+  for (const ra of included) {
+    const xa = ra.scores[def.key] ?? 0;
+    const xb = byIdB.get(ra.id)!.scores[def.key] ?? 0;
+    const c = clusterIndex.get(ra.group)!;
+    for (const category of ['overall', ...def.categories(ra)]) {
+      let t = tallies.get(category);
+      if (!t) tallies.set(category, (t = emptyTally(k)));
+      t.n += 1;
+      t.sumA += xa;
+      t.sumB += xb;
+      if (def.binary && xa === 1 && xb === 0) t.aOnly++;
+      if (def.binary && xa === 0 && xb === 1) t.bOnly++;
+      t.diff[c] += xb - xa;
+      t.count[c] += 1;
+      t.present.add(c);
+    }
+  }
+  const scaled = (m: number) => def.scale * (def.transform === 'sqrt' ? Math.sqrt(m) : m);
+  return [...tallies.keys()].sort(naturalOrder(def.order)).map((category): ComparisonRow => {
+    const t = tallies.get(category)!;
+    const base = { metric: metric.id, category, higherIsBetter: metric.higherIsBetter, n: t.n, significant: false, verdict: 'not tested' as const };
+    if (t.n === 0) return { ...base, a: null, b: null, delta: null, note: 'no items' };
+    const a = scaled(t.sumA / t.n);
+    const b = scaled(t.sumB / t.n);
+    if (def.transform === 'sqrt') return { ...base, a, b, delta: b - a, note: 'root-mean metric: compared by value only' };
+    const bs = pairedBootstrapFromDraws(t.diff, t.count, draws, boot.iterations);
+    return {
+      ...base, a, b, delta: b - a,
+      deltaInterval: { low: def.scale * bs.low, high: def.scale * bs.high, method: 'paired-cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: t.present.size },
+      standardError: def.scale * clusterStandardError(t.diff, t.count),
+      test: pairedTest(def, t, boot),
+    };
+  });
+}
+
+/** Rows of a metric that is not a per-question mean: both values side by side, no paired test. */
+export function unpairedRows(metric: Metric, rowsA: readonly ScoredSample[], rowsB: readonly ScoredSample[], ctx: AggregateContext): ComparisonRow[] {
+  const va = metric.aggregate(rowsA, ctx);
+  const vb = new Map(metric.aggregate(rowsB, ctx).map((v) => [v.category, v]));
+  return va.map((x: MetricValue): ComparisonRow => {
+    const y = vb.get(x.category);
+    const a = x.value;
+    const b = y?.value ?? null;
+    return {
+      metric: metric.id, category: x.category, higherIsBetter: metric.higherIsBetter, n: x.n, a, b,
+      delta: a === null || b === null ? null : b - a, significant: false, verdict: 'not tested',
+      note: a === null || b === null ? (x.note ?? y?.note ?? 'n/a') : 'no paired test (not a per-question mean)',
+    };
+  });
+}

@@ -1,0 +1,50 @@
+import type { FamilyEntry } from '../metrics/types.js';
+
+export type TestMethod = 'mcnemar-exact' | 'mcnemar-chi-square-cc' | 'sign-flip-exact' | 'sign-flip-monte-carlo' | 'sign-flip-normal' | 'none';
+
+/**
+ * better / worse: the adjusted test rejects "no difference" (changed, for a neutral metric); no change:
+ * not significant and the interval of Δ lies within ±margin; inconclusive: neither (too few items to
+ * tell); not tested: no paired test applies.
+ */
+export type Verdict = 'better' | 'worse' | 'changed' | 'no change' | 'inconclusive' | 'not tested';
+
+/** One metric on one category, A against B on the same items. */
+export interface ComparisonRow {
+  metric: string;
+  category: string;
+  higherIsBetter: boolean;
+  n: number;
+  a: number | null;
+  b: number | null;
+  /** B - A in the metric's units (points for percentages). */
+  delta: number | null;
+  deltaInterval?: { low: number; high: number; method: 'paired-cluster-bootstrap'; seed: number; iterations: number; clusters: number };
+  /** Cluster-robust standard error of Δ, in the metric's units. */
+  standardError?: number;
+  test?: { method: TestMethod; p: number; clusters?: number; discordant?: { aOnly: number; bOnly: number } };
+  /** How the p-value was adjusted: the overall row is the primary test (alone); other rows by Holm within their family. */
+  adjustment?: { family: string; method: 'none' | 'holm'; tests: number };
+  pAdjusted?: number;
+  /** The smallest true Δ the test finds 80% of the time at the row's strictest level (α / tests in its family). */
+  minimumDetectableEffect?: number;
+  /** |Δ| up to this counts as no change (metric units). */
+  margin?: number;
+  significant: boolean;
+  verdict: Verdict;
+  note?: string;
+}
+
+export interface Comparison {
+  a: { dir: string; name: string };
+  b: { dir: string; name: string };
+  dataset: { id: string; sha256: string };
+  items: { compared: number; onlyInA: number; onlyInB: number };
+  bootstrap: { seed: number; iterations: number };
+  alpha: number;
+  rows: ComparisonRow[];
+  /** Which categories of `rows` form which family, and which tables show by default. */
+  families: FamilyEntry[];
+  /** Differences between the runs that the comparison allows but a reader should know of. */
+  notes: string[];
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { compareRuns } from '../../src/compare/compare.js';
+import { holm } from '../../src/metrics/paired.js';
+import type { XfError } from '../../src/lib/errors.js';
+import { items, syntheticRun } from './helpers.js';
+
+const boot = { seed: 5, iterations: 300 };
+
+describe('compare: which test, which adjustment', () => {
+  const set = items(600, 60);
+  // B fixes every third wrong answer of A's; A is wrong on every other item
+  const a = syntheticRun('A', set, (i) => i % 2 === 0);
+  const b = syntheticRun('B', set, (i) => i % 2 === 0 || i % 3 === 0);
+
+  it('tests the overall row alone, at α, and adjusts the others by Holm within their family', async () => {
+    const c = await compareRuns(a, b, { bootstrap: boot });
+    const acc = c.rows.filter((r) => r.metric === 'gqa.accuracy');
+    const overall = acc.find((r) => r.category === 'overall')!;
+    expect(overall.adjustment).toEqual({ family: 'overall', method: 'none', tests: 1 });
+    expect(overall.pAdjusted).toBe(overall.test!.p);
+    const structural = acc.filter((r) => r.category.startsWith('structural/'));
+    expect(structural).toHaveLength(5);
+    const adjusted = holm(structural.map((r) => r.test!.p));
+    structural.forEach((r, i) => {
+      expect(r.adjustment).toEqual({ family: 'structural', method: 'holm', tests: 5 });
+      expect(r.pAdjusted).toBe(adjusted[i]);
+    });
+    expect(acc.find((r) => r.category === 'semantic/attr')!.adjustment).toEqual({ family: 'semantic', method: 'holm', tests: 2 });
+    expect(acc.find((r) => r.category === 'binary')!.adjustment!.family).toBe('answer');
+  });
+
+  it('uses the sign-flip test over images when images hold several questions, McNemar when each holds one', async () => {
+    const clustered = await compareRuns(a, b, { bootstrap: boot });
+    expect(clustered.rows.find((r) => r.category === 'overall')!.test!.method).toMatch(/^sign-flip-/);
+    const single = items(600, 600);
+    const c = await compareRuns(syntheticRun('A', single, (i) => i % 2 === 0), syntheticRun('B', single, (i) => i % 2 === 0 || i % 3 === 0), { bootstrap: boot });
+    expect(c.rows.find((r) => r.category === 'overall')!.test!.method).toBe('mcnemar-exact');
+    expect(c.rows.find((r) => r.category === 'structural/verify')!.test!.method).toBe('mcnemar-exact');
+  });
+
+  it('calls a clear gain better, a tight null no change, and a wide null inconclusive', async () => {
+    const c = await compareRuns(a, b, { bootstrap: boot });
+    expect(c.rows.find((r) => r.category === 'overall')!.verdict).toBe('better');
+    // 3,000 images of two questions; B breaks one answer on 200 images and fixes one on 200 others:
+    // Δ = 0, with an interval well inside ±1 point
+    const many = items(6000, 3000);
+    const x = syntheticRun('X', many, (i) => i % 2 === 0);
+    const y = syntheticRun('Y', many, (i) => (i < 400 ? i % 2 === 1 : i % 2 === 0));
+    const flat = await compareRuns(x, y, { bootstrap: boot });
+    expect(flat.rows.find((r) => r.category === 'overall')!.verdict).toBe('no change');
+    // few items, a real but small difference: the interval spans more than ±1 point
+    const few = items(40, 20);
+    const wide = await compareRuns(syntheticRun('P', few, (i) => i % 2 === 0), syntheticRun('Q', few, (i) => i % 2 === 0 || i === 1), { bootstrap: boot });
+    const row = wide.rows.find((r) => r.category === 'overall')!;
+    expect(row.verdict).toBe('inconclusive');
+    expect(row.minimumDetectableEffect).toBeGreaterThan(row.delta!);
+  });
+
+  it('refuses runs scored with different settings, and marks a raw-vs-normalised comparison', async () => {
+    const other = syntheticRun('B', set, (i) => i % 2 === 0, { allQuestions: true });
+    const err = (await compareRuns(a, other).catch((e: unknown) => e)) as XfError;
+    expect(err.code).toBe('E_SETTINGS_DIFFER');
+    expect(err.field).toBe('config.allQuestions');
+    const raw = await compareRuns(a, syntheticRun('B', set, (i) => i % 2 === 0, { raw: true }), { bootstrap: boot });
+    expect(raw.notes).toEqual(["A's answers were scored normalised, B's raw (--raw)"]);
+  });
+});
+
+describe('compare: what the runs recorded', () => {
+  it('never calls a descriptive metric better or worse', async () => {
+    const run = (name: string, saysYes: (i: number) => boolean) => {
+      const base = syntheticRun(name, items(400, 400), () => true, { metrics: ['pope.yes-ratio'] });
+      base.rows.forEach((r, i) => { r.categories = { split: 'random' }; r.scores = { popeSaidYes: saysYes(i) ? 1 : 0, popeTruthYes: i % 2, popeCorrect: 1 }; });
+      base.record.dataset.id = 'pope';
+      base.record.metrics = [{ metric: 'pope.yes-ratio', category: 'overall', value: 0, n: 400, higherIsBetter: false }];
+      return base;
+    };
+    const c = await compareRuns(run('A', (i) => i % 2 === 0), run('B', (i) => i % 5 !== 0), { bootstrap: boot });
+    const overall = c.rows.find((r) => r.category === 'overall')!;
+    expect(overall.significant).toBe(true);
+    expect(overall.verdict).toBe('changed');
+  });
+
+  it("scores validity and plausibility with the runs' own choices file", async () => {
+    const { writeFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { tempDir } = await import('../helpers/paths.js');
+    const dir = tempDir('xfbench-choices-');
+    const choices = path.join(dir, 'choices.json');
+    const ids = ['0', '1', '2', '3', '4', '5'];
+    writeFileSync(choices, JSON.stringify(Object.fromEntries(ids.map((id) => [id, { valid: ['yes', 'no'], plausible: ['yes'] }]))));
+    const few = items(6, 3);
+    const run = (name: string, right: (i: number) => boolean) => {
+      const r = syntheticRun(name, few, right, { choices, metrics: ['gqa.accuracy', 'gqa.validity'] });
+      r.record.metrics.push({ metric: 'gqa.validity', category: 'overall', value: 0, n: 6, higherIsBetter: true });
+      return r;
+    };
+    const c = await compareRuns(run('A', () => true), run('B', (i) => i > 0), { bootstrap: boot });
+    const validity = c.rows.find((r) => r.metric === 'gqa.validity')!;
+    expect(validity.a).toBe(100);
+    expect(validity.b).toBe(100); // "no" is valid too
+  });
+});
