@@ -1,9 +1,9 @@
-import { compareRuns, type Comparison } from '../compare/compare.js';
+import { compareWithBaseline, type Comparison } from '../compare/compare.js';
 import { applyGate, loadGate, type GateResult } from '../compare/gate.js';
 import { XfError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files.js';
 import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
-import { compareJunit, compareMarkdown, compareTable } from '../report/compare-formats.js';
+import { compareJunitMany, compareMarkdown, compareTable } from '../report/compare-formats.js';
 import { readRun } from '../runs/read-run.js';
 
 export interface CompareOptions {
@@ -19,25 +19,36 @@ export interface CompareOptions {
   print?: (text: string) => void;
 }
 
-/** What `xfbench compare` and `xfbench run --baseline` share: compare, gate, render, write. */
-export async function compareAndGate(dirA: string, dirB: string, opts: CompareOptions): Promise<{ comparison: Comparison; gate?: GateResult }> {
+export interface CompareResult {
+  comparisons: Comparison[];
+  /** One per comparison, with --gate. */
+  gates?: GateResult[];
+  passed: boolean;
+}
+
+/**
+ * What `xfbench compare` and `xfbench run --baseline` share: compare each candidate with the baseline,
+ * gate each, render, write.
+ */
+export async function compareAndGate(dirA: string, candidateDirs: readonly string[], opts: CompareOptions): Promise<CompareResult> {
   const gateFile = opts.gate;
   const gateSpec = gateFile ? await loadGate(gateFile) : undefined; // validate before the work
   if (opts.format === 'junit' && !gateSpec) {
     throw new XfError('E_FLAGS', '--format junit reports gate checks and needs --gate', { suggestion: 'Add --gate FILE, or use --format table or md.' });
   }
-  const [a, b] = await Promise.all([readRun(dirA), readRun(dirB)]);
-  const comparison = await compareRuns(a, b, {
+  const [a, ...candidates] = await Promise.all([dirA, ...candidateDirs].map((d) => readRun(d)));
+  const comparisons = await compareWithBaseline(a!, candidates, {
     intersect: opts.intersect,
     alpha: opts.alpha,
     margin: opts.margin,
     bootstrap: { seed: opts.seed ?? DEFAULT_BOOTSTRAP.seed, iterations: opts.iterations ?? DEFAULT_BOOTSTRAP.iterations },
   });
-  const gate = gateSpec && gateFile ? applyGate(gateSpec, comparison, gateFile) : undefined;
-  const text = opts.format === 'md' ? compareMarkdown(comparison, gate, opts)
-    : opts.format === 'junit' ? compareJunit(comparison, gate)
-      : `${compareTable(comparison, gate, opts)}\n`;
+  const gates = gateSpec && gateFile ? comparisons.map((c) => applyGate(gateSpec, c, gateFile)) : undefined;
+  // JUnit is one XML document (a test suite per candidate); the other formats a section per candidate
+  const text = opts.format === 'junit'
+    ? compareJunitMany(comparisons.map((comparison, k) => ({ comparison, gate: gates?.[k] })))
+    : comparisons.map((c, k) => (opts.format === 'md' ? compareMarkdown(c, gates?.[k], opts) : `${compareTable(c, gates?.[k], opts)}\n`)).join('\n');
   if (opts.output) await writeFileAtomic(opts.output, text);
   opts.print?.(text.replace(/\n$/, ''));
-  return { comparison, gate };
+  return { comparisons, gates, passed: !gates || gates.every((g) => g.passed) };
 }

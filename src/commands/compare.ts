@@ -6,10 +6,8 @@ import { detailsFlag } from './shared-flags.js';
 import type { Comparison } from '../compare/compare.js';
 import type { GateResult } from '../compare/gate.js';
 
-export interface CompareOutput {
-  comparison: Comparison;
-  gate?: GateResult;
-}
+/** Two runs: one comparison (and gate). More: the candidates each against the baseline. */
+export type CompareOutput = { comparison: Comparison; gate?: GateResult } | { comparisons: Comparison[]; gates?: GateResult[] };
 
 /** oclif has no float flag: parsed here, refused as usage errors. */
 function probability(text: string | undefined): number | undefined {
@@ -27,20 +25,23 @@ function nonNegative(text: string | undefined, flag: string): number | undefined
 }
 
 export default class Compare extends XfCommand {
-  static override summary = 'Compare two runs on the same items, category by category, with paired statistics; optionally gate.';
+  static override summary = 'Compare runs on the same items, category by category, with paired statistics; optionally gate.';
   static override description =
-    'A is the baseline, B the candidate. For every metric and category: both values, Δ = B − A with a paired cluster-bootstrap interval, ' +
+    'A is the baseline, B the candidate (or B, C, …: several candidates, each against A, with every family adjusted across all of them). For every metric and category: both values, Δ = B − A with a paired cluster-bootstrap interval, ' +
     'a paired test that respects clustering by image (sign-flip over images; McNemar where each image has one question), the overall row as the primary test and ' +
     'Holm within each category family, the minimum detectable effect, and a verdict (better, worse, no change, inconclusive). With --gate, exits 3 when a rule fails (0 passes, 2 is bad input).';
   static override examples = [
     '<%= config.bin %> compare runs/clip runs/xformer',
     '<%= config.bin %> compare baseline/ candidate/ --gate gate.json --format junit --output gate.xml',
     '<%= config.bin %> compare runs/a runs/b --format md >> "$GITHUB_STEP_SUMMARY"',
+    '<%= config.bin %> compare runs/baseline runs/ablation-1 runs/ablation-2 --alpha 0.01',
   ];
+  // candidates after B are further arguments
+  static override strict = false;
   static override enableJsonFlag = true;
   static override args = {
     a: Args.string({ description: 'run A (baseline)', required: true }),
-    b: Args.string({ description: 'run B (candidate)', required: true }),
+    b: Args.string({ description: 'run B (candidate); more candidates may follow', required: true }),
   };
   static override flags = {
     intersect: Flags.boolean({ description: 'compare only the items both runs evaluated, and say how many were dropped', default: false }),
@@ -55,17 +56,21 @@ export default class Compare extends XfCommand {
   };
 
   async run(): Promise<CompareOutput> {
-    const { args, flags } = await this.parse(Compare);
+    const { args, argv, flags } = await this.parse(Compare);
     const { compareAndGate } = await import('./compare-and-gate.js');
-    const result = await compareAndGate(path.resolve(args.a), path.resolve(args.b), {
+    const candidates = [args.b, ...(argv as string[]).slice(2)].map((d) => path.resolve(d));
+    const result = await compareAndGate(path.resolve(args.a), candidates, {
       intersect: flags.intersect, gate: flags.gate, format: flags.format as 'table' | 'md' | 'junit', output: flags.output, details: flags.details,
       seed: flags.seed, iterations: flags.iterations, alpha: probability(flags.alpha), margin: nonNegative(flags.margin, '--margin'), print: this.jsonEnabled() ? undefined : (t) => this.log(t),
     });
-    if (result.gate && !result.gate.passed) {
-      if (this.jsonEnabled()) this.logJson({ comparison: result.comparison, gate: result.gate });
+    const output: CompareOutput = candidates.length === 1
+      ? { comparison: result.comparisons[0]!, gate: result.gates?.[0] }
+      : { comparisons: result.comparisons, gates: result.gates };
+    if (!result.passed) {
+      if (this.jsonEnabled()) this.logJson(output);
       const { EXIT } = await import('../lib/errors.js');
       this.exit(EXIT.gateFailed);
     }
-    return result;
+    return output;
   }
 }

@@ -105,9 +105,9 @@ export default class Run extends XfCommand {
     }
     if (flags.baseline && flags.gate) {
       const { compareAndGate } = await import('./compare-and-gate.js');
-      const { gate } = await compareAndGate(path.resolve(flags.baseline), outcome.runDir, { gate: path.resolve(flags.gate), print: human ? (t) => this.log(t) : undefined });
-      summary.gate = gate;
-      if (gate && !gate.passed) {
+      const { gates, passed } = await compareAndGate(path.resolve(flags.baseline), [outcome.runDir], { gate: path.resolve(flags.gate), print: human ? (t) => this.log(t) : undefined });
+      summary.gate = gates?.[0];
+      if (!passed) {
         if (!human) this.logJson(summary);
         this.exit(EXIT.gateFailed);
       }

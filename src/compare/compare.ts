@@ -66,55 +66,77 @@ async function recordedContext(run: LoadedRun): Promise<{ ctx: AggregateContext;
   return { ctx };
 }
 
-/**
- * Compares two runs on the same items: per metric and category, both values, the difference with a
- * paired cluster-bootstrap interval, a paired test that respects clustering by image, p-values
- * adjusted within each category family, and a verdict.
- */
-export async function compareRuns(runA: LoadedRun, runB: LoadedRun, opts: CompareOptions = {}): Promise<Comparison> {
+interface Pairing {
+  candidate: LoadedRun;
+  rowsA: LoadedRun['rows'];
+  rowsB: LoadedRun['rows'];
+  byIdB: Map<string, LoadedRun['rows'][number]>;
+  onlyInA: number;
+  onlyInB: number;
+  notes: string[];
+}
+
+/** The items a candidate shares with the baseline, after the checks that the two can be compared at all. */
+function pairWith(runA: LoadedRun, runB: LoadedRun, intersect: boolean): Pairing {
   if (runA.record.dataset.id !== runB.record.dataset.id || runA.record.dataset.sha256 !== runB.record.dataset.sha256) {
     throw new XfError('E_DATASET_MISMATCH', `the runs are on different datasets (${runA.record.dataset.id} ${runA.record.dataset.sha256.slice(0, 12)} vs ${runB.record.dataset.id} ${runB.record.dataset.sha256.slice(0, 12)})`, {
       file: runB.dir, suggestion: 'Compare runs of the same dataset files.',
     });
   }
   const notes = checkSameScoring(runA, runB);
-  const idsB = new Map(runB.rows.map((r) => [r.id, r]));
+  const byIdB = new Map(runB.rows.map((r) => [r.id, r]));
   const idsA = new Set(runA.rows.map((r) => r.id));
-  const onlyInA = runA.rows.filter((r) => !idsB.has(r.id)).length;
+  const onlyInA = runA.rows.filter((r) => !byIdB.has(r.id)).length;
   const onlyInB = runB.rows.filter((r) => !idsA.has(r.id)).length;
-  if ((onlyInA > 0 || onlyInB > 0) && !opts.intersect) {
+  if ((onlyInA > 0 || onlyInB > 0) && !intersect) {
     throw new XfError('E_ITEMS_DIFFER', `the runs evaluated different items (${onlyInA} only in A, ${onlyInB} only in B)`, {
       file: runB.dir, suggestion: 'Pass --intersect to compare the common items.',
     });
   }
-  const rowsA = runA.rows.filter((r) => idsB.has(r.id));
-  const rowsB = rowsA.map((r) => idsB.get(r.id)!);
+  const rowsA = runA.rows.filter((r) => byIdB.has(r.id));
   if (rowsA.length === 0) throw new XfError('E_ITEMS_DIFFER', 'the runs have no item in common', { file: runB.dir });
+  return { candidate: runB, rowsA, rowsB: rowsA.map((r) => byIdB.get(r.id)!), byIdB, onlyInA, onlyInB, notes };
+}
+
+/**
+ * Compares candidates with one baseline on the same items: per metric and category, both values, the
+ * difference with a paired cluster-bootstrap interval, a paired test that respects clustering by image,
+ * p-values adjusted within each category family (across every candidate), and a verdict.
+ */
+export async function compareWithBaseline(runA: LoadedRun, candidates: readonly LoadedRun[], opts: CompareOptions = {}): Promise<Comparison[]> {
+  const pairings = candidates.map((b) => pairWith(runA, b, Boolean(opts.intersect)));
   const { ctx, note } = await recordedContext(runA);
   const boot = opts.bootstrap ?? DEFAULT_BOOTSTRAP;
   const alpha = opts.alpha ?? ALPHA;
   const metricIds = [...new Set(runA.record.metrics.map((m) => m.metric))];
   const registry = metricRegistry();
-  const rows: ComparisonRow[] = [];
-  const families: FamilyEntry[] = [];
+  const rows: ComparisonRow[][] = pairings.map(() => []);
+  const families: FamilyEntry[][] = pairings.map(() => []);
   for (const id of metricIds) {
     const metric = await registry.get(id);
-    const metricRows = metric.perSample ? pairedRows(metric.perSample, metric, rowsA, idsB, ctx, boot) : unpairedRows(metric, rowsA, rowsB, ctx);
-    adjustAndJudge(metric, metricRows, alpha, opts.margin);
-    // a choices file that has gone: say so on the rows that needed it, rather than a bare n/a
-    if (note) for (const r of metricRows) if (r.delta === null && r.note?.includes('choices')) r.note = note;
-    rows.push(...metricRows);
-    families.push(...familyEntries(metric, metricRows.map((r) => r.category)));
+    const perCandidate = pairings.map((p) => (metric.perSample ? pairedRows(metric.perSample, metric, p.rowsA, p.byIdB, ctx, boot) : unpairedRows(metric, p.rowsA, p.rowsB, ctx)));
+    adjustAndJudge(metric, perCandidate, alpha, opts.margin);
+    perCandidate.forEach((metricRows, k) => {
+      // a choices file that has gone: say so on the rows that needed it, rather than a bare n/a
+      if (note) for (const r of metricRows) if (r.delta === null && r.note?.includes('choices')) r.note = note;
+      rows[k]!.push(...metricRows);
+      families[k]!.push(...familyEntries(metric, metricRows.map((r) => r.category)));
+    });
   }
-  return {
+  return pairings.map((p, k) => ({
     a: { dir: runA.dir, name: runName(runA) },
-    b: { dir: runB.dir, name: runName(runB) },
+    b: { dir: p.candidate.dir, name: runName(p.candidate) },
     dataset: { id: runA.record.dataset.id, sha256: runA.record.dataset.sha256 },
-    items: { compared: rowsA.length, onlyInA, onlyInB },
+    items: { compared: p.rowsA.length, onlyInA: p.onlyInA, onlyInB: p.onlyInB },
     bootstrap: boot,
     alpha,
-    rows,
-    families,
-    notes,
-  };
+    rows: rows[k]!,
+    families: families[k]!,
+    notes: [...p.notes, ...(pairings.length > 1 ? [`one of ${pairings.length} candidates against A: each family is adjusted across all of them`] : [])],
+  }));
+}
+
+/** Two runs: A the baseline, B the candidate. */
+export async function compareRuns(runA: LoadedRun, runB: LoadedRun, opts: CompareOptions = {}): Promise<Comparison> {
+  return (await compareWithBaseline(runA, [runB], opts))[0]!;
 }

@@ -21,19 +21,23 @@ function verdictOf(row: ComparisonRow, neutral: boolean): Verdict {
  * Adjusts one metric's rows for multiple testing and gives each its verdict. The overall row is the
  * primary question and is tested alone at α; every other row is adjusted by Holm within the family
  * its metric puts it in (GQA: structural types, semantic types, detailed types, steps, length), so a
- * family of 5 structural types does not pay for 40 detailed ones.
+ * family of 5 structural types does not pay for 40 detailed ones. With several candidates against one
+ * baseline, each family spans every candidate's rows (the overall rows form one family of their own).
  */
-export function adjustAndJudge(metric: Metric, rows: ComparisonRow[], alpha: number, marginOverride?: number): void {
+export function adjustAndJudge(metric: Metric, rowsPerCandidate: readonly ComparisonRow[][], alpha: number, marginOverride?: number): void {
   const byFamily = new Map<string, ComparisonRow[]>();
-  for (const r of rows) {
-    if (!r.test) continue;
-    const family = r.category === 'overall' ? 'overall' : familyOf(metric, r.category);
-    byFamily.set(family, [...(byFamily.get(family) ?? []), r]);
+  for (const rows of rowsPerCandidate) {
+    for (const r of rows) {
+      if (!r.test) continue;
+      const family = r.category === 'overall' ? 'overall' : familyOf(metric, r.category);
+      byFamily.set(family, [...(byFamily.get(family) ?? []), r]);
+    }
   }
   for (const [family, tested] of byFamily) {
-    const adjusted = family === 'overall' ? tested.map((r) => r.test!.p) : holm(tested.map((r) => r.test!.p));
+    const alone = tested.length === 1;
+    const adjusted = alone ? [tested[0]!.test!.p] : holm(tested.map((r) => r.test!.p));
     tested.forEach((r, i) => {
-      r.adjustment = { family, method: family === 'overall' ? 'none' : 'holm', tests: tested.length };
+      r.adjustment = { family, method: alone ? 'none' : 'holm', tests: tested.length };
       r.pAdjusted = adjusted[i]!;
       r.significant = r.pAdjusted < alpha && r.delta !== 0;
       if (r.standardError !== undefined && Number.isFinite(r.standardError)) {
@@ -42,7 +46,7 @@ export function adjustAndJudge(metric: Metric, rows: ComparisonRow[], alpha: num
     });
   }
   const margin = marginOverride ?? metric.perSample?.margin ?? (metric.perSample?.scale === 100 ? 1 : undefined);
-  for (const r of rows) {
+  for (const r of rowsPerCandidate.flat()) {
     if (r.test && margin !== undefined) r.margin = margin;
     r.verdict = verdictOf(r, Boolean(metric.neutral));
   }

@@ -41,25 +41,28 @@ export const gateResultSchema = z.object({
   })),
 });
 
-export const compareOutputSchema = z.object({
-  comparison: z.object({
-    a: z.object({ dir: z.string(), name: z.string() }),
-    b: z.object({ dir: z.string(), name: z.string() }),
-    dataset: z.object({ id: z.string(), sha256: z.string() }),
-    items: z.object({ compared: z.number().int(), onlyInA: z.number().int(), onlyInB: z.number().int() }),
-    bootstrap: z.object({ seed: z.number().int(), iterations: z.number().int() }),
-    alpha: z.number(),
-    rows: z.array(comparisonRowSchema),
-    families: z.array(familyEntrySchema),
-    notes: z.array(z.string()),
-  }),
-  gate: gateResultSchema.optional(),
+const comparisonSchema = z.object({
+  a: z.object({ dir: z.string(), name: z.string() }),
+  b: z.object({ dir: z.string(), name: z.string() }),
+  dataset: z.object({ id: z.string(), sha256: z.string() }),
+  items: z.object({ compared: z.number().int(), onlyInA: z.number().int(), onlyInB: z.number().int() }),
+  bootstrap: z.object({ seed: z.number().int(), iterations: z.number().int() }),
+  alpha: z.number(),
+  rows: z.array(comparisonRowSchema),
+  families: z.array(familyEntrySchema),
+  notes: z.array(z.string()),
 });
+
+/** `compare A B --json`. */
+export const compareOutputSchema = z.object({ comparison: comparisonSchema, gate: gateResultSchema.optional() });
+
+/** `compare A B C … --json`: each candidate against A. */
+export const compareManyOutputSchema = z.object({ comparisons: z.array(comparisonSchema), gates: z.array(gateResultSchema).optional() });
 
 /** The JSON Schema documents kept in schemas/ (a test checks they match these definitions). */
 export function publishedSchemas(): Record<string, unknown> {
   return {
-    'compare.schema.json': { $id: 'https://xfbench.dev/schemas/compare.schema.json', title: 'xfbench compare --json output', ...z.toJSONSchema(compareOutputSchema) },
+    'compare.schema.json': { $id: 'https://xfbench.dev/schemas/compare.schema.json', title: 'xfbench compare --json output', ...z.toJSONSchema(z.union([compareOutputSchema, compareManyOutputSchema])) },
     'gate.schema.json': { $id: 'https://xfbench.dev/schemas/gate.schema.json', title: 'xfbench gate file', ...z.toJSONSchema(gateSchema, { io: 'input' }) },
   };
 }

@@ -34,9 +34,10 @@ function verdictText(r: ComparisonRow): string {
   return r.verdict === 'not tested' ? (r.note ?? 'not tested') : r.verdict;
 }
 
-/** The row above a family's rows: which family, and how many tests Holm adjusted over (the overall row is alone). */
+/** The row above a family's rows: which family, and how many tests Holm adjusted over. */
 function familyLabel(r: ComparisonRow): string {
-  return `${r.adjustment!.family}: Holm/${r.adjustment!.tests}`;
+  const adj = r.adjustment!;
+  return adj.method === 'holm' ? `${adj.family}: Holm/${adj.tests}` : `${adj.family}: 1 test`;
 }
 
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
@@ -52,7 +53,7 @@ function metricTable(rows: readonly ComparisonRow[]): string {
   for (const r of rows) {
     if (r.adjustment && r.adjustment.family !== family) {
       family = r.adjustment.family;
-      if (r.adjustment.method === 'holm') table.push([chalk.dim(familyLabel(r)), '', '', '', '', '', '', '']);
+      if (r.adjustment.family !== 'overall' || r.adjustment.method === 'holm') table.push([chalk.dim(familyLabel(r)), '', '', '', '', '', '', '']);
     }
     table.push([r.category, String(r.n), f(r.a, 4), f(r.b, 4), colour(r, signed(r.delta)), ci(r), p(r.pAdjusted), colour(r, r.test ? verdictText(r) : chalk.dim(verdictText(r)))]);
   }
@@ -106,7 +107,7 @@ export function compareMarkdown(c: Comparison, gate?: GateResult, opts: { detail
   ];
   for (const r of new RowVisibility(c.families, Boolean(opts.details)).shown(c.rows)) {
     const verdict = r.verdict === 'better' ? '🟢 better' : r.verdict === 'worse' ? '🔴 worse' : escapeMarkdown(verdictText(r));
-    const within = r.adjustment ? (r.adjustment.method === 'none' ? 'primary' : `${escapeMarkdown(r.adjustment.family)} (${r.adjustment.tests})`) : '';
+    const within = !r.adjustment ? '' : r.adjustment.family === 'overall' && r.adjustment.method === 'none' ? 'primary' : `${escapeMarkdown(r.adjustment.family)} (${r.adjustment.tests})`;
     lines.push(`| ${escapeMarkdown(r.metric)} | ${escapeMarkdown(r.category)} | ${r.n} | ${f(r.a)} | ${f(r.b)} | ${signed(r.delta)} | ${ci(r)} | ${p(r.pAdjusted)} | ${within} | ${f(r.minimumDetectableEffect)} | ${verdict} |`);
   }
   if (gate) {
@@ -122,19 +123,26 @@ function xml(s: string): string {
 
 /** JUnit XML: one test case per gated category, so CI systems show which category failed. */
 export function compareJunit(c: Comparison, gate?: GateResult): string {
-  const checks = gate?.checks ?? [];
-  const failures = checks.filter((x) => !x.passed).length;
-  const cases = checks.map((x) => {
-    const name = `${x.metric} ${x.category}`;
-    const body = x.passed ? '' : `\n      <failure message="${xml(x.reason)}" type="regression">${xml(`${c.a.name} -> ${c.b.name}: ${x.reason}`)}</failure>\n    `;
-    return `    <testcase classname="xfbench.gate.${xml(c.dataset.id)}" name="${xml(name)}">${body}</testcase>`;
+  return compareJunitMany([{ comparison: c, gate }]);
+}
+
+/** One JUnit document for several candidates: a test suite per candidate. */
+export function compareJunitMany(pairs: ReadonlyArray<{ comparison: Comparison; gate?: GateResult }>): string {
+  const all = pairs.flatMap((x) => x.gate?.checks ?? []);
+  const suites = pairs.flatMap(({ comparison: c, gate }) => {
+    const checks = gate?.checks ?? [];
+    const failures = checks.filter((x) => !x.passed).length;
+    const cases = checks.map((x) => {
+      const name = `${x.metric} ${x.category}`;
+      const body = x.passed ? '' : `\n      <failure message="${xml(x.reason)}" type="regression">${xml(`${c.a.name} -> ${c.b.name}: ${x.reason}`)}</failure>\n    `;
+      return `    <testcase classname="xfbench.gate.${xml(c.dataset.id)}" name="${xml(name)}">${body}</testcase>`;
+    });
+    return [`  <testsuite name="gate ${xml(c.a.name)} vs ${xml(c.b.name)}" tests="${checks.length}" failures="${failures}">`, ...cases, '  </testsuite>'];
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="xfbench" tests="${checks.length}" failures="${failures}">`,
-    `  <testsuite name="gate ${xml(c.a.name)} vs ${xml(c.b.name)}" tests="${checks.length}" failures="${failures}">`,
-    ...cases,
-    '  </testsuite>',
+    `<testsuites name="xfbench" tests="${all.length}" failures="${all.filter((x) => !x.passed).length}">`,
+    ...suites,
     '</testsuites>',
     '',
   ].join('\n');

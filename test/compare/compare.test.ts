@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareRuns } from '../../src/compare/compare.js';
+import { compareRuns, compareWithBaseline } from '../../src/compare/compare.js';
 import { holm } from '../../src/metrics/paired.js';
 import type { XfError } from '../../src/lib/errors.js';
 import { items, syntheticRun } from './helpers.js';
@@ -99,5 +99,22 @@ describe('compare: what the runs recorded', () => {
     const validity = c.rows.find((r) => r.metric === 'gqa.validity')!;
     expect(validity.a).toBe(100);
     expect(validity.b).toBe(100); // "no" is valid too
+  });
+});
+
+describe('compare: several candidates against one baseline', () => {
+  it('adjusts each family across every candidate, the overall rows included', async () => {
+    const set = items(600, 60);
+    const a = syntheticRun('A', set, (i) => i % 2 === 0);
+    const b = syntheticRun('B', set, (i) => i % 2 === 0 || i % 3 === 0);
+    const c = syntheticRun('C', set, (i) => i % 2 === 0 || i % 7 === 0);
+    const [vsB, vsC] = await compareWithBaseline(a, [b, c], { bootstrap: boot });
+    const overall = [vsB!, vsC!].map((x) => x.rows.find((r) => r.category === 'overall')!);
+    expect(overall.map((r) => r.adjustment)).toEqual([{ family: 'overall', method: 'holm', tests: 2 }, { family: 'overall', method: 'holm', tests: 2 }]);
+    expect(overall.map((r) => r.pAdjusted)).toEqual(holm(overall.map((r) => r.test!.p)));
+    expect(vsC!.rows.find((r) => r.category === 'structural/verify')!.adjustment!.tests).toBe(10);
+    // alone, B's rows are adjusted over its own families only
+    const alone = await compareRuns(a, b, { bootstrap: boot });
+    expect(alone.rows.find((r) => r.category === 'structural/verify')!.adjustment!.tests).toBe(5);
   });
 });

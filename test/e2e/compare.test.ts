@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compareOutputSchema, publishedSchemas } from '../../src/compare/schema.js';
+import { compareManyOutputSchema, compareOutputSchema, publishedSchemas } from '../../src/compare/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { GQA_MINI, ROOT, tempDir } from '../helpers/paths.js';
 
@@ -151,6 +151,24 @@ describe('xfbench compare and the regression gate', () => {
       const cells = [row.category, String(row.n), row.a!.toFixed(4), row.b!.toFixed(4), delta].map(escapeRegExp);
       expect(table).toMatch(new RegExp(cells.join('\\s*│\\s*')));
     }
+  });
+
+  it('compares several candidates with one baseline, gating each', () => {
+    const base = scoreRun('many-a', basePredictions);
+    const better = { ...basePredictions };
+    for (const id of Object.keys(better).slice(0, 60)) better[id] = records[id]!.answer;
+    const worse = { ...basePredictions };
+    for (const id of Object.keys(worse).filter((id) => worse[id] === records[id]!.answer).slice(0, 60)) worse[id] = `${records[id]!.answer}-not`;
+    const r = runCli(['compare', base, scoreRun('many-b', better), scoreRun('many-c', worse), '--gate', writeGate(GATE), '--json']);
+    expect(r.status, r.stderr).toBe(3);
+    const out = compareManyOutputSchema.parse(JSON.parse(r.stdout));
+    expect(out.comparisons.map((c) => c.b.name)).toEqual(['many-b', 'many-c']);
+    expect(out.gates!.map((g) => g.passed)).toEqual([true, false]);
+    const overall = out.comparisons[0]!.rows.find((x) => x.metric === 'gqa.accuracy' && x.category === 'overall')!;
+    expect(overall.adjustment).toEqual({ family: 'overall', method: 'holm', tests: 2 });
+    const table = runCli(['compare', base, scoreRun('many-b2', better), scoreRun('many-c2', worse)]);
+    expect(table.status).toBe(0);
+    expect(table.stdout.match(/^compare gqa: A = many-a, B = many-[bc]2/gm)).toHaveLength(2);
   });
 
   it('keeps the published JSON Schemas in step with the code', () => {

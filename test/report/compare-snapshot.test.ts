@@ -74,7 +74,7 @@ describe('compare renders one comparison the same way in every format', () => {
       │ structural: Holm/2 │    │         │         │        │               │        │              │
       │ structural/verify  │ 12 │ 91.6667 │ 83.3333 │  -8.33 │ -25.00 … 0.00 │ 0.5000 │ inconclusive │
       │ structural/query   │ 12 │ 50.0000 │ 91.6667 │ +41.67 │ 25.00 … 50.00 │ 0.2500 │ inconclusive │
-      │ semantic: Holm/1   │    │         │         │        │               │        │              │"
+      │ semantic: 1 test   │    │         │         │        │               │        │              │"
     `);
   });
 });

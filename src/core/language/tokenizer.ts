@@ -29,7 +29,9 @@ export class BundleTokenizer {
     return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
   }
 
+  /** The text of generated ids; none (the first token ended the answer) is the empty answer, a valid (wrong) prediction. */
   decode(ids: number[]): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: true });
+    // tokenizers.js refuses an empty id list
+    return ids.length === 0 ? '' : this.tokenizer.decode(ids, { skip_special_tokens: true });
   }
 }

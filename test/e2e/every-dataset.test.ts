@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { datasetRegistry } from '../../src/datasets/registry.js';
+import { runCli } from '../helpers/cli.js';
+import { BUNDLES, tempDir } from '../helpers/paths.js';
+
+const work = tempDir('xfbench-every-');
+
+// Every dataset xfbench knows, on both bundled models, end to end through the CLI: the whole bundled
+// mini set (MME's answers that end at the first token were once a crash; only a full pass finds them).
+describe.each(Object.entries(BUNDLES))('every dataset runs end to end on %s', (kind, bundle) => {
+  it.each(datasetRegistry().ids())('%s', (dataset) => {
+    const out = path.join(work, `${dataset}-${kind}`);
+    const r = runCli(['run', dataset, '--model', bundle, '--out', out, '--device', 'cpu', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { status: string; questions: number; metrics: Array<{ metric: string; value: number | null }> };
+    expect(summary.status).toBe('complete');
+    expect(summary.questions).toBeGreaterThan(0);
+    expect(summary.metrics.some((m) => m.value !== null)).toBe(true);
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(summary.questions);
+  });
+});
