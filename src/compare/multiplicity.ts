@@ -6,6 +6,9 @@ import type { ComparisonRow, Verdict } from './types.js';
 /** Statistical power the minimum detectable effect is stated at. */
 export const MDE_POWER = 0.8;
 
+/** Images a row needs before its interval can show "no change": a bootstrap over fewer says little. */
+export const NO_CHANGE_MIN_CLUSTERS = 10;
+
 function verdictOf(row: ComparisonRow, neutral: boolean): Verdict {
   if (!row.test || row.delta === null) return 'not tested';
   if (row.significant) {
@@ -13,7 +16,7 @@ function verdictOf(row: ComparisonRow, neutral: boolean): Verdict {
     return row.delta * (row.higherIsBetter ? 1 : -1) > 0 ? 'better' : 'worse';
   }
   const i = row.deltaInterval;
-  if (row.margin !== undefined && i && i.low >= -row.margin && i.high <= row.margin) return 'no change';
+  if (row.margin !== undefined && i && i.clusters >= NO_CHANGE_MIN_CLUSTERS && i.low >= -row.margin && i.high <= row.margin) return 'no change';
   return 'inconclusive';
 }
 

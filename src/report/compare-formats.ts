@@ -43,6 +43,13 @@ function familyLabel(r: ComparisonRow): string {
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 /** One metric's paired rows, grouped under a line per family; fits 100 columns for the default rows. */
+/** Rows grouped by the family their adjustment came from, families in order of first appearance. */
+function byFamily(rows: readonly ComparisonRow[]): ComparisonRow[] {
+  const order = new Map<string, number>();
+  for (const r of rows) if (!order.has(r.adjustment?.family ?? '')) order.set(r.adjustment?.family ?? '', order.size);
+  return rows.map((r, i) => ({ r, i })).sort((x, y) => order.get(x.r.adjustment?.family ?? '')! - order.get(y.r.adjustment?.family ?? '')! || x.i - y.i).map((x) => x.r);
+}
+
 function metricTable(rows: readonly ComparisonRow[]): string {
   const table = new Table({
     head: ['category', 'n', 'A', 'B', 'Δ B−A', '95% CI of Δ', 'p adj.', 'verdict'],
@@ -50,14 +57,21 @@ function metricTable(rows: readonly ComparisonRow[]): string {
     colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
   });
   let family: string | undefined;
-  for (const r of rows) {
+  for (const r of byFamily(rows)) {
     if (r.adjustment && r.adjustment.family !== family) {
       family = r.adjustment.family;
       if (r.adjustment.family !== 'overall' || r.adjustment.method === 'holm') table.push([chalk.dim(familyLabel(r)), '', '', '', '', '', '', '']);
     }
-    table.push([r.category, String(r.n), f(r.a, 4), f(r.b, 4), colour(r, signed(r.delta)), ci(r), p(r.pAdjusted), colour(r, r.test ? verdictText(r) : chalk.dim(verdictText(r)))]);
+    // why a row is untested goes once under the metric's name, not in every row
+    table.push([r.category, String(r.n), f(r.a, 4), f(r.b, 4), colour(r, signed(r.delta)), ci(r), p(r.pAdjusted), r.test ? colour(r, r.verdict) : chalk.dim('not tested')]);
   }
   return table.toString();
+}
+
+/** The metric's name over its table, with the reasons its untested rows have no test. */
+function metricHeading(metric: string, rows: readonly ComparisonRow[]): string {
+  const reasons = [...new Set(rows.filter((r) => !r.test).map((r) => r.note ?? 'not tested'))];
+  return [chalk.bold(metric), ...reasons.map((n) => chalk.dim(`— ${n}`))].join(' ');
 }
 
 /** Metrics with one untested row each (consistency, distribution, …): values side by side. */
@@ -80,7 +94,10 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
   ];
   const metrics = [...new Set(shown.map((r) => r.metric))];
   const untested = metrics.filter((m) => shown.every((r) => r.metric !== m || (!r.test && r.category === 'overall')));
-  for (const m of metrics.filter((x) => !untested.includes(x))) lines.push(chalk.bold(m), metricTable(shown.filter((r) => r.metric === m)));
+  for (const m of metrics.filter((x) => !untested.includes(x))) {
+    const rows = shown.filter((r) => r.metric === m);
+    lines.push(metricHeading(m, rows), metricTable(rows));
+  }
   if (untested.length > 0) lines.push(otherMetricsTable(shown.filter((r) => untested.includes(r.metric))));
   lines.push(chalk.dim(wrapText(`Δ interval: paired bootstrap over images (seed ${c.bootstrap.seed}, ${c.bootstrap.iterations} draws). p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`)));
   const hidden = c.rows.length - shown.length;
