@@ -3,29 +3,58 @@ import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
 import { detailsFlag } from './shared-flags.js';
 
+export interface ReportOutput {
+  runs: string[];
+  format: string;
+  /** The file written, or null when the report went to stdout. */
+  output: string | null;
+  bytes: number;
+  /** With --json and no --output: the report itself. */
+  text?: string;
+}
+
 export default class Report extends XfCommand {
-  static override summary = 'Render a run directory: tables, Markdown, CSV, or the official GQA predictions file.';
+  static override summary = 'Render run directories: tables, Markdown, CSV, the official GQA predictions file, or an HTML report.';
+  static override description =
+    'One run in any format. With --format html, one run or a baseline and candidates (report A B C): a self-contained page with charts ' +
+    'and intervals, Δ with its interval and verdict against the baseline, provenance, and a gallery of samples with thumbnails and filters ' +
+    '(A right / B wrong, category, text). The page needs no network: styles, script and images are inline.';
   static override examples = [
     '<%= config.bin %> report runs/my-run',
     '<%= config.bin %> report runs/my-run --format gqa-predictions --output testdev_balanced_predictions.json',
     '<%= config.bin %> report runs/my-run --format md >> "$GITHUB_STEP_SUMMARY"',
-    '<%= config.bin %> report runs/my-run --format html --output report.html',
+    '<%= config.bin %> report runs/clip runs/xformer --format html --output report.html',
   ];
-  static override args = { run: Args.string({ description: 'run directory', required: true }) };
+  static override enableJsonFlag = true;
+  // runs after the first are further arguments (html only)
+  static override strict = false;
+  static override args = { run: Args.string({ description: 'run directory (html: more may follow, the first is the baseline)', required: true }) };
   static override flags = {
     format: Flags.string({ description: 'what to write', options: ['table', 'md', 'csv', 'html', 'gqa-predictions'], default: 'table' }),
     output: Flags.string({ description: 'write to this file instead of stdout (written atomically)' }),
     details: detailsFlag,
+    'gallery-limit': Flags.integer({ description: 'html: samples embedded in the gallery at most (disagreements and wrong answers first)', min: 0, default: 240 }),
   };
 
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(Report);
-    const [{ readRun }, render, { writeFileAtomic }] = await Promise.all([
-      import('../runs/read-run.js'), import('../report/formats.js'), import('../lib/files.js'),
-    ]);
-    const run = await readRun(path.resolve(args.run));
-    const text = render.renderRun(run, flags.format as 'table' | 'md' | 'csv' | 'html' | 'gqa-predictions', { details: flags.details });
-    if (flags.output) await writeFileAtomic(path.resolve(flags.output), text);
-    else process.stdout.write(text);
+  async run(): Promise<ReportOutput> {
+    const { argv, flags } = await this.parse(Report);
+    const [{ readRun }, { writeFileAtomic }, { XfError }] = await Promise.all([import('../runs/read-run.js'), import('../lib/files.js'), import('../lib/errors.js')]);
+    const dirs = (argv as string[]).map((d) => path.resolve(d));
+    if (dirs.length > 1 && flags.format !== 'html') {
+      throw new XfError('E_FLAGS', `--format ${flags.format} renders one run; several runs need --format html`, { suggestion: 'Pass one run, or --format html.' });
+    }
+    const runs = await Promise.all(dirs.map((d) => readRun(d)));
+    let text: string;
+    if (flags.format === 'html') {
+      const [{ compareWithBaseline }, { renderHtmlReport }] = await Promise.all([import('../compare/compare.js'), import('../report/html/page.js')]);
+      const comparisons = runs.length > 1 ? await compareWithBaseline(runs[0]!, runs.slice(1)) : [];
+      text = await renderHtmlReport(runs, comparisons, { galleryLimit: flags['gallery-limit'] });
+    } else {
+      text = (await import('../report/formats.js')).renderRun(runs[0]!, flags.format as 'table' | 'md' | 'csv' | 'gqa-predictions', { details: flags.details });
+    }
+    const output = flags.output ? path.resolve(flags.output) : null;
+    if (output) await writeFileAtomic(output, text);
+    else if (!this.jsonEnabled()) process.stdout.write(text);
+    return { runs: dirs, format: flags.format, output, bytes: Buffer.byteLength(text), ...(output ? {} : { text }) };
   }
 }

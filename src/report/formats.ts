@@ -1,7 +1,6 @@
 import type { MetricValue } from '../metrics/types.js';
 import type { LoadedRun } from '../runs/read-run.js';
 import { XfError } from '../lib/errors.js';
-import { renderHtml } from './html.js';
 import { escapeMarkdown } from './markdown.js';
 import { renderMetricTables } from './table.js';
 
@@ -43,11 +42,11 @@ export function gqaPredictions(run: LoadedRun): string {
   return `${JSON.stringify(run.rows.map((r) => ({ questionId: r.id, prediction: r.prediction })), null, 1)}\n`;
 }
 
-export type RunFormat = 'table' | 'md' | 'csv' | 'html' | 'gqa-predictions';
+/** The formats of one run as text; `html` (one or several runs, with their comparison) is html/page.ts. */
+export type RunFormat = 'table' | 'md' | 'csv' | 'gqa-predictions';
 
 export function renderRun(run: LoadedRun, format: RunFormat, opts: { details?: boolean } = {}): string {
   switch (format) {
-    case 'html': return renderHtml(run);
     case 'table': return `${renderMetricTables(run.record.metrics, title(run), { ...opts, families: run.record.families })}\n`;
     case 'md': return `### ${escapeMarkdown(title(run))}\n\n${metricsMarkdown(run.record.metrics)}`;
     case 'csv': return metricsCsv(run.record.metrics);

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian's packages the tests need: python3-torch and python3-onnx for the model zoo (training, export,
+# Python tests), and chromium for the HTML report's browser test (driven by playwright-core; no
+# browser download). PyPI's torch wheels would pull gigabytes of CUDA libraries; Debian's torch is
+# CPU-only and small. libopenblas0-pthread matters: without it torch trains about 20x slower.
+set -euo pipefail
+PKGS="python3-torch python3-onnx python3-numpy python3-pil libopenblas0-pthread chromium"
+if /usr/bin/python3 -c 'import torch, onnx, numpy, PIL' 2>/dev/null && dpkg -s libopenblas0-pthread >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; then
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PKGS >/dev/null

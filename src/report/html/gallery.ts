@@ -1,0 +1,114 @@
+import sharp from 'sharp';
+import { datasetRegistry } from '../../datasets/registry.js';
+import { streamDataset } from '../../datasets/types.js';
+import { metricRegistry } from '../../metrics/registry.js';
+import type { PredictionLine } from '../../runs/prediction-line.js';
+import type { LoadedRun } from '../../runs/read-run.js';
+import { escapeHtml } from './escape.js';
+
+/** Samples embedded at most: a 100k-question run still gives a file a browser opens at once. */
+export const DEFAULT_GALLERY_LIMIT = 240;
+const THUMBNAIL_PX = 112;
+
+/** The per-sample scores that say right (1) or wrong (0): each 0/1 per-question metric's key, in the run's metric order. */
+async function rightnessKeys(run: LoadedRun): Promise<string[]> {
+  const registry = metricRegistry();
+  const ids = [...new Set(run.record.metrics.map((m) => m.metric))].filter((id) => registry.has(id));
+  const metrics = await Promise.all(ids.map((id) => registry.get(id)));
+  return metrics.flatMap((m) => (m.perSample?.binary && !m.neutral ? [m.perSample.key] : []));
+}
+
+function isRight(row: PredictionLine, keys: readonly string[]): boolean | undefined {
+  const key = keys.find((k) => k in row.scores);
+  return key === undefined ? undefined : row.scores[key] === 1;
+}
+
+/** Image files of the given sample ids, from the run's dataset folder (empty when it is gone). */
+async function imagePaths(run: LoadedRun, ids: ReadonlySet<string>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const registry = datasetRegistry();
+  if (!registry.has(run.record.dataset.id)) return found;
+  try {
+    const template = run.record.config['imageTemplate'];
+    const dataset = await streamDataset(await registry.get(run.record.dataset.id), run.record.dataset.dir, { imageTemplate: typeof template === 'string' ? template : undefined });
+    for await (const s of dataset.samples()) if (ids.has(s.id)) found.set(s.id, s.imagePath);
+  } catch {
+    // the data moved or changed since the run: the gallery goes without pictures, and says so
+  }
+  return found;
+}
+
+async function thumbnail(file: string | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  try {
+    const jpeg = await sharp(file, { failOn: 'error' }).resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside' }).jpeg({ quality: 70 }).toBuffer();
+    return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Sample {
+  id: string;
+  rows: PredictionLine[];
+  right: (boolean | undefined)[];
+  kinds: string[];
+}
+
+/** How a sample stands across the runs: which filters find it. A / B are the baseline and the first candidate. */
+function kindsOf(rows: readonly PredictionLine[], right: readonly (boolean | undefined)[]): string[] {
+  const kinds: string[] = [];
+  if (right.length > 1 && right[0] === true && right[1] === false) kinds.push('a-right-b-wrong');
+  if (right.length > 1 && right[0] === false && right[1] === true) kinds.push('a-wrong-b-right');
+  if (right.some((r) => r === false)) kinds.push('wrong');
+  if (rows.some((r) => r.error)) kinds.push('error');
+  return kinds;
+}
+
+/** Discordant first, then wrong or failed, then the rest; dataset order within each. */
+function priority(s: Sample): number {
+  if (s.kinds.includes('a-right-b-wrong') || s.kinds.includes('a-wrong-b-right')) return 0;
+  if (s.kinds.includes('wrong') || s.kinds.includes('error')) return 1;
+  return 2;
+}
+
+export interface Gallery {
+  html: string;
+  shown: number;
+  total: number;
+  categories: string[];
+  withImages: number;
+}
+
+/** Cards for the samples every run answered, chosen by `priority` up to `limit`, each with its thumbnail. */
+export async function renderGallery(runs: readonly LoadedRun[], names: readonly string[], limit = DEFAULT_GALLERY_LIMIT): Promise<Gallery> {
+  const keys = await Promise.all(runs.map((r) => rightnessKeys(r)));
+  const byId = runs.map((r) => new Map(r.rows.map((row) => [row.id, row])));
+  const samples: Sample[] = [];
+  for (const row of runs[0]!.rows) {
+    const rows = byId.map((m) => m.get(row.id));
+    if (rows.some((r) => !r)) continue;
+    const right = rows.map((r, k) => isRight(r!, keys[k]!));
+    samples.push({ id: row.id, rows: rows as PredictionLine[], right, kinds: kindsOf(rows as PredictionLine[], right) });
+  }
+  const chosen = samples.map((s, i) => ({ s, i })).sort((a, b) => priority(a.s) - priority(b.s) || a.i - b.i).slice(0, limit).map((x) => x.s);
+  const paths = await imagePaths(runs[0]!, new Set(chosen.map((s) => s.id)));
+  const thumbs = await Promise.all(chosen.map((s) => thumbnail(paths.get(s.id))));
+  const categories = new Set<string>();
+  const cards = chosen.map((s, k) => {
+    const first = s.rows[0]!;
+    const cats = Object.entries(first.categories).filter(([, v]) => v !== null).map(([label, v]) => `${label}/${v}`);
+    cats.forEach((c) => categories.add(c));
+    const answers = s.rows.map((r, j) => {
+      const mark = s.right[j] === undefined ? '' : s.right[j] ? '✓' : '✗';
+      const cls = s.right[j] === undefined ? '' : s.right[j] ? ' right' : ' wrong';
+      return `<li class="answer${cls}"><span class="who">${escapeHtml(names[j]!)}</span> ${mark} ${escapeHtml(r.prediction || (r.error ? `(${r.error.code})` : '(empty)'))}</li>`;
+    }).join('');
+    const text = [first.question, ...first.answers, ...s.rows.map((r) => r.prediction)].join(' ').toLowerCase();
+    const img = thumbs[k] ? `<img class="thumb" alt="image ${escapeHtml(first.imageId)}" src="${thumbs[k]}">` : '<div class="thumb none">no image</div>';
+    return `<article class="card" data-kinds="${escapeHtml(s.kinds.join(' '))}" data-cats="${escapeHtml(cats.join('|'))}" data-text="${escapeHtml(text)}">${img}` +
+      `<div class="body"><p class="q">${escapeHtml(first.question)}</p><p class="gold">gold: ${escapeHtml(first.answers.slice(0, 3).join(' | '))}</p>` +
+      `<ul>${answers}</ul><p class="meta">${escapeHtml(first.id)} · image ${escapeHtml(first.imageId)} · ${escapeHtml(cats.join(', '))}</p></div></article>`;
+  }).join('\n');
+  return { html: cards, shown: chosen.length, total: samples.length, categories: [...categories].sort(), withImages: thumbs.filter(Boolean).length };
+}
