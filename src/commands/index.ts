@@ -1,4 +1,6 @@
 import Compare from './compare.js';
+import Doctor from './doctor.js';
+import Inspect from './inspect.js';
 import List from './list.js';
 import Report from './report.js';
 import Run from './run.js';
@@ -11,4 +13,6 @@ export const commands = {
   report: Report,
   compare: Compare,
   list: List,
+  doctor: Doctor,
+  inspect: Inspect,
 };

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { familyEntrySchema } from '../metrics/types.js';
-import { gateSchema } from './gate.js';
 
 /** The shape of `xfbench compare --json`, published as schemas/compare.schema.json. */
 const deltaInterval = z.object({
@@ -58,11 +57,3 @@ export const compareOutputSchema = z.object({ comparison: comparisonSchema, gate
 
 /** `compare A B C … --json`: each candidate against A. */
 export const compareManyOutputSchema = z.object({ comparisons: z.array(comparisonSchema), gates: z.array(gateResultSchema).optional() });
-
-/** The JSON Schema documents kept in schemas/ (a test checks they match these definitions). */
-export function publishedSchemas(): Record<string, unknown> {
-  return {
-    'compare.schema.json': { $id: 'https://xfbench.dev/schemas/compare.schema.json', title: 'xfbench compare --json output', ...z.toJSONSchema(z.union([compareOutputSchema, compareManyOutputSchema])) },
-    'gate.schema.json': { $id: 'https://xfbench.dev/schemas/gate.schema.json', title: 'xfbench gate file', ...z.toJSONSchema(gateSchema, { io: 'input' }) },
-  };
-}

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compareManyOutputSchema, compareOutputSchema, publishedSchemas } from '../../src/compare/schema.js';
+import { compareManyOutputSchema, compareOutputSchema } from '../../src/compare/schema.js';
+import { publishedSchemas } from '../../src/report/json-schemas.js';
 import { runCli } from '../helpers/cli.js';
 import { GQA_MINI, ROOT, tempDir } from '../helpers/paths.js';
 

@@ -24,6 +24,11 @@ interface Pending {
 /** The compiled worker; absent when running from sources (tests before a build), where images are prepared inline. */
 const WORKER_FILE = path.join(packageRoot(), 'dist/core/vision/image-worker.js');
 
+/** Image workers when not told otherwise: the cores left after the runtime's thread, two at most. */
+export function defaultImageWorkers(): number {
+  return Math.min(2, Math.max(1, cpus().length - 1));
+}
+
 /**
  * Worker threads that decode and preprocess images while the main thread drives the model. Jobs go
  * to the worker with the fewest in flight; results come back as transferred buffers (no copy).
@@ -64,8 +69,8 @@ export class ImagePool {
     this.ready = Promise.all(started).then(() => undefined);
   }
 
-  /** A pool of `size` workers (default: the cores left after the runtime's thread), or undefined without a build. */
-  static open(size = Math.min(2, Math.max(1, cpus().length - 1))): ImagePool | undefined {
+  /** A pool of `size` workers (default: `defaultImageWorkers()`), or undefined without a build. */
+  static open(size = defaultImageWorkers()): ImagePool | undefined {
     return existsSync(WORKER_FILE) ? new ImagePool(size) : undefined;
   }
 

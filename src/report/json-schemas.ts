@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { compareManyOutputSchema, compareOutputSchema } from '../compare/schema.js';
+import { gateSchema } from '../compare/gate.js';
+import { predictionLineSchema } from '../runs/prediction-line.js';
+import { runRecordSchema } from '../runs/run-record.js';
+
+const ID = 'https://xfbench.dev/schemas';
+
+/** The JSON Schema documents kept in schemas/, made from the zod schemas the code reads and writes with (a test checks they match). */
+export function publishedSchemas(): Record<string, unknown> {
+  return {
+    'compare.schema.json': { $id: `${ID}/compare.schema.json`, title: 'xfbench compare --json output', ...z.toJSONSchema(z.union([compareOutputSchema, compareManyOutputSchema])) },
+    'gate.schema.json': { $id: `${ID}/gate.schema.json`, title: 'xfbench gate file', ...z.toJSONSchema(gateSchema, { io: 'input' }) },
+    'run.schema.json': { $id: `${ID}/run.schema.json`, title: 'xfbench run.json', ...z.toJSONSchema(runRecordSchema) },
+    'prediction-line.schema.json': { $id: `${ID}/prediction-line.schema.json`, title: 'one line of xfbench predictions.jsonl', ...z.toJSONSchema(predictionLineSchema) },
+  };
+}
