@@ -45,6 +45,7 @@ export default class Run extends XfCommand {
     prefetch: Flags.integer({ description: 'images decoded ahead while the model runs', default: DEFAULT_PREFETCH, min: 0, max: 64 }),
     'batch-size': Flags.integer({ description: 'questions per LM call (answers do not depend on it)', default: DEFAULT_BATCH_SIZE, min: 1, max: 512 }),
     window: Flags.integer({ description: 'questions read and grouped by image at once: memory use vs. image reuse (answers do not depend on it)', default: DEFAULT_WINDOW, min: 1 }),
+    quiet: Flags.boolean({ description: 'no progress bar (it is drawn only when stderr is a terminal anyway)', default: false }),
     'max-errors': Flags.integer({ description: 'stop cleanly once more than N samples failed (bad images)', min: 0 }),
     baseline: Flags.string({ description: 'after the run, compare it with this baseline run directory', dependsOn: ['gate'] }),
     gate: Flags.string({ description: 'gate file applied to the comparison with --baseline (exit 3 when it fails)', dependsOn: ['baseline'] }),
@@ -61,12 +62,11 @@ export default class Run extends XfCommand {
     if (flags.baseline) await (await import('../runs/read-run.js')).readRun(path.resolve(flags.baseline));
 
     const human = !this.jsonEnabled();
-    const showProgress = process.stderr.isTTY && human;
+    const progress = (await import('./progress.js')).progressBar(human && !flags.quiet);
     let interrupted = false;
     const onSignal = () => { interrupted = true; };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const progressStart = performance.now();
     let outcome;
     try {
       outcome = await executeRun({
@@ -75,13 +75,13 @@ export default class Run extends XfCommand {
         allQuestions: flags['all-questions'], imageTemplate: flags['image-template'], cacheDir: flags['cache-dir'], maxErrors: flags['max-errors'],
         visionCache: flags['vision-cache'], prefetch: flags.prefetch, batchSize: flags['batch-size'], window: flags.window,
         onProviderNote: human ? (note) => process.stderr.write(`xfbench: ${note}\n`) : undefined,
-        onProgress: showProgress ? (d, t) => process.stderr.write(table.progressLine(d, t, progressStart)) : undefined,
+        onProgress: (d, t) => progress.update(d, t),
         shouldStop: () => interrupted,
       });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      if (showProgress) process.stderr.write('\n');
+      progress.stop();
     }
     const r = outcome.record;
     if (human) {

@@ -53,11 +53,3 @@ export function renderMetricTables(values: readonly MetricValue[], title: string
   if (summary.length > 0) out.push(summary.toString());
   return out.join('\n');
 }
-
-/** A one-line progress bar for stderr (only drawn when stderr is a terminal). */
-export function progressLine(done: number, total: number, startedMs: number): string {
-  const width = 30;
-  const filled = Math.round((done / Math.max(total, 1)) * width);
-  const rate = done / Math.max((performance.now() - startedMs) / 1000, 1e-3);
-  return `\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} ${rate.toFixed(1)} q/s`;
-}

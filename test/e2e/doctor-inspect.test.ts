@@ -36,3 +36,17 @@ describe('every command', () => {
     expect((command.examples ?? []).length).toBeGreaterThan(0);
   });
 });
+
+describe('shell completion', () => {
+  it('builds bash, zsh and PowerShell completions that know every command', async () => {
+    const { readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { tempDir } = await import('../helpers/paths.js');
+    const cache = tempDir('xfbench-complete-');
+    const r = runCli(['autocomplete', '--refresh-cache'], { env: { XDG_CACHE_HOME: cache } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/Node version must be/);
+    const bash = readFileSync(path.join(cache, 'xfbench/autocomplete/functions/bash/xfbench.bash'), 'utf8');
+    for (const name of Object.keys(commands)) expect(bash).toContain(name);
+  });
+});
