@@ -6,6 +6,8 @@ export interface ListEntry {
   description: string;
   higherIsBetter?: boolean;
   defaultData?: string;
+  layout?: string;
+  source?: string;
 }
 
 export default class List extends XfCommand {
@@ -22,7 +24,7 @@ export default class List extends XfCommand {
       const reg = datasetRegistry();
       out.datasets = await Promise.all(reg.ids().map(async (id) => {
         const a = await reg.get(id);
-        return { id, description: a.description, defaultData: a.defaultDir };
+        return { id, description: a.description, defaultData: a.defaultDir, layout: a.layout, source: a.source };
       }));
     }
     if (args.what !== 'datasets') {
@@ -36,7 +38,10 @@ export default class List extends XfCommand {
       for (const [title, entries] of [['datasets', out.datasets], ['metrics', out.metrics]] as const) {
         if (!entries) continue;
         this.log(`${title}:`);
-        for (const e of entries) this.log(`  ${e.id.padEnd(24)} ${e.description}${e.higherIsBetter === false ? ' [lower is better]' : ''}`);
+        for (const e of entries) {
+          this.log(`  ${e.id.padEnd(24)} ${e.description}${e.higherIsBetter === false ? ' [lower is better]' : ''}`);
+          if (e.layout) this.log(`  ${''.padEnd(24)} layout: ${e.layout}\n  ${''.padEnd(24)} from: ${e.source}`);
+        }
       }
     }
     return out;

@@ -54,6 +54,8 @@ export const gqaAdapter: DatasetAdapter = {
   id: 'gqa',
   description: 'GQA balanced questions (official questions JSON keyed by id, images/<imageId>.jpg)',
   defaultDir: 'fixtures/gqa-mini',
+  layout: 'DIR/testdev_balanced_questions.json (or one *_questions.json), DIR/images/<imageId>.jpg',
+  source: 'https://cs.stanford.edu/people/dorarad/gqa/download.html (questions 1.2, images)',
   loadChoices: async (file) => (await import('./gqa-choices.js')).loadGqaChoices(file),
   async open(dir: string): Promise<OpenedDataset> {
     const streamed = await this.stream!(dir);

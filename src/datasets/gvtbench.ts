@@ -8,6 +8,8 @@ import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 /** The four files of the GVTBench release; each is a list of records. */
 export const GVT_FILES = ['coco_oc.json', 'vcr_oc.json', 'coco_mci.json', 'vcr_mci.json'] as const;
+const GVT_LAYOUT = 'DIR/{coco,vcr}_{oc,mci}.json, DIR/images/ (COCO_val2014_<id:012>.jpg for COCO, vcr1images/… for VCR; --image-template)';
+const GVT_SOURCE = 'https://github.com/TencentARC/GVT (GVTBench), COCO val2014 and VCR images';
 export const DEFAULT_COCO_TEMPLATE = 'COCO_val2014_{id:012}.jpg';
 
 const recordSchema = z.object({
@@ -81,6 +83,8 @@ export const gvtbenchAdapter: DatasetAdapter = {
   id: 'gvtbench',
   description: 'GVTBench fine-grained perception: object counting (coco_oc, vcr_oc) and multi-class identification (coco_mci, vcr_mci)',
   defaultDir: 'fixtures/gvtbench-mini',
+  layout: GVT_LAYOUT,
+  source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate }),
 };
 
@@ -88,6 +92,8 @@ export const gvtbenchOcAdapter: DatasetAdapter = {
   id: 'gvtbench-oc',
   description: 'GVTBench object counting only (coco_oc.json, vcr_oc.json)',
   defaultDir: 'fixtures/gvtbench-mini',
+  layout: GVT_LAYOUT,
+  source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate, tasks: ['oc'] }),
 };
 
@@ -95,5 +101,7 @@ export const gvtbenchMciAdapter: DatasetAdapter = {
   id: 'gvtbench-mci',
   description: 'GVTBench multi-class identification only (coco_mci.json, vcr_mci.json)',
   defaultDir: 'fixtures/gvtbench-mini',
+  layout: GVT_LAYOUT,
+  source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate, tasks: ['mci'] }),
 };

@@ -78,5 +78,7 @@ export const mmeAdapter: DatasetAdapter = {
   id: 'mme',
   description: 'MME perception subtasks: yes/no question pairs per image, one folder per subtask',
   defaultDir: 'fixtures/mme-mini',
+  layout: 'DIR/<subtask>/questions_answers_YN/<name>.txt + DIR/<subtask>/images/<name>.*, or DIR/<subtask>/*.txt (image<TAB>question<TAB>answer) beside the images',
+  source: 'the MME benchmark release (BradyFU/Awesome-Multimodal-Large-Language-Models, on request from its authors)',
   open: (dir) => openMme(dir),
 };

@@ -57,5 +57,7 @@ export const mmvpAdapter: DatasetAdapter = {
   id: 'mmvp',
   description: 'MMVP: 150 pairs of CLIP-blind images (Questions.csv, MMVP Images/)',
   defaultDir: 'fixtures/mmvp-mini',
+  layout: "DIR/Questions.csv, DIR/MMVP Images/<Index>.jpg",
+  source: 'https://huggingface.co/datasets/MMVP/MMVP',
   open: (dir) => openMmvp(dir),
 };

@@ -49,5 +49,7 @@ export const popeAdapter: DatasetAdapter = {
   id: 'pope',
   description: 'POPE object hallucination probes: random, popular and adversarial splits',
   defaultDir: 'fixtures/pope-mini',
+  layout: 'DIR/coco_pope_<split>.json (JSON lines: question_id, image, text, label), DIR/val2014/ or DIR/images/',
+  source: 'https://github.com/RUCAIBox/POPE (output/coco), COCO val2014 images',
   open: (dir) => openPope(dir),
 };

@@ -49,6 +49,10 @@ export interface DatasetAdapter {
   description: string;
   /** The bundled mini set, relative to the package root. */
   defaultDir: string;
+  /** The folder `--data` points at, as the official release lays it out. */
+  layout: string;
+  /** Where the official data comes from (xfbench downloads nothing). */
+  source: string;
   /** Formats whose metrics read a choices file (`--choices`) say how to load one. */
   loadChoices?(file: string): Promise<AnswerChoices>;
   open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset>;

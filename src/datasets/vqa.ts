@@ -29,6 +29,8 @@ function pick(dir: string, names: string[], needle: string, what: string): strin
   return path.join(dir, found[0]!);
 }
 
+const VQA_SOURCE = 'https://visualqa.org/download.html (VQAv2); https://okvqa.allenai.org (OK-VQA); COCO images';
+
 /** The images folder of a VQA release: `val2014/` (or the split's name), else `images/`. */
 function imageRoot(dir: string, subtype: string | undefined): string {
   for (const name of [subtype, 'images'].filter((n): n is string => Boolean(n))) {
@@ -77,6 +79,8 @@ export const vqav2Adapter: DatasetAdapter = {
   id: 'vqav2',
   description: 'VQAv2 (questions + annotations JSON, COCO images)',
   defaultDir: 'fixtures/vqav2-mini',
+  layout: 'DIR/*questions*.json + DIR/*annotations*.json (the VQA API format), DIR/val2014/ or DIR/images/ (COCO_val2014_<id:012>.jpg; --image-template)',
+  source: VQA_SOURCE,
   open: (dir, opts) => openVqa('vqav2', dir, opts),
 };
 
@@ -84,5 +88,7 @@ export const okvqaAdapter: DatasetAdapter = {
   id: 'okvqa',
   description: 'OK-VQA (the VQAv2 layout: questions + annotations JSON, COCO images)',
   defaultDir: 'fixtures/vqav2-mini',
+  layout: 'DIR/*questions*.json + DIR/*annotations*.json (the VQA API format), DIR/val2014/ or DIR/images/ (COCO_val2014_<id:012>.jpg; --image-template)',
+  source: VQA_SOURCE,
   open: (dir, opts) => openVqa('okvqa', dir, opts),
 };

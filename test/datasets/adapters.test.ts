@@ -16,6 +16,8 @@ describe('every bundled mini set opens with its adapter', () => {
     expect(new Set(ds.samples.map((s) => s.id)).size).toBe(ds.samples.length);
     expect(ds.metrics.length).toBeGreaterThan(0);
     for (const s of ds.samples.slice(0, 20)) expect(s.imagePath.startsWith(dir)).toBe(true);
+    expect(adapter.layout.length).toBeGreaterThan(10);
+    expect(adapter.source.length).toBeGreaterThan(10);
     // every metric it names is one xfbench has
     for (const m of ds.metrics) expect(metricRegistry().has(m), m).toBe(true);
   });
