@@ -17,8 +17,12 @@ function valueCell(v: MetricValue): string {
   return v.category === 'overall' ? chalk.bold(text) : text;
 }
 
-function newTable(head: string[], lastAlign: 'left' | 'right' = 'right'): Table.Table {
-  return new Table({ head, colAligns: ['left', 'right', 'right', 'right', lastAlign], style: { head: [], border: [] } });
+/** Width of the summary table's note column: notes wrap there, so the table stays within 100 columns. */
+const NOTE_WIDTH = 40;
+
+function newTable(head: string[], lastAlign: 'left' | 'right' = 'right', noteWidth?: number): Table.Table {
+  const widths = noteWidth ? { colWidths: [null, null, null, null, noteWidth] as unknown as number[], wordWrap: true } : {};
+  return new Table({ head, colAligns: ['left', 'right', 'right', 'right', lastAlign], style: { head: [], border: [] }, ...widths });
 }
 
 /**
@@ -30,7 +34,7 @@ export function renderMetricTables(values: readonly MetricValue[], title: string
   const byMetric = new Map<string, MetricValue[]>();
   for (const v of values) byMetric.set(v.metric, [...(byMetric.get(v.metric) ?? []), v]);
   const out = [chalk.bold(title)];
-  const summary = newTable(['metric', 'n', 'value', '95% interval', 'note'], 'left');
+  const summary = newTable(['metric', 'n', 'value', '95% interval', 'note'], 'left', NOTE_WIDTH);
   for (const [metric, vals] of byMetric) {
     if (vals.length === 1) {
       const v = vals[0]!;
