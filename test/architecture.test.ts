@@ -13,6 +13,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['metrics'],
   ['runs'],
   ['compare', 'pipeline'],
+  ['suites'],
   ['report'],
   ['commands'],
   ['bench'],

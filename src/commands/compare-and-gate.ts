@@ -1,10 +1,11 @@
 import { compareWithBaseline, type Comparison } from '../compare/compare.js';
-import { applyGate, loadGate, type GateResult } from '../compare/gate.js';
+import { applyGate, applyGateAcross, loadGate, type GateResult } from '../compare/gate.js';
 import { XfError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files.js';
 import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
 import { compareJunitMany, compareMarkdown, compareTable } from '../report/compare-formats.js';
 import { readRun } from '../runs/read-run.js';
+import { compareSuites, isSuiteDir } from '../suites/compare-suites.js';
 
 export interface CompareOptions {
   intersect?: boolean;
@@ -36,14 +37,27 @@ export async function compareAndGate(dirA: string, candidateDirs: readonly strin
   if (opts.format === 'junit' && !gateSpec) {
     throw new XfError('E_FLAGS', '--format junit reports gate checks and needs --gate', { suggestion: 'Add --gate FILE, or use --format table or md.' });
   }
-  const [a, ...candidates] = await Promise.all([dirA, ...candidateDirs].map((d) => readRun(d)));
-  const comparisons = await compareWithBaseline(a!, candidates, {
+  const compareOpts = {
     intersect: opts.intersect,
     alpha: opts.alpha,
     margin: opts.margin,
     bootstrap: { seed: opts.seed ?? DEFAULT_BOOTSTRAP.seed, iterations: opts.iterations ?? DEFAULT_BOOTSTRAP.iterations },
-  });
-  const gates = gateSpec && gateFile ? comparisons.map((c) => applyGate(gateSpec, c, gateFile)) : undefined;
+  };
+  const suites = isSuiteDir(dirA);
+  let comparisons: Comparison[];
+  if (suites) {
+    if (candidateDirs.length !== 1 || !isSuiteDir(candidateDirs[0]!)) {
+      throw new XfError('E_FLAGS', 'a suite folder compares with one other suite folder', { file: dirA, suggestion: 'Pass two suite folders, or two runs.' });
+    }
+    const result = await compareSuites(dirA, candidateDirs[0]!, compareOpts);
+    comparisons = result.comparisons;
+    for (const name of result.missing) opts.print?.(`xfbench: benchmark "${name}" is in only one of the suites; not compared`);
+  } else {
+    const [a, ...candidates] = await Promise.all([dirA, ...candidateDirs].map((d) => readRun(d)));
+    comparisons = await compareWithBaseline(a!, candidates, compareOpts);
+  }
+  const gates = !gateSpec || !gateFile ? undefined
+    : suites ? applyGateAcross(gateSpec, comparisons, gateFile) : comparisons.map((c) => applyGate(gateSpec, c, gateFile));
   // JUnit is one XML document (a test suite per candidate); the other formats a section per candidate
   const text = opts.format === 'junit'
     ? compareJunitMany(comparisons.map((comparison, k) => ({ comparison, gate: gates?.[k] })))

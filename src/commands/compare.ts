@@ -63,7 +63,7 @@ export default class Compare extends XfCommand {
       intersect: flags.intersect, gate: flags.gate, format: flags.format as 'table' | 'md' | 'junit', output: flags.output, details: flags.details,
       seed: flags.seed, iterations: flags.iterations, alpha: probability(flags.alpha), margin: nonNegative(flags.margin, '--margin'), print: this.jsonEnabled() ? undefined : (t) => this.log(t),
     });
-    const output: CompareOutput = candidates.length === 1
+    const output: CompareOutput = result.comparisons.length === 1
       ? { comparison: result.comparisons[0]!, gate: result.gates?.[0] }
       : { comparisons: result.comparisons, gates: result.gates };
     if (!result.passed) {

@@ -5,6 +5,7 @@ import List from './list.js';
 import Report from './report.js';
 import Run from './run.js';
 import Score from './score.js';
+import SuiteRun from './suite-run.js';
 
 /** oclif's explicit command map: commands are listed here, not discovered from the file system. */
 export const commands = {
@@ -15,4 +16,5 @@ export const commands = {
   list: List,
   doctor: Doctor,
   inspect: Inspect,
+  'suite:run': SuiteRun,
 };

@@ -102,6 +102,27 @@ export function applyGate(gate: Gate, comparison: Comparison, file: string): Gat
   return { file, passed: checks.every((c) => c.passed), checks };
 }
 
+/**
+ * A gate over several comparisons of different benchmarks (two suites): each rule applies to the
+ * comparisons whose metrics include its metric, and must apply to at least one.
+ */
+export function applyGateAcross(gate: Gate, comparisons: readonly Comparison[], file: string): GateResult[] {
+  const used = new Set<number>();
+  const results = comparisons.map((c) => {
+    const metrics = new Set(c.rows.map((r) => r.metric));
+    const rules = gate.rules.filter((r, i) => metrics.has(r.metric) && used.add(i));
+    return rules.length > 0 ? applyGate({ ...gate, rules }, c, file) : { file, passed: true, checks: [] };
+  });
+  const unused = gate.rules.findIndex((_, i) => !used.has(i));
+  if (unused >= 0) {
+    const all = [...new Set(comparisons.flatMap((c) => c.rows.map((r) => r.metric)))];
+    throw new XfError('E_GATE_UNKNOWN_METRIC', `rule ${unused + 1} names metric "${gate.rules[unused]!.metric}", which no benchmark of these suites has`, {
+      file, field: `rules[${unused}].metric`, suggestion: `Did you mean: ${closest(gate.rules[unused]!.metric, all).join(', ')}?`,
+    });
+  }
+  return results;
+}
+
 function check(row: ComparisonRow, rule: number, mode: GateCheck['mode'], maxDrop: number, requireSignificant: boolean): GateCheck {
   const base = { metric: row.metric, category: row.category, rule, mode, maxDrop, requireSignificant, significant: row.significant };
   if (row.delta === null) {

@@ -102,7 +102,7 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
   lines.push(chalk.dim(wrapText(`Δ interval: paired bootstrap over images (seed ${c.bootstrap.seed}, ${c.bootstrap.iterations} draws). p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`)));
   const hidden = c.rows.length - shown.length;
   if (hidden > 0) lines.push(chalk.dim(`(${hidden} more rows by ${visibility.hiddenDescription(c.rows)}: --details or --json)`));
-  if (gate) lines.push(gateText(gate));
+  if (gate && gate.checks.length > 0) lines.push(gateText(gate));
   return lines.join('\n');
 }
 

@@ -3,6 +3,7 @@ import { compareManyOutputSchema, compareOutputSchema } from '../compare/schema.
 import { gateSchema } from '../compare/gate.js';
 import { predictionLineSchema } from '../runs/prediction-line.js';
 import { runRecordSchema } from '../runs/run-record.js';
+import { suiteSpecSchema } from '../suites/suite-file.js';
 
 const ID = 'https://xfbench.dev/schemas';
 
@@ -12,6 +13,7 @@ export function publishedSchemas(): Record<string, unknown> {
     'compare.schema.json': { $id: `${ID}/compare.schema.json`, title: 'xfbench compare --json output', ...z.toJSONSchema(z.union([compareOutputSchema, compareManyOutputSchema])) },
     'gate.schema.json': { $id: `${ID}/gate.schema.json`, title: 'xfbench gate file', ...z.toJSONSchema(gateSchema, { io: 'input' }) },
     'run.schema.json': { $id: `${ID}/run.schema.json`, title: 'xfbench run.json', ...z.toJSONSchema(runRecordSchema) },
+    'suite.schema.json': { $id: `${ID}/suite.schema.json`, title: 'xfbench suite file', ...z.toJSONSchema(suiteSpecSchema, { io: 'input' }) },
     'prediction-line.schema.json': { $id: `${ID}/prediction-line.schema.json`, title: 'one line of xfbench predictions.jsonl', ...z.toJSONSchema(predictionLineSchema) },
   };
 }

@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { DeviceRequest } from '../core/bundle/sessions.js';
+import { XfError } from '../lib/errors.js';
+import { packageVersion } from '../lib/package-root.js';
+import type { MetricValue } from '../metrics/types.js';
+import { executeRun, type RunOutcome } from '../pipeline/execute-run.js';
+import { defaultRunDir } from '../runs/run-dir.js';
+import { loadSuiteSpec, writeSuiteRecord, type SuiteRecord } from './suite-file.js';
+
+export interface SuiteOptions {
+  suiteFile: string;
+  model?: string;
+  out?: string;
+  device: DeviceRequest;
+  threads?: number;
+  onMember?: (name: string, index: number, count: number) => void;
+  onProgress?: (done: number, total: number) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface SuiteOutcome {
+  dir: string;
+  record: SuiteRecord;
+  stopped: boolean;
+}
+
+/** The figure a member is summarised by: its first metric's overall value. */
+function headline(outcome: RunOutcome): MetricValue | null {
+  const first = outcome.metrics[0]?.metric;
+  return outcome.metrics.find((v) => v.metric === first && v.category === 'overall') ?? null;
+}
+
+/**
+ * `xfbench suite run`: every benchmark of a suite file with one bundle, each into its own run folder
+ * inside the suite folder, then suite.json with each member's headline figure. Run again, it continues:
+ * finished members are kept, an interrupted one resumes (each member is an ordinary run folder).
+ */
+export async function executeSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
+  const file = path.resolve(opts.suiteFile);
+  const { spec, members } = await loadSuiteSpec(file);
+  const outcomes: RunOutcome[] = [];
+  let dir: string | undefined = opts.out ? path.resolve(opts.out) : undefined;
+  for (const [i, m] of members.entries()) {
+    opts.onMember?.(m.name, i, members.length);
+    if (!dir) dir = path.resolve(defaultRunDir(process.cwd(), 'suite', spec.name));
+    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new XfError('E_OUT_DIR', `cannot create the suite folder (${err.code})`, { file: dir });
+    });
+    const outcome = await executeRun({
+      dataset: m.dataset, model: opts.model, data: m.data, out: path.join(dir, m.name), limit: m.limit, allQuestions: m.allQuestions,
+      choices: m.choices, imageTemplate: m.imageTemplate, device: opts.device, threads: opts.threads, onProgress: opts.onProgress, shouldStop: opts.shouldStop,
+    });
+    outcomes.push(outcome);
+    if (outcome.stoppedBy) break;
+  }
+  const bundle = outcomes[0]!.record.bundle!;
+  const record: SuiteRecord = {
+    kind: 'suite', name: spec.name, xfbenchVersion: packageVersion(), createdAt: new Date().toISOString(),
+    bundle: { name: bundle.name, sha256: bundle.sha256 },
+    members: outcomes.map((o, i) => ({ name: members[i]!.name, dataset: members[i]!.dataset, run: members[i]!.name, questions: o.record.dataset.evaluated, headline: headline(o) })),
+  };
+  await writeSuiteRecord(dir!, record);
+  return { dir: dir!, record, stopped: outcomes.some((o) => o.stoppedBy !== null) };
+}
