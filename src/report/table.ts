@@ -20,6 +20,10 @@ function valueCell(v: MetricValue): string {
 /** Width of the summary table's note column: notes wrap there, so the table stays within 100 columns. */
 const NOTE_WIDTH = 40;
 
+function newNotesTable(head: string[]): Table.Table {
+  return new Table({ head, colAligns: ['left', 'right', 'right', 'left'], style: { head: [], border: [] }, colWidths: [null, null, null, NOTE_WIDTH + 10] as unknown as number[], wordWrap: true });
+}
+
 function newTable(head: string[], lastAlign: 'left' | 'right' = 'right', noteWidth?: number): Table.Table {
   const widths = noteWidth ? { colWidths: [null, null, null, null, noteWidth] as unknown as number[], wordWrap: true } : {};
   return new Table({ head, colAligns: ['left', 'right', 'right', 'right', lastAlign], style: { head: [], border: [] }, ...widths });
@@ -45,7 +49,8 @@ export function renderMetricTables(values: readonly MetricValue[], title: string
     const shown = visibility.shown(vals);
     const hasCluster = shown.some((v) => v.clusterInterval);
     const method = shown.find((v) => v.interval)?.interval?.method;
-    const table = newTable(['category', 'n', metric, method ? `95% ${method}` : 'note', ...(hasCluster ? ['95% by image'] : [])]);
+    // without intervals the fourth column holds notes: they wrap there, as in the summary table
+    const table = method ? newTable(['category', 'n', metric, `95% ${method}`, ...(hasCluster ? ['95% by image'] : [])]) : newNotesTable(['category', 'n', metric, 'note']);
     for (const v of shown) {
       const name = v.category === 'overall' ? chalk.bold(v.category) : v.category;
       table.push([name, String(v.n), valueCell(v), chalk.dim(v.value === null ? (v.note ?? '') : interval(v.interval) || (v.note ?? '')), ...(hasCluster ? [chalk.dim(interval(v.clusterInterval))] : [])]);

@@ -20,5 +20,8 @@ describe.each(Object.entries(BUNDLES))('every dataset runs end to end on %s', (k
     expect(summary.metrics.some((m) => m.value !== null)).toBe(true);
     const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(summary.questions);
+    // the terminal table of the run fits 100 columns
+    const table = runCli(['report', out]).stdout;
+    expect(Math.max(...table.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(100);
   });
 });

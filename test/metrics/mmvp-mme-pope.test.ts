@@ -36,9 +36,12 @@ describe('MME', () => {
     expect(mmeLabel('No, there is not')).toBe('no');
     expect(mmeLabel('There is a cat')).toBe('other');
     expect(mmeLabel('yes, it is')).toBe('yes');
+    // no period is dropped: "n.o" is neither an exact answer nor has "no" in its first four characters
+    expect(mmeLabel('n.o')).toBe('other');
+    expect(mmeLabel('Not sure')).toBe('no'); // "not " holds "no"
   });
-  it('scores acc + acc+ per subtask and sums them', () => {
-    const s = (q: string, img: string, task: string, ok: number) => row(q, `${task}/${img}`, { subtask: task }, { mmeCorrect: ok });
+  const s = (q: string, img: string, task: string, ok: number) => row(q, `${task}/${img}`, { subtask: task }, { mmeCorrect: ok });
+  it('scores acc + acc+ per subtask and sums the perception subtasks', () => {
     const rows = [
       s('1', 'a', 'color', 1), s('2', 'a', 'color', 1), // image a: both right
       s('3', 'b', 'color', 1), s('4', 'b', 'color', 0), // image b: one right
@@ -48,7 +51,20 @@ describe('MME', () => {
     // color: acc 75, acc+ 50 -> 125; count: 0 -> total 125
     expect(vals.find((v) => v.category === 'subtask/color')!.value).toBeCloseTo(125, 10);
     expect(vals[0]).toMatchObject({ category: 'overall', value: 125 });
+    expect(vals.find((v) => v.category === 'perception')!.value).toBe(125);
     expect(mmeAccuracy.aggregate(rows)[0]!.value).toBe(50);
+  });
+  it('counts only images with both questions in acc+', () => {
+    // image a: two right; image b: only one question, wrong. acc 2/3, acc+ over image a alone: 100
+    const vals = mmeScore.aggregate([s('1', 'a', 'color', 1), s('2', 'a', 'color', 1), s('3', 'b', 'color', 0)]);
+    expect(vals.find((v) => v.category === 'subtask/color')!.value).toBeCloseTo(200 / 3 + 100, 10);
+    expect(vals.find((v) => v.category === 'subtask/color')!.note).toMatch(/1 image without two questions left out of acc\+/);
+  });
+  it('keeps cognition out of the perception total, and reports it apart', () => {
+    const vals = mmeScore.aggregate([s('1', 'a', 'color', 1), s('2', 'a', 'color', 1), s('3', 'b', 'code_reasoning', 1), s('4', 'b', 'code_reasoning', 0)]);
+    expect(vals.find((v) => v.category === 'overall')!.value).toBe(200);
+    expect(vals.find((v) => v.category === 'perception')!.value).toBe(200);
+    expect(vals.find((v) => v.category === 'cognition')!.value).toBe(50);
   });
 });
 
