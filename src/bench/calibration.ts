@@ -79,7 +79,7 @@ function asRun(name: string, samples: readonly Sample[], correct: readonly boole
 }
 
 export async function runCalibration(opts: CalibrationOptions, alpha = 0.05): Promise<CalibrationResult> {
-  const opened = await gqaAdapter.open(path.join(packageRoot(), gqaAdapter.defaultDir));
+  const opened = await gqaAdapter.open(path.join(packageRoot(), gqaAdapter.defaultDir!));
   const samples = opened.samples.filter((s) => s.extra['isBalanced'] !== false);
   const images = [...new Set(samples.map((s) => s.group))];
   const imageIndex = new Map(images.map((g, i) => [g, i]));

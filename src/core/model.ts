@@ -40,7 +40,7 @@ export class VisionLanguageModel {
     const meter = new RuntimeMeter();
     return new VisionLanguageModel(
       bundle, sessions,
-      new VisionTower(sessions.encoders, sessions.fusion, m, meter),
+      new VisionTower(sessions.encoders, sessions.fusion, m, meter, bundle.file(m.fusion.graph)),
       new LanguageModel(sessions.embed, sessions.decoder, m.lm, meter),
       new PromptEncoder(m.prompt.template, tokenizer),
       meter,

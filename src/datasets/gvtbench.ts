@@ -84,6 +84,7 @@ export const gvtbenchAdapter: DatasetAdapter = {
   description: 'GVTBench fine-grained perception: object counting (coco_oc, vcr_oc) and multi-class identification (coco_mci, vcr_mci)',
   defaultDir: 'fixtures/gvtbench-mini',
   layout: GVT_LAYOUT,
+  takesImageTemplate: true,
   source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate }),
 };
@@ -93,6 +94,7 @@ export const gvtbenchOcAdapter: DatasetAdapter = {
   description: 'GVTBench object counting only (coco_oc.json, vcr_oc.json)',
   defaultDir: 'fixtures/gvtbench-mini',
   layout: GVT_LAYOUT,
+  takesImageTemplate: true,
   source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate, tasks: ['oc'] }),
 };
@@ -102,6 +104,7 @@ export const gvtbenchMciAdapter: DatasetAdapter = {
   description: 'GVTBench multi-class identification only (coco_mci.json, vcr_mci.json)',
   defaultDir: 'fixtures/gvtbench-mini',
   layout: GVT_LAYOUT,
+  takesImageTemplate: true,
   source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate, tasks: ['mci'] }),
 };

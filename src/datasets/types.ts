@@ -47,8 +47,10 @@ export type AnswerChoices = ReadonlyMap<string, { valid: readonly string[]; plau
 export interface DatasetAdapter {
   id: string;
   description: string;
-  /** The bundled mini set, relative to the package root. */
-  defaultDir: string;
+  /** The bundled mini set, relative to the package root; none where xfbench ships none (`--data` is then required). */
+  defaultDir?: string;
+  /** Formats whose image file names come from ids take `--image-template`; others refuse it. */
+  takesImageTemplate?: boolean;
   /** The folder `--data` points at, as the official release lays it out. */
   layout: string;
   /** Where the official data comes from (xfbench downloads nothing). */

@@ -60,6 +60,9 @@ export interface RunOutcome {
  */
 export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
   const started = performance.now();
+  if (opts.cacheDir && opts.visionCache === false) {
+    throw new XfError('E_FLAGS', '--cache-dir keeps visual tokens on disk, which --no-vision-cache turns off', { suggestion: 'Drop one of the two.' });
+  }
   const modelDir = opts.model ? path.resolve(opts.model) : path.join(packageRoot(), DEFAULT_BUNDLE_DIR);
   const bundle = await loadBundle(modelDir);
   const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, opts);

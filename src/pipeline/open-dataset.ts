@@ -34,7 +34,13 @@ async function datasetsWithChoices(): Promise<string[]> {
  */
 export async function openEvaluation(datasetId: string, opts: DatasetOptions): Promise<OpenedEvaluation> {
   const adapter = await datasetRegistry().get(datasetId);
-  const dir = opts.data ? path.resolve(opts.data) : path.join(packageRoot(), adapter.defaultDir);
+  if (!opts.data && !adapter.defaultDir) {
+    throw new XfError('E_DATA_DIR', `xfbench ships no mini set for ${adapter.id}`, { suggestion: `Pass --data DIR (${adapter.layout}).` });
+  }
+  if (opts.imageTemplate !== undefined && !adapter.takesImageTemplate) {
+    throw new XfError('E_FLAGS', `--image-template does not apply to ${adapter.id} (its files name their images)`, { suggestion: 'Drop --image-template.' });
+  }
+  const dir = opts.data ? path.resolve(opts.data) : path.join(packageRoot(), adapter.defaultDir!);
   const ctx: AggregateContext = { includeUnbalanced: opts.allQuestions };
   if (opts.choices) {
     if (!adapter.loadChoices) throw new XfError('E_FLAGS', `--choices applies to ${(await datasetsWithChoices()).join(', ')} only`, { suggestion: 'Drop --choices.' });

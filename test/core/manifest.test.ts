@@ -60,3 +60,16 @@ describe('bundle manifest', () => {
     expect(['cuda', 'E_CUDA_UNAVAILABLE']).toContain(outcome);
   });
 });
+
+describe('the prompt template', () => {
+  it('puts the question in as text: "$&" and "$\'" in a question are not replacement patterns', async () => {
+    const { loadBundle } = await import('../../src/core/bundle/manifest.js');
+    const { BundleTokenizer } = await import('../../src/core/language/tokenizer.js');
+    const { PromptEncoder } = await import('../../src/core/language/prompts.js');
+    const bundle = await loadBundle(BUNDLES.xformer);
+    const t = bundle.manifest.tokenizer;
+    const prompts = new PromptEncoder(bundle.manifest.prompt.template, await BundleTokenizer.load(bundle.file(t.file), t.eosToken, t.padToken));
+    const question = "is it $& or $' or $$?";
+    expect(prompts.prompt(question)).toBe(bundle.manifest.prompt.template.split('{question}').join(question));
+  });
+});

@@ -7,10 +7,24 @@ import type { XfError } from '../../src/lib/errors.js';
 import { metricRegistry } from '../../src/metrics/registry.js';
 import { FIXTURES, ROOT, tempDir } from '../helpers/paths.js';
 
+const registry = datasetRegistry();
+const adapters = await Promise.all(registry.ids().map((id) => registry.get(id)));
+const bundled = adapters.filter((a) => a.defaultDir).map((a) => a.id);
+const unbundled = adapters.filter((a) => !a.defaultDir).map((a) => a.id);
+
+describe('every dataset without a bundled mini set', () => {
+  it.each(unbundled)('%s is refused without --data, naming the layout it wants', async (id) => {
+    const { openEvaluation } = await import('../../src/pipeline/open-dataset.js');
+    const err = (await openEvaluation(id, {}).catch((e: unknown) => e)) as XfError;
+    expect(err.code).toBe('E_DATA_DIR');
+    expect(err.suggestion).toContain('--data');
+  });
+});
+
 describe('every bundled mini set opens with its adapter', () => {
-  it.each(datasetRegistry().ids())('%s', async (id) => {
+  it.each(bundled)('%s', async (id) => {
     const adapter = await datasetRegistry().get(id);
-    const dir = path.join(ROOT, adapter.defaultDir);
+    const dir = path.join(ROOT, adapter.defaultDir!);
     const ds = await adapter.open(dir);
     expect(ds.samples.length).toBeGreaterThan(0);
     expect(new Set(ds.samples.map((s) => s.id)).size).toBe(ds.samples.length);

@@ -10,7 +10,8 @@ export class PromptEncoder {
   constructor(private readonly template: string, readonly tokenizer: BundleTokenizer) {}
 
   prompt(question: string): string {
-    return this.template.replace('{question}', question);
+    // a function, not a string: a question holding "$&" or "$'" must not be read as a replacement pattern
+    return this.template.replace('{question}', () => question);
   }
 
   /**

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { ImageSpec, Manifest } from '../bundle/manifest.js';
 import type { EncoderSession } from '../bundle/open-sessions.js';
 import type { RuntimeMeter } from '../bundle/runtime-meter.js';
+import { XfError } from '../../lib/errors.js';
 import { stackRows } from '../tensors.js';
 
 /** Visual tokens of one image: [1, numTokens, hiddenSize] in the LM's embedding space. */
@@ -23,6 +24,8 @@ export class VisionTower {
     private readonly fusion: ort.InferenceSession,
     private readonly manifest: Manifest,
     private readonly meter: RuntimeMeter,
+    /** The fusion graph's file, named when its output disagrees with the manifest. */
+    private readonly fusionFile: string,
   ) {}
 
   /** Each encoder's preprocessing, in the order `PreparedImage.pixels` holds them. */
@@ -42,8 +45,10 @@ export class VisionTower {
     }
     const tokens = (await this.meter.run(this.fusion, feeds))[this.manifest.fusion.output]!;
     const [b, n, d] = tokens.dims as [number, number, number];
-    if (b !== batch || d !== this.manifest.lm.hiddenSize) {
-      throw new Error(`fusion output has shape [${tokens.dims.join(', ')}], expected [${batch}, N, ${this.manifest.lm.hiddenSize}]`);
+    if (b !== batch || d !== this.manifest.lm.hiddenSize || n !== this.manifest.fusion.numTokens) {
+      throw new XfError('E_GRAPH_IO', `fusion output has shape [${tokens.dims.join(', ')}], the manifest says [${batch}, ${this.manifest.fusion.numTokens}, ${this.manifest.lm.hiddenSize}] (fusion.numTokens, lm.hiddenSize)`, {
+        file: this.fusionFile, suggestion: 'The manifest and the graph disagree; re-export the bundle.',
+      });
     }
     const data = tokens.data as Float32Array;
     // each image's tokens in their own buffer: they outlive the batch in the vision cache
