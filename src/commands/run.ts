@@ -85,7 +85,10 @@ export default class Run extends XfCommand {
     }
     const r = outcome.record;
     if (human) {
-      if (outcome.resumedFrom > 0) process.stderr.write(`xfbench: continued a run: ${outcome.resumedFrom} predictions kept, ${outcome.evaluatedNow} evaluated now\n`);
+      if (outcome.resumedFrom > 0 || outcome.retried > 0) {
+        const retried = outcome.retried > 0 ? ` (${outcome.retried} that had failed tried again)` : '';
+        process.stderr.write(`xfbench: continued a run: ${outcome.resumedFrom} predictions kept, ${outcome.evaluatedNow} evaluated now${retried}\n`);
+      }
       if (outcome.errors > 0 && outcome.stoppedBy !== 'max-errors') process.stderr.write(`xfbench: ${outcome.errors} samples failed (${Object.entries(r.errors!.byCode).map(([c, n]) => `${c} ×${n}`).join(', ')}); scored as unanswered, listed in predictions.jsonl\n`);
       this.log(table.renderMetricTables(outcome.metrics, `${r.dataset.id} · ${r.bundle!.name} · ${r.dataset.evaluated} questions · ${outcome.provider.used}`, { details: flags.details, families: r.families }));
       this.log(`run written to ${displayPath(outcome.runDir)}`);

@@ -85,6 +85,11 @@ export class VisionLanguageModel {
     return this.language.prefixes(visuals);
   }
 
+  /** Whether a question's prompt, after `prefixLength` image positions, leaves room for the answer in the LM's context. */
+  promptFits(question: string, prefixLength: number): boolean {
+    return prefixLength + this.prompts.ids(question).length + this.manifest.generation.maxNewTokens <= this.manifest.lm.maxPositions;
+  }
+
   /** The manifest's decoding strategy over several questions at once (answers do not depend on the batch). */
   generateBatch(requests: readonly GenerationRequest[]): Promise<Generation[]> {
     return decodeGreedy(this.language, this.prompts, this.manifest.generation, requests);

@@ -8,6 +8,19 @@ import type { SampleScorer } from './scoring.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from './settings.js';
 import { visualTokensFor, type ImageOutcome, type StageTimings } from './visual-tokens.js';
 
+/**
+ * A sample whose prompt leaves no room for the answer in the LM's context is one failed sample (an
+ * error row), not a failed run.
+ */
+function fitting(model: VisionLanguageModel, sample: Sample, outcome: ImageOutcome): ImageOutcome & { sample: Sample } {
+  if (!outcome.visual || model.promptFits(sample.question, outcome.visual.dims[1])) return { sample, ...outcome };
+  const lm = model.manifest.lm;
+  return {
+    sample, imagePath: outcome.imagePath,
+    error: { code: 'E_PROMPT_TOO_LONG', message: `the prompt, after ${outcome.visual.dims[1]} image positions and with ${model.manifest.generation.maxNewTokens} new tokens, exceeds the LM's ${lm.maxPositions} positions` },
+  };
+}
+
 export interface EvaluateOptions {
   /** Turns each answer into its scored prediction line. */
   scorer: SampleScorer;
@@ -76,7 +89,7 @@ async function evaluateWith(model: VisionLanguageModel, samples: AsyncIterable<S
       const outcomes = await visualTokensFor(needed, model, images, opts.cache, timings);
       if (carried) outcomes.set(carried.imagePath, carried);
       carried = outcomes.get(samplesHere[samplesHere.length - 1]!.imagePath);
-      const batch = samplesHere.map((sample) => ({ sample, ...outcomes.get(sample.imagePath)! }));
+      const batch = samplesHere.map((sample) => fitting(model, sample, outcomes.get(sample.imagePath)!));
       const ready = batch.filter((w) => w.visual);
       const t = performance.now();
       const fresh = [...outcomes.values()].filter((o) => o.visual && !o.prefix);

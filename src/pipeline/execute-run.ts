@@ -46,6 +46,8 @@ export interface RunOutcome {
   record: RunRecord;
   provider: ProviderChoice;
   resumedFrom: number;
+  /** Failed samples of the earlier attempt tried again now. */
+  retried: number;
   evaluatedNow: number;
   errors: number;
   status: 'complete' | 'stopped';
@@ -156,7 +158,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       status,
       dataset: datasetInfo(totals.evaluated),
       errors: { count: errors, byCode: totals.errorsByCode },
-      resumed: previous ? { fromQuestions: recovered.ids.size, tornBytesDropped: recovered.tornBytes } : undefined,
+      resumed: previous ? { fromQuestions: recovered.ids.size, tornBytesDropped: recovered.tornBytes, retriedFailed: recovered.retried } : undefined,
       timings: {
         loadMs: Math.round(loadMs), evaluateMs: Math.round(evaluateMs), wallMs: Math.round(performance.now() - started),
         visionMs: Math.round(result.timings.visionMs), generateMs: Math.round(result.timings.generateMs), images: result.timings.images,
@@ -168,7 +170,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       families: totals.families,
     };
     await writeRunRecord(runDir, record);
-    return { runDir, record, provider: model.provider, resumedFrom: recovered.ids.size, evaluatedNow: result.evaluated, errors, status, stoppedBy: result.stoppedBy, metrics: totals.metrics };
+    return { runDir, record, provider: model.provider, resumedFrom: recovered.ids.size, retried: recovered.retried, evaluatedNow: result.evaluated, errors, status, stoppedBy: result.stoppedBy, metrics: totals.metrics };
   } finally {
     lock.release();
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { open, truncate } from 'node:fs/promises';
+import { open, rename, truncate } from 'node:fs/promises';
 import { XfError } from '../lib/errors.js';
 import { readPredictionLines } from './prediction-line.js';
 
@@ -8,6 +8,8 @@ export interface Recovered {
   ids: Set<string>;
   /** Bytes of a torn last line that were cut off. */
   tornBytes: number;
+  /** Error rows (failed samples) taken out of the file, so that those samples are tried again. */
+  retried: number;
 }
 
 /** Size of the file up to and including its last newline (0 when it has none). */
@@ -28,23 +30,43 @@ async function completeLength(file: string): Promise<{ size: number; complete: n
   }
 }
 
+/** Rewrites the predictions without their error rows: written beside the file, synced, renamed over it. */
+async function dropErrorRows(file: string): Promise<void> {
+  const tmp = `${file}.retry-${process.pid}`;
+  const out = await open(tmp, 'w');
+  try {
+    for await (const row of readPredictionLines(file, { check: 'id' })) if (!row.error) await out.write(`${JSON.stringify(row)}\n`);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+  await rename(tmp, file);
+}
+
 /**
  * The ids answered so far. Each line is written whole with its newline in one call, so only the very
  * end can be torn (a process killed mid-write): that tail is cut off and its sample is evaluated
- * again. Any other damage, or a duplicate id, is refused.
+ * again. Samples that failed (error rows: a bad image, a prompt too long) are taken out and tried
+ * again too: the user was told to fix the input and run the same command. Any other damage, or a
+ * duplicate id, is refused.
  */
 export async function recoverPredictions(file: string): Promise<Recovered> {
   const ids = new Set<string>();
-  if (!existsSync(file)) return { ids, tornBytes: 0 };
+  if (!existsSync(file)) return { ids, tornBytes: 0, retried: 0 };
   const { size, complete } = await completeLength(file);
   if (complete < size) await truncate(file, complete);
+  const seen = new Set<string>();
   let line = 0;
+  let failed = 0;
   for await (const row of readPredictionLines(file, { check: 'id' })) {
     line += 1;
-    if (ids.has(row.id)) {
+    if (seen.has(row.id)) {
       throw new XfError('E_RUN_CORRUPT', `line ${line} repeats question id "${row.id}"`, { file, suggestion: 'Start a new run in another folder.' });
     }
-    ids.add(row.id);
+    seen.add(row.id);
+    if (row.error) failed += 1;
+    else ids.add(row.id);
   }
-  return { ids, tornBytes: size - complete };
+  if (failed > 0) await dropErrorRows(file);
+  return { ids, tornBytes: size - complete, retried: failed };
 }

@@ -23,7 +23,8 @@ export const runRecordSchema = z.object({
   /** Hashes a resumed run must match. */
   fingerprint: z.object({ bundle: z.string(), dataset: z.string(), settings: z.string() }).optional(),
   errors: z.object({ count: z.number().int(), byCode: z.record(z.string(), z.number().int()) }).optional(),
-  resumed: z.object({ fromQuestions: z.number().int(), tornBytesDropped: z.number().int() }).optional(),
+  /** A continued run: predictions kept, bytes of a torn last line cut off, failed samples tried again. */
+  resumed: z.object({ fromQuestions: z.number().int(), tornBytesDropped: z.number().int(), retriedFailed: z.number().int().optional() }).optional(),
   config: z.record(z.string(), z.unknown()),
   timings: z.record(z.string(), z.number()),
   metrics: z.array(metricValueSchema),
