@@ -4,13 +4,16 @@ import type { MetricValue } from '../metrics/types.js';
 import { PredictionWriter } from '../runs/prediction-line.js';
 import { openRunDir, PREDICTIONS_FILE, removeUnfinishedRun } from '../runs/run-dir.js';
 import { recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record.js';
-import { readPredictionsFile, type PredictionsFormat } from './external-predictions.js';
+import { readPredictionsFile, readRunAnswers, type ExternalPredictions, type PredictionsFormat } from './external-predictions.js';
 import { openEvaluation, type DatasetOptions } from './open-dataset.js';
 import { RunTally, SampleScorer } from './scoring.js';
 
 export interface ScoreOptions extends DatasetOptions {
   dataset: string;
-  predictions: string;
+  /** Another system's predictions file; or */
+  predictions?: string;
+  /** an xfbench run whose answers (as generated) are scored again. */
+  fromRun?: string;
   /** The system that made the predictions (default: the file name). */
   name?: string;
   out?: string;
@@ -33,10 +36,23 @@ export interface ScoreOutcome {
  * run folder. Samples are streamed, scored, written and aggregated one at a time: memory stays flat.
  */
 export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
-  const file = path.resolve(opts.predictions);
-  const preds = await readPredictionsFile(file);
-  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, opts);
-  const name = opts.name ?? path.basename(file).replace(/\.[^.]+$/, '');
+  let preds: ExternalPredictions;
+  let file: string;
+  let data = opts.data;
+  if (opts.fromRun) {
+    file = path.resolve(opts.fromRun);
+    const fromRun = await readRunAnswers(file);
+    if (fromRun.dataset.id !== opts.dataset) {
+      throw new XfError('E_DATASET_MISMATCH', `the run is of ${fromRun.dataset.id}, not ${opts.dataset}`, { file, suggestion: `Score it as ${fromRun.dataset.id}.` });
+    }
+    preds = fromRun;
+    data ??= fromRun.dataset.dir;
+  } else {
+    file = path.resolve(opts.predictions!);
+    preds = await readPredictionsFile(file);
+  }
+  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, { ...opts, data });
+  const name = opts.name ?? `${path.basename(file).replace(/\.[^.]+$/, '')}${opts.fromRun ? (opts.raw ? '-raw' : '-rescored') : ''}`;
   const runDir = await openRunDir(opts.out, adapter.id, name, 'refuse');
   const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));
   const scorer = new SampleScorer(metrics, (t) => dataset.normalisePrediction(t));

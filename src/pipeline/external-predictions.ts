@@ -5,10 +5,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
-import { checkedFile, parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
+import { checkedFile, parseJson, readBytes, sha256File, sha256Text, validate } from '../lib/files.js';
+import { readRun } from '../runs/read-run.js';
+import { PREDICTIONS_FILE } from '../runs/run-dir.js';
 import { streamJsonMembers } from '../lib/json-stream.js';
 
-export type PredictionsFormat = 'gqa-json' | 'jsonl' | 'csv';
+export type PredictionsFormat = 'gqa-json' | 'vqa-json' | 'jsonl' | 'csv' | 'xfbench-run';
 
 export interface ExternalPredictions {
   format: PredictionsFormat;
@@ -17,6 +19,9 @@ export interface ExternalPredictions {
 }
 
 const gqaItem = z.object({ questionId: z.union([z.string(), z.number()]), prediction: z.string() });
+/** The official VQA results format: [{"question_id": …, "answer": …}]. */
+const vqaItem = z.object({ question_id: z.union([z.string(), z.number()]), answer: z.string() });
+const listItem = z.union([gqaItem, vqaItem]);
 const jsonlLine = z.union([
   z.object({ id: z.union([z.string(), z.number()]), prediction: z.string() }),
   z.object({ questionId: z.union([z.string(), z.number()]), prediction: z.string() }),
@@ -28,8 +33,9 @@ function put(map: Map<string, string>, id: string, prediction: string, file: str
 }
 
 /**
- * Reads predictions made by any system: GQA's official `[{questionId, prediction}]` list, a JSONL of
- * `{id, prediction}`, or a CSV with `id` (or `questionId`) and `prediction` columns.
+ * Reads predictions made by any system: GQA's official `[{questionId, prediction}]` list, the official
+ * VQA results file `[{question_id, answer}]`, a JSONL of `{id, prediction}`, or a CSV with `id` (or
+ * `questionId`) and `prediction` columns.
  */
 export async function readPredictionsFile(file: string): Promise<ExternalPredictions> {
   const ext = path.extname(file).toLowerCase();
@@ -68,15 +74,33 @@ export async function readPredictionsFile(file: string): Promise<ExternalPredict
     }
     sha256 = hash.digest('hex');
   } else {
-    format = 'gqa-json';
+    // a JSON list: GQA's [{questionId, prediction}] or VQA's [{question_id, answer}], told apart by content
+    let kind: PredictionsFormat | undefined;
     let digest = '';
     for await (const { key, value } of streamJsonMembers(await checkedFile(file, 'predictions file'), { onDone: (h) => { digest = h; } })) {
-      if (typeof key !== 'number') throw new XfError('E_SCHEMA', 'expected a list of {questionId, prediction}, found an object', { file });
-      const p = validate(gqaItem, value, file, `[${key}]`);
-      put(byId, String(p.questionId), p.prediction, file, `[${key}]`);
+      if (typeof key !== 'number') throw new XfError('E_SCHEMA', 'expected a list of {questionId, prediction} (GQA) or {question_id, answer} (VQA), found an object', { file });
+      const p = validate(listItem, value, file, `[${key}]`);
+      const here: PredictionsFormat = 'questionId' in p ? 'gqa-json' : 'vqa-json';
+      if (kind && kind !== here) throw new XfError('E_SCHEMA', `item ${key} is in the ${here} shape, the ones before it in the ${kind} shape`, { file, field: `[${key}]` });
+      kind = here;
+      put(byId, String('questionId' in p ? p.questionId : p.question_id), 'prediction' in p ? p.prediction : p.answer, file, `[${key}]`);
     }
+    format = kind ?? 'gqa-json';
     sha256 = digest;
   }
   if (byId.size === 0) throw new XfError('E_EMPTY_PREDICTIONS', 'the predictions file holds no predictions', { file });
   return { format, sha256, byId };
+}
+
+/**
+ * The answers of an xfbench run as it gave them (the raw text where the line keeps it), to score them
+ * again, with another normalisation or none.
+ */
+export async function readRunAnswers(dir: string): Promise<ExternalPredictions & { dataset: { id: string; dir: string } }> {
+  const run = await readRun(dir);
+  const byId = new Map<string, string>();
+  for (const line of run.rows) if (!line.error) byId.set(line.id, line.raw ?? line.prediction);
+  const file = path.join(dir, PREDICTIONS_FILE);
+  if (byId.size === 0) throw new XfError('E_EMPTY_PREDICTIONS', 'the run holds no answered question', { file });
+  return { format: 'xfbench-run', sha256: await sha256File(file), byId, dataset: { id: run.record.dataset.id, dir: run.record.dataset.dir } };
 }

@@ -19,7 +19,7 @@ export class SampleScorer {
   /** The line for a model's (or another system's) answer: normalised as the benchmark's scorer expects, unless `raw`. */
   line(sample: Sample, answer: string, opts: { raw?: boolean } = {}): PredictionLine {
     const prediction = opts.raw ? answer : this.normalise(answer);
-    return predictionLine(sample, prediction, this.scores(sample, prediction));
+    return predictionLine(sample, prediction, this.scores(sample, prediction), undefined, answer);
   }
 
   /** The line for a sample that could not be evaluated: scored as unanswered. */

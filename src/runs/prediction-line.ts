@@ -11,6 +11,8 @@ export const predictionLineSchema = z.object({
   imageId: z.string(),
   question: z.string(),
   prediction: z.string(),
+  /** The answer as the model (or other system) gave it, before the benchmark's normalisation; absent when the two are the same. */
+  raw: z.string().optional(),
   answers: z.array(z.string()),
   scores: z.record(z.string(), z.number()),
   categories: z.record(z.string(), z.string().nullable()),
@@ -21,9 +23,9 @@ export const predictionLineSchema = z.object({
 });
 export type PredictionLine = z.infer<typeof predictionLineSchema>;
 
-export function predictionLine(sample: Sample, prediction: string, scores: Record<string, number>, error?: PredictionLine['error']): PredictionLine {
+export function predictionLine(sample: Sample, prediction: string, scores: Record<string, number>, error?: PredictionLine['error'], raw?: string): PredictionLine {
   return {
-    id: sample.id, imageId: sample.imageId, question: sample.question, prediction, answers: sample.answers,
+    id: sample.id, imageId: sample.imageId, question: sample.question, prediction, ...(raw !== undefined && raw !== prediction ? { raw } : {}), answers: sample.answers,
     scores, categories: sample.categories, group: sample.group, extra: sample.extra, ...(error ? { error } : {}),
   };
 }

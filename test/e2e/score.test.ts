@@ -2,7 +2,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { GQA_MINI, tempDir } from '../helpers/paths.js';
+import { FIXTURES, GQA_MINI, tempDir } from '../helpers/paths.js';
 
 const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, { answer: string }>;
 const ids = Object.keys(records);
@@ -56,5 +56,39 @@ describe('score streams the dataset and leaves nothing behind on bad input', () 
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`(${middle}.types)`);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('score reads what other harnesses write, and scores xfbench runs again', () => {
+  it('takes the official VQA results file and scores it as the answers of a JSONL', () => {
+    const work = tempDir();
+    const questions = (JSON.parse(readFileSync(path.join(FIXTURES, 'vqav2-mini', 'v2_OpenEnded_mscoco_val2014_questions.json'), 'utf8')) as { questions: Array<{ question_id: number }> }).questions;
+    const answers = questions.map((q, i) => ({ question_id: q.question_id, answer: i % 3 ? 'yes' : 'two' }));
+    writeFileSync(path.join(work, 'results.json'), JSON.stringify(answers));
+    writeFileSync(path.join(work, 'same.jsonl'), answers.map((a) => JSON.stringify({ id: a.question_id, prediction: a.answer })).join('\n'));
+    const official = runCli(['score', 'vqav2', '--predictions', path.join(work, 'results.json'), '--out', path.join(work, 'a'), '--json']);
+    expect(official.status, official.stderr).toBe(0);
+    expect(runCli(['score', 'vqav2', '--predictions', path.join(work, 'same.jsonl'), '--out', path.join(work, 'b')]).status).toBe(0);
+    const run = (d: string) => JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as { metrics: unknown; predictionsSource: { format: string } };
+    expect(run('a').predictionsSource.format).toBe('vqa-json');
+    expect(run('a').metrics).toEqual(run('b').metrics);
+  });
+
+  it('keeps the raw answer beside the normalised one, and --from-run scores the raw answers again', () => {
+    const work = tempDir();
+    // "Yes." normalises to "yes" for GQA; with --raw it stays "Yes." and is wrong
+    const answers = ids.map((id) => ({ id, prediction: records[id]!.answer === 'yes' ? 'Yes.' : records[id]!.answer }));
+    writeFileSync(path.join(work, 'p.jsonl'), answers.map((a) => JSON.stringify(a)).join('\n'));
+    expect(runCli(['score', 'gqa', '--predictions', path.join(work, 'p.jsonl'), '--out', path.join(work, 'norm')]).status).toBe(0);
+    const line = readFileSync(path.join(work, 'norm', 'predictions.jsonl'), 'utf8').split('\n').map((l) => l && JSON.parse(l)).find((l) => l && l.raw);
+    expect(line).toMatchObject({ prediction: 'yes', raw: 'Yes.' });
+    const again = runCli(['score', 'gqa', '--from-run', path.join(work, 'norm'), '--raw', '--out', path.join(work, 'raw'), '--json']);
+    expect(again.status, again.stderr).toBe(0);
+    const acc = (d: string) => (JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as { metrics: Array<{ metric: string; category: string; value: number }> }).metrics.find((m) => m.metric === 'gqa.accuracy' && m.category === 'overall')!.value;
+    expect(acc('norm')).toBe(100);
+    expect(acc('raw')).toBeLessThan(100);
+    // and without --raw, the same answers score as they did
+    expect(runCli(['score', 'gqa', '--from-run', path.join(work, 'norm'), '--out', path.join(work, 'again')]).status).toBe(0);
+    expect(acc('again')).toBe(100);
   });
 });
