@@ -5,7 +5,7 @@ import { XfError } from '../lib/errors.js';
 import { checkedFile, validate } from '../lib/files.js';
 import { streamJsonMembers } from '../lib/json-stream.js';
 import { ImageFolder } from './images.js';
-import type { DatasetAdapter, OpenedDataset, Sample, StreamedDataset } from './types.js';
+import type { AdapterOptions, DatasetAdapter, OpenedDataset, Sample, StreamedDataset } from './types.js';
 
 const programStep = z.object({ operation: z.string(), argument: z.string(), dependencies: z.array(z.number().int()) });
 
@@ -57,15 +57,15 @@ export const gqaAdapter: DatasetAdapter = {
   layout: 'DIR/testdev_balanced_questions.json (or one *_questions.json), DIR/images/<imageId>.jpg',
   source: 'https://cs.stanford.edu/people/dorarad/gqa/download.html (questions 1.2, images)',
   loadChoices: async (file) => (await import('./gqa-choices.js')).loadGqaChoices(file),
-  async open(dir: string): Promise<OpenedDataset> {
-    const streamed = await this.stream!(dir);
+  async open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset> {
+    const streamed = await this.stream!(dir, opts);
     const samples: Sample[] = [];
     for await (const sample of streamed.samples()) samples.push(sample);
     return { ...streamed, samples, hash: streamed.hash() };
   },
-  async stream(dir: string): Promise<StreamedDataset> {
+  async stream(dir: string, opts?: AdapterOptions): Promise<StreamedDataset> {
     const file = await findQuestionsFile(dir);
-    const images = await ImageFolder.open(path.join(dir, 'images'), file);
+    const images = await ImageFolder.open(path.join(dir, 'images'), file, { optional: opts?.imagesOptional });
     const checked = await checkedFile(file, 'GQA questions file');
     let hash: string | undefined;
     async function* samples(): AsyncGenerator<Sample> {

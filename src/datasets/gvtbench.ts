@@ -22,6 +22,7 @@ const recordSchema = z.object({
 export interface GvtOptions {
   /** Maps a numeric COCO id to a file name (`{id:012}` pads to 12 digits). */
   imageTemplate?: string;
+  imagesOptional?: boolean;
   /** Only these tasks' files (counting `oc`, identification `mci`); default both. */
   tasks?: ReadonlyArray<'oc' | 'mci'>;
 }
@@ -35,7 +36,7 @@ export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<
   const present = wanted.filter((f) => existsSync(path.join(dir, f)));
   if (present.length === 0) throw new XfError('E_DATA_DIR', `none of ${wanted.join(', ')} found`, { file: dir });
   const imageRoot = path.join(dir, 'images');
-  if (!existsSync(imageRoot)) throw new XfError('E_IMAGES_DIR', 'images folder not found', { file: imageRoot });
+  if (!existsSync(imageRoot) && !opts.imagesOptional) throw new XfError('E_IMAGES_DIR', 'images folder not found', { file: imageRoot });
   const template = opts.imageTemplate ?? DEFAULT_COCO_TEMPLATE;
   const samples: Sample[] = [];
   const hashes: string[] = [];
@@ -86,7 +87,7 @@ export const gvtbenchAdapter: DatasetAdapter = {
   layout: GVT_LAYOUT,
   takesImageTemplate: true,
   source: GVT_SOURCE,
-  open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate }),
+  open: (dir, opts) => openGvtbench(dir, { ...opts }),
 };
 
 export const gvtbenchOcAdapter: DatasetAdapter = {
@@ -96,7 +97,7 @@ export const gvtbenchOcAdapter: DatasetAdapter = {
   layout: GVT_LAYOUT,
   takesImageTemplate: true,
   source: GVT_SOURCE,
-  open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate, tasks: ['oc'] }),
+  open: (dir, opts) => openGvtbench(dir, { ...opts, tasks: ['oc'] }),
 };
 
 export const gvtbenchMciAdapter: DatasetAdapter = {
@@ -106,5 +107,5 @@ export const gvtbenchMciAdapter: DatasetAdapter = {
   layout: GVT_LAYOUT,
   takesImageTemplate: true,
   source: GVT_SOURCE,
-  open: (dir, opts) => openGvtbench(dir, { imageTemplate: opts?.imageTemplate, tasks: ['mci'] }),
+  open: (dir, opts) => openGvtbench(dir, { ...opts, tasks: ['mci'] }),
 };

@@ -39,6 +39,8 @@ export function resolveInside(root: string, relative: string): string | undefine
  */
 export function locateImage(root: string, relative: string): string | undefined {
   if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes('..')) return undefined;
+  // no images folder at all (scoring another harness's answers needs none): the path it would have
+  if (!existsSync(root)) return path.join(root, relative);
   const found = resolveInside(root, relative);
   if (found) return found;
   return existsSync(path.join(root, relative)) ? undefined : path.join(root, relative);

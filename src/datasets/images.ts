@@ -18,11 +18,12 @@ export class ImageFolder {
   /** Resolved ids: GQA asks ~30 questions per image, and resolving touches the file system. */
   private readonly resolved = new Map<string, string | undefined>();
 
-  static async open(dir: string, datasetFile: string): Promise<ImageFolder> {
+  static async open(dir: string, datasetFile: string, opts: { optional?: boolean } = {}): Promise<ImageFolder> {
     let names: string[];
     try {
       names = await readdir(dir);
     } catch {
+      if (opts.optional) return new ImageFolder(dir, new Map());
       throw new XfError('E_IMAGES_DIR', 'images folder not found', { file: dir, suggestion: `Expected the images beside ${path.basename(datasetFile)}.` });
     }
     const byStem = new Map<string, string>();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
 import { locateImage } from './image-paths.js';
-import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
+import type { AdapterOptions, DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 const lineSchema = z.object({
   question_id: z.union([z.number().int(), z.string()]),
@@ -14,11 +14,11 @@ const lineSchema = z.object({
 });
 
 /** POPE: `*_pope_<split>.json` files of JSON lines (question_id, image, text, label); images in `images/` or `val2014/`. */
-export async function openPope(dir: string): Promise<OpenedDataset> {
+export async function openPope(dir: string, opts?: AdapterOptions): Promise<OpenedDataset> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir });
   const files = readdirSync(dir).filter((f) => /_pope_\w+\.jsonl?$/.test(f)).sort();
   if (files.length === 0) throw new XfError('E_DATA_DIR', 'no *_pope_<split>.json files', { file: dir });
-  const imageRoot = ['images', 'val2014'].map((d) => path.join(dir, d)).find((d) => existsSync(d));
+  const imageRoot = ['images', 'val2014'].map((d) => path.join(dir, d)).find((d) => existsSync(d)) ?? (opts?.imagesOptional ? path.join(dir, 'images') : undefined);
   if (!imageRoot) throw new XfError('E_IMAGES_DIR', 'images folder not found (images/ or val2014/)', { file: dir });
   const samples: Sample[] = [];
   const hashes: string[] = [];
@@ -51,5 +51,5 @@ export const popeAdapter: DatasetAdapter = {
   defaultDir: 'fixtures/pope-mini',
   layout: 'DIR/coco_pope_<split>.json (JSON lines: question_id, image, text, label), DIR/val2014/ or DIR/images/',
   source: 'https://github.com/RUCAIBox/POPE (output/coco), COCO val2014 images',
-  open: (dir) => openPope(dir),
+  open: (dir, opts) => openPope(dir, opts),
 };

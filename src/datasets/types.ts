@@ -39,6 +39,8 @@ export interface StreamedDataset extends Omit<OpenedDataset, 'samples' | 'hash'>
 export interface AdapterOptions {
   /** File-name template for numeric image ids, e.g. `COCO_val2014_{id:012}.jpg`. */
   imageTemplate?: string;
+  /** The images may be absent (`score` reads none): a missing images folder is then no error. */
+  imagesOptional?: boolean;
 }
 
 /** Per question, the answers a choices file counts as valid and as plausible (GQA's validity and plausibility). */

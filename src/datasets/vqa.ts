@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
 import { fillTemplate, locateImage } from './image-paths.js';
-import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
+import type { AdapterOptions, DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 const questionsSchema = z.object({
   data_subtype: z.string().optional(),
@@ -32,16 +32,17 @@ function pick(dir: string, names: string[], needle: string, what: string): strin
 const VQA_SOURCE = 'https://visualqa.org/download.html (VQAv2); https://okvqa.allenai.org (OK-VQA); COCO images';
 
 /** The images folder of a VQA release: `val2014/` (or the split's name), else `images/`. */
-function imageRoot(dir: string, subtype: string | undefined): string {
+function imageRoot(dir: string, subtype: string | undefined, optional?: boolean): string {
   for (const name of [subtype, 'images'].filter((n): n is string => Boolean(n))) {
     const p = path.join(dir, name);
     if (existsSync(p) && statSync(p).isDirectory()) return p;
   }
+  if (optional) return path.join(dir, subtype ?? 'images');
   throw new XfError('E_IMAGES_DIR', `images folder not found (looked for ${[subtype, 'images'].filter(Boolean).join(', ')})`, { file: dir });
 }
 
 /** VQAv2 and OK-VQA share one layout: a questions JSON and an annotations JSON with ten answers each. */
-export async function openVqa(adapterId: string, dir: string, opts: { imageTemplate?: string } = {}): Promise<OpenedDataset> {
+export async function openVqa(adapterId: string, dir: string, opts: AdapterOptions = {}): Promise<OpenedDataset> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir });
   const names = readdirSync(dir);
   const qFile = pick(dir, names, 'questions', 'questions');
@@ -52,7 +53,7 @@ export async function openVqa(adapterId: string, dir: string, opts: { imageTempl
   const anns = validate(annotationsSchema, parseJson(aBytes.toString('utf8'), aFile), aFile);
   const byQid = new Map(anns.annotations.map((a) => [a.question_id, a]));
   const subtype = qs.data_subtype;
-  const root = imageRoot(dir, subtype);
+  const root = imageRoot(dir, subtype, opts.imagesOptional);
   const template = opts.imageTemplate ?? `COCO_${subtype ?? 'val2014'}_{id:012}.jpg`;
   const samples: Sample[] = qs.questions.map((q, i) => {
     const a = byQid.get(q.question_id);

@@ -51,7 +51,8 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
     file = path.resolve(opts.predictions!);
     preds = await readPredictionsFile(file);
   }
-  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, { ...opts, data });
+  // scoring reads answers and annotations only: the release's images need not be there
+  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, { ...opts, data, imagesOptional: true });
   const name = opts.name ?? `${path.basename(file).replace(/\.[^.]+$/, '')}${opts.fromRun ? (opts.raw ? '-raw' : '-rescored') : ''}`;
   const runDir = await openRunDir(opts.out, adapter.id, name, 'refuse');
   const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));

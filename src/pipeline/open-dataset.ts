@@ -19,6 +19,8 @@ export interface DatasetOptions {
   choices?: string;
   allQuestions?: boolean;
   imageTemplate?: string;
+  /** `score` reads no image: the images folder may be absent. */
+  imagesOptional?: boolean;
 }
 
 /** The ids of the datasets whose format reads a choices file, for the message that refuses --choices elsewhere. */
@@ -46,7 +48,7 @@ export async function openEvaluation(datasetId: string, opts: DatasetOptions): P
     if (!adapter.loadChoices) throw new XfError('E_FLAGS', `--choices applies to ${(await datasetsWithChoices()).join(', ')} only`, { suggestion: 'Drop --choices.' });
     ctx.choices = await adapter.loadChoices(path.resolve(opts.choices));
   }
-  const dataset = await streamDataset(adapter, dir, { imageTemplate: opts.imageTemplate });
+  const dataset = await streamDataset(adapter, dir, { imageTemplate: opts.imageTemplate, imagesOptional: opts.imagesOptional });
   const metrics = await Promise.all(dataset.metrics.map((id) => metricRegistry().get(id)));
   return { adapter, dataset, metrics, ctx };
 }
