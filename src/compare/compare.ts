@@ -8,6 +8,7 @@ import type { AggregateContext, FamilyEntry } from '../metrics/types.js';
 import type { LoadedRun } from '../runs/read-run.js';
 import { adjustAndJudge } from './multiplicity.js';
 import { pairedRows, unpairedRows } from './paired-rows.js';
+import { verifyStoredScores } from './verify-scores.js';
 import type { Comparison, ComparisonRow } from './types.js';
 
 export type { Comparison, ComparisonRow, Verdict } from './types.js';
@@ -110,6 +111,8 @@ export async function compareWithBaseline(runA: LoadedRun, candidates: readonly 
   const alpha = opts.alpha ?? ALPHA;
   const metricIds = [...new Set(runA.record.metrics.map((m) => m.metric))];
   const registry = metricRegistry();
+  const known = await Promise.all(metricIds.filter((id) => registry.has(id)).map((id) => registry.get(id)));
+  for (const run of [runA, ...candidates]) verifyStoredScores(run, known);
   const rows: ComparisonRow[][] = pairings.map(() => []);
   const families: FamilyEntry[][] = pairings.map(() => []);
   for (const id of metricIds) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns, compareWithBaseline } from '../../src/compare/compare.js';
 import { holm } from '../../src/metrics/paired.js';
+import { popeAccuracy } from '../../src/metrics/pope.js';
 import type { XfError } from '../../src/lib/errors.js';
 import { items, syntheticRun } from './helpers.js';
 
@@ -70,7 +71,12 @@ describe('compare: what the runs recorded', () => {
   it('never calls a descriptive metric better or worse', async () => {
     const run = (name: string, saysYes: (i: number) => boolean) => {
       const base = syntheticRun(name, items(400, 400), () => true, { metrics: ['pope.yes-ratio'] });
-      base.rows.forEach((r, i) => { r.categories = { split: 'random' }; r.scores = { popeSaidYes: saysYes(i) ? 1 : 0, popeTruthYes: i % 2, popeCorrect: 1 }; });
+      base.rows.forEach((r, i) => {
+        r.categories = { split: 'random' };
+        r.answers = [i % 2 ? 'yes' : 'no'];
+        r.prediction = saysYes(i) ? 'yes' : 'no';
+        r.scores = popeAccuracy.score({ ...r, imagePath: '' }, r.prediction);
+      });
       base.record.dataset.id = 'pope';
       base.record.metrics = [{ metric: 'pope.yes-ratio', category: 'overall', value: 0, n: 400, higherIsBetter: false }];
       return base;
@@ -116,5 +122,17 @@ describe('compare: several candidates against one baseline', () => {
     // alone, B's rows are adjusted over its own families only
     const alone = await compareRuns(a, b, { bootstrap: boot });
     expect(alone.rows.find((r) => r.category === 'structural/verify')!.adjustment!.tests).toBe(5);
+  });
+});
+
+describe('compare: one source of truth for correctness', () => {
+  it('refuses a run whose stored scores disagree with its predictions', async () => {
+    const set = items(60, 20);
+    const a = syntheticRun('A', set, (i) => i % 2 === 0);
+    const b = syntheticRun('B', set, (i) => i % 3 === 0);
+    b.rows[3]!.prediction = 'no'; // edited by hand: the stored score still says right
+    const err = (await compareRuns(a, b).catch((e: unknown) => e)) as XfError;
+    expect(err.code).toBe('E_RUN_CORRUPT');
+    expect(err.message).toMatch(/line 4 \(question 3\) stores correct = 1, but its prediction "no" scores 0/);
   });
 });

@@ -1,0 +1,26 @@
+import path from 'node:path';
+import { XfError } from '../lib/errors.js';
+import type { Metric } from '../metrics/types.js';
+import type { LoadedRun } from '../runs/read-run.js';
+import { PREDICTIONS_FILE } from '../runs/run-dir.js';
+
+/**
+ * One source of truth for correctness: compare pairs stored per-sample scores, and recomputes other
+ * metrics (consistency, distribution) from the stored predictions, so the two must agree. Every
+ * stored score is checked against what its metric gives for the line's prediction and gold answers;
+ * a line that disagrees (an edited file, or scores from an xfbench that scored differently) is refused.
+ */
+export function verifyStoredScores(run: LoadedRun, metrics: readonly Metric[]): void {
+  const file = path.join(run.dir, PREDICTIONS_FILE);
+  for (const [i, line] of run.rows.entries()) {
+    const sample = { ...line, imagePath: '' };
+    for (const metric of metrics) {
+      for (const [key, expected] of Object.entries(metric.score(sample, line.prediction))) {
+        if (line.scores[key] === expected) continue;
+        throw new XfError('E_RUN_CORRUPT', `line ${i + 1} (question ${line.id}) stores ${key} = ${String(line.scores[key])}, but its prediction "${line.prediction}" scores ${expected}`, {
+          file, suggestion: 'The predictions were edited, or scored by another xfbench version: score the run again with xfbench score --from-run.',
+        });
+      }
+    }
+  }
+}
