@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
 import { fillTemplate, locateImage } from './image-paths.js';
+import { ContentIds } from './sample-ids.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 /** The four files of the GVTBench release; each is a list of records. */
@@ -47,6 +48,7 @@ export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<
     const records = validate(z.array(z.unknown()), parseJson(bytes.toString('utf8'), file), file);
     const subset = name.replace('.json', '');
     const [source, task] = subset.split('_') as ['coco' | 'vcr', 'oc' | 'mci'];
+    const ids = new ContentIds();
     records.forEach((raw, i) => {
       const r = validate(recordSchema, raw, file, `[${i}]`);
       const relative = typeof r.image_id === 'number' ? fillTemplate(template, r.image_id) : r.image_id;
@@ -57,7 +59,7 @@ export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<
         });
       }
       samples.push({
-        id: `${subset}:${i}`,
+        id: ids.next([subset, String(r.image_id), r.text_in]),
         imageId: String(r.image_id),
         imagePath,
         question: r.text_in,

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { XfError } from '../lib/errors.js';
 import { readBytes, sha256Text } from '../lib/files.js';
 import { locateImage } from './image-paths.js';
-import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
+import { ContentIds } from './sample-ids.js';
+import type { AnswerFile, DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 interface Triple {
   image: string;
@@ -53,19 +54,42 @@ async function readSubtask(dir: string, task: string, hashes: string[]): Promise
   return out;
 }
 
+/**
+ * MME's answer files as its evaluation tool reads them: `<subtask>.txt`, one line per question,
+ * "image<TAB>question<TAB>gold<TAB>prediction"; a folder of them, or one. Lines map to samples by
+ * (subtask, image, question), the same fields the samples' ids are made of.
+ */
+export async function readMmeAnswers(target: string): Promise<AnswerFile> {
+  const files = isDir(target) ? readdirSync(target).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(target, f)) : [target];
+  if (files.length === 0) throw new XfError('E_EMPTY_PREDICTIONS', 'no <subtask>.txt answer file in the folder', { file: target });
+  const byId = new Map<string, string>();
+  const hashes: string[] = [];
+  for (const file of files) {
+    const bytes = await readBytes(file, 'MME answer file');
+    hashes.push(`${path.basename(file)}:${sha256Text(bytes)}`);
+    const task = path.basename(file, '.txt');
+    const ids = new ContentIds();
+    tabLines(bytes.toString('utf8'), file, 4).forEach(([image, question, , prediction]) => {
+      byId.set(ids.next([task, path.basename(image!), question!]), prediction!.trim());
+    });
+  }
+  return { format: 'mme-answers', sha256: sha256Text(hashes.join('\n')), byId };
+}
+
 /** MME: one folder per subtask; two yes/no questions per image. */
 export async function openMme(dir: string): Promise<OpenedDataset> {
   if (!isDir(dir)) throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir });
   const hashes: string[] = [];
   const samples: Sample[] = [];
   for (const task of readdirSync(dir).filter((t) => isDir(path.join(dir, t))).sort()) {
-    for (const [k, r] of (await readSubtask(dir, task, hashes)).entries()) {
+    const ids = new ContentIds();
+    for (const r of await readSubtask(dir, task, hashes)) {
       const answer = r.answer.trim();
       if (answer !== 'Yes' && answer !== 'No') throw new XfError('E_SCHEMA', `answer "${answer}" is not Yes or No`, { file: r.file, field: `line ${r.line}` });
       const imagePath = locateImage(path.join(dir, task), r.image);
       if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image "${r.image}" would lie outside ${task}/`, { file: r.file, field: `line ${r.line}` });
       samples.push({
-        id: `${task}/${k}`, imageId: `${task}/${r.image}`, imagePath, question: r.question, answers: [answer],
+        id: ids.next([task, path.basename(r.image), r.question]), imageId: `${task}/${r.image}`, imagePath, question: r.question, answers: [answer],
         categories: { subtask: task }, group: `${task}/${r.image}`, extra: {},
       });
     }
@@ -76,6 +100,7 @@ export async function openMme(dir: string): Promise<OpenedDataset> {
 
 export const mmeAdapter: DatasetAdapter = {
   id: 'mme',
+  readAnswers: readMmeAnswers,
   description: 'MME perception subtasks: yes/no question pairs per image, one folder per subtask',
   defaultDir: 'fixtures/mme-mini',
   layout: 'DIR/<subtask>/questions_answers_YN/<name>.txt + DIR/<subtask>/images/<name>.*, or DIR/<subtask>/*.txt (image<TAB>question<TAB>answer) beside the images',

@@ -43,6 +43,13 @@ export interface AdapterOptions {
   imagesOptional?: boolean;
 }
 
+/** Answers another harness wrote in a benchmark's own format, by sample id. */
+export interface AnswerFile {
+  format: string;
+  sha256: string;
+  byId: Map<string, string>;
+}
+
 /** Per question, the answers a choices file counts as valid and as plausible (GQA's validity and plausibility). */
 export type AnswerChoices = ReadonlyMap<string, { valid: readonly string[]; plausible: readonly string[] }>;
 
@@ -57,6 +64,8 @@ export interface DatasetAdapter {
   layout: string;
   /** Where the official data comes from (xfbench downloads nothing). */
   source: string;
+  /** Formats with an answer-file layout of their own (MME's `<subtask>.txt`) read it for `score`; a folder or a .txt is handed here. */
+  readAnswers?(fileOrFolder: string): Promise<AnswerFile>;
   /** Formats whose metrics read a choices file (`--choices`) say how to load one. */
   loadChoices?(file: string): Promise<AnswerChoices>;
   open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset>;

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import type { AnswerFile, DatasetAdapter } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import type { MetricValue } from '../metrics/types.js';
 import { PredictionWriter } from '../runs/prediction-line.js';
@@ -7,6 +9,10 @@ import { recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record
 import { readPredictionsFile, readRunAnswers, type ExternalPredictions, type PredictionsFormat } from './external-predictions.js';
 import { openEvaluation, type DatasetOptions } from './open-dataset.js';
 import { RunTally, SampleScorer } from './scoring.js';
+
+function isDirectory(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
+}
 
 export interface ScoreOptions extends DatasetOptions {
   dataset: string;
@@ -25,10 +31,32 @@ export interface ScoreOutcome {
   runDir: string;
   record: RunRecord;
   name: string;
-  format: PredictionsFormat;
+  format: PredictionsFormat | string;
   questions: number;
   scored: number;
   metrics: MetricValue[];
+}
+
+interface Answers {
+  file: string;
+  preds: ExternalPredictions | AnswerFile;
+}
+
+/** A run's answers to score again, checked to be of the dataset asked for. */
+async function runAnswers(dir: string, datasetId: string): Promise<Answers & { dataDir: string }> {
+  const file = path.resolve(dir);
+  const fromRun = await readRunAnswers(file);
+  if (fromRun.dataset.id !== datasetId) {
+    throw new XfError('E_DATASET_MISMATCH', `the run is of ${fromRun.dataset.id}, not ${datasetId}`, { file, suggestion: `Score it as ${fromRun.dataset.id}.` });
+  }
+  return { file, preds: fromRun, dataDir: fromRun.dataset.dir };
+}
+
+/** A predictions file: a benchmark's own answer layout (MME's <subtask>.txt files) is read by its adapter, the rest generically. */
+async function fileAnswers(predictions: string, adapter: DatasetAdapter): Promise<Answers> {
+  const file = path.resolve(predictions);
+  const own = adapter.readAnswers && (isDirectory(file) || path.extname(file).toLowerCase() === '.txt');
+  return { file, preds: own ? await adapter.readAnswers!(file) : await readPredictionsFile(file) };
 }
 
 /**
@@ -36,23 +64,10 @@ export interface ScoreOutcome {
  * run folder. Samples are streamed, scored, written and aggregated one at a time: memory stays flat.
  */
 export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
-  let preds: ExternalPredictions;
-  let file: string;
-  let data = opts.data;
-  if (opts.fromRun) {
-    file = path.resolve(opts.fromRun);
-    const fromRun = await readRunAnswers(file);
-    if (fromRun.dataset.id !== opts.dataset) {
-      throw new XfError('E_DATASET_MISMATCH', `the run is of ${fromRun.dataset.id}, not ${opts.dataset}`, { file, suggestion: `Score it as ${fromRun.dataset.id}.` });
-    }
-    preds = fromRun;
-    data ??= fromRun.dataset.dir;
-  } else {
-    file = path.resolve(opts.predictions!);
-    preds = await readPredictionsFile(file);
-  }
+  const fromRun = opts.fromRun ? await runAnswers(opts.fromRun, opts.dataset) : undefined;
   // scoring reads answers and annotations only: the release's images need not be there
-  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, { ...opts, data, imagesOptional: true });
+  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, { ...opts, data: opts.data ?? fromRun?.dataDir, imagesOptional: true });
+  const { file, preds } = fromRun ?? (await fileAnswers(opts.predictions!, adapter));
   const name = opts.name ?? `${path.basename(file).replace(/\.[^.]+$/, '')}${opts.fromRun ? (opts.raw ? '-raw' : '-rescored') : ''}`;
   const runDir = await openRunDir(opts.out, adapter.id, name, 'refuse');
   const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));

@@ -92,3 +92,34 @@ describe('score reads what other harnesses write, and scores xfbench runs again'
     expect(acc('again')).toBe(100);
   });
 });
+
+describe("score reads a benchmark's own answer files", () => {
+  it("takes MME's <subtask>.txt answer files (image, question, gold, prediction), a folder of them or one", async () => {
+    const { mmeAdapter } = await import('../../src/datasets/mme.js');
+    const work = tempDir();
+    const mme = path.join(FIXTURES, 'mme-mini');
+    const samples = (await mmeAdapter.open(mme)).samples;
+    const folder = path.join(work, 'answers');
+    require('node:fs').mkdirSync(folder);
+    const byTask = new Map<string, string[]>();
+    // every answer right except those to the first image of each subtask
+    for (const s of samples) {
+      const task = String(s.categories['subtask']);
+      const first = samples.find((x) => x.categories['subtask'] === task)!.imageId;
+      const pred = s.imageId === first ? (s.answers[0] === 'Yes' ? 'No' : 'Yes') : s.answers[0];
+      byTask.set(task, [...(byTask.get(task) ?? []), [path.basename(s.imageId), s.question, s.answers[0], pred].join('\t')]);
+    }
+    for (const [task, lines] of byTask) writeFileSync(path.join(folder, `${task}.txt`), `${lines.join('\n')}\n`);
+    const r = runCli(['score', 'mme', '--predictions', folder, '--out', path.join(work, 'run'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { scored: number; withoutPrediction: number; metrics: Array<{ metric: string; category: string; value: number }> };
+    expect(out.scored).toBe(samples.length);
+    const acc = out.metrics.find((m) => m.metric === 'mme.accuracy' && m.category === 'overall')!.value;
+    const wrong = [...byTask.keys()].length * 2;
+    expect(acc).toBeCloseTo((100 * (samples.length - wrong)) / samples.length, 10);
+    const task = [...byTask.keys()][0]!;
+    const one = runCli(['score', 'mme', '--predictions', path.join(folder, `${task}.txt`), '--out', path.join(work, 'one'), '--json']);
+    expect(one.status, one.stderr).toBe(0);
+    expect((JSON.parse(one.stdout) as { scored: number }).scored).toBe(byTask.get(task)!.length);
+  });
+});
