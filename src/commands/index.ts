@@ -2,6 +2,7 @@ import Compare from './compare.js';
 import Doctor from './doctor.js';
 import Inspect from './inspect.js';
 import List from './list.js';
+import Merge from './merge.js';
 import Report from './report.js';
 import Run from './run.js';
 import Score from './score.js';
@@ -14,6 +15,7 @@ export const commands = {
   report: Report,
   compare: Compare,
   list: List,
+  merge: Merge,
   doctor: Doctor,
   inspect: Inspect,
   'suite:run': SuiteRun,

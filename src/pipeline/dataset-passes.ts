@@ -2,6 +2,7 @@ import type { Sample, StreamedDataset } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import { readPredictionLines, type PredictionLine } from '../runs/prediction-line.js';
 import type { RunTally, RunTotals } from './scoring.js';
+import { shardOf, type Shard } from './shards.js';
 
 /**
  * The passes `run` makes over a streamed dataset. None holds the samples: a million-question file is
@@ -30,10 +31,14 @@ export interface DatasetSurvey {
 }
 
 /** Reads the dataset through once before any model work: validates every record, counts, hashes. */
-export async function surveyDataset(dataset: StreamedDataset, limit: number | undefined): Promise<DatasetSurvey> {
+export async function surveyDataset(dataset: StreamedDataset, limit: number | undefined, shard?: Shard): Promise<DatasetSurvey> {
   let questions = 0;
-  for await (const _ of dataset.samples()) questions += 1;
-  return { questions, inScope: limit === undefined ? questions : Math.min(limit, questions), hash: dataset.hash() };
+  let inScope = 0;
+  for await (const s of dataset.samples()) {
+    questions += 1;
+    if ((limit === undefined || questions <= limit) && (!shard || shardOf(s.group, shard.count) === shard.index)) inScope += 1;
+  }
+  return { questions, inScope, hash: dataset.hash() };
 }
 
 /** A resumed run's answers must all name questions of this run (one more pass, on resume only). */

@@ -17,11 +17,14 @@ import { evaluate } from './evaluate.js';
 import { ImageFeeder } from './image-feeder.js';
 import { openEvaluation, type DatasetOptions } from './open-dataset.js';
 import { checkResumable, checkSameProvider, fingerprint, previousRecord } from './resume.js';
+import { inShard, type Shard } from './shards.js';
 import { RunTally, SampleScorer } from './scoring.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BUNDLE_DIR, DEFAULT_PREFETCH, DEFAULT_VISION_CACHE_BYTES, DEFAULT_WINDOW } from './settings.js';
 
 export interface RunOptions extends DatasetOptions {
   dataset: string;
+  /** Evaluate one shard of the dataset (by image), for a scheduler's array job; `merge` joins them. */
+  shard?: Shard;
   model?: string;
   out?: string;
   limit?: number;
@@ -68,11 +71,11 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
   const modelDir = opts.model ? path.resolve(opts.model) : path.join(packageRoot(), DEFAULT_BUNDLE_DIR);
   const bundle = await loadBundle(modelDir);
   const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, opts);
-  const samples = () => firstSamples(dataset.samples(), opts.limit);
+  const samples = () => inShard(firstSamples(dataset.samples(), opts.limit), opts.shard);
   // read through once before anything is written: bad input fails here, with nothing created
-  const survey = await surveyDataset(dataset, opts.limit);
+  const survey = await surveyDataset(dataset, opts.limit, opts.shard);
   const settings = { limit: opts.limit ?? null, allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null, imageTemplate: opts.imageTemplate ?? null, metrics: metrics.map((m) => m.id) };
-  const fp = fingerprint(bundle.hash, survey.hash, settings);
+  const fp = fingerprint(bundle.hash, survey.hash, settings, opts.shard);
 
   const runDir = await openRunDir(opts.out, adapter.id, bundle.manifest.name, 'continue');
   const lock = RunLock.acquire(runDir);
@@ -111,7 +114,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       provider: model.provider,
       fingerprint: fp,
       config: {
-        ...settings, device: opts.device, threads: opts.threads ?? null, batchSize, window: opts.window ?? DEFAULT_WINDOW, visionCache: opts.visionCache !== false,
+        ...settings, shard: opts.shard ?? null, device: opts.device, threads: opts.threads ?? null, batchSize, window: opts.window ?? DEFAULT_WINDOW, visionCache: opts.visionCache !== false,
         prefetch: opts.prefetch ?? DEFAULT_PREFETCH, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null,
       },
     };

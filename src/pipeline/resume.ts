@@ -4,12 +4,13 @@ import { XfError } from '../lib/errors.js';
 import { sha256Text } from '../lib/files.js';
 import { RUN_FILE } from '../runs/run-dir.js';
 import { readRunRecord, type RunRecord } from '../runs/run-record.js';
+import { shardLabel, type Shard } from './shards.js';
 
 export type Fingerprint = NonNullable<RunRecord['fingerprint']>;
 
 /** What must match for a run folder to be continued: the bundle, the data, and every setting that changes answers. */
-export function fingerprint(bundleHash: string, datasetHash: string, settings: Record<string, unknown>): Fingerprint {
-  return { bundle: bundleHash, dataset: datasetHash, settings: sha256Text(JSON.stringify(settings)) };
+export function fingerprint(bundleHash: string, datasetHash: string, settings: Record<string, unknown>, shard?: Shard): Fingerprint {
+  return { bundle: bundleHash, dataset: datasetHash, settings: sha256Text(JSON.stringify(settings)), ...(shard ? { shard: shardLabel(shard) } : {}) };
 }
 
 /** The record of the run already in the folder, if any. */
@@ -21,7 +22,7 @@ export function checkResumable(previous: RunRecord, now: Fingerprint, runDir: st
   const was = previous.fingerprint;
   const file = path.join(runDir, RUN_FILE);
   if (!was) throw new XfError('E_RESUME_MISMATCH', 'this run folder was not written by a resumable run', { file });
-  for (const [key, label] of [['bundle', 'model bundle'], ['dataset', 'dataset files'], ['settings', 'settings (--limit, --choices, --all-questions, --image-template)']] as const) {
+  for (const [key, label] of [['bundle', 'model bundle'], ['dataset', 'dataset files'], ['settings', 'settings (--limit, --choices, --all-questions, --image-template)'], ['shard', 'shard (--shard)']] as const) {
     if (was[key] !== now[key]) {
       throw new XfError('E_RESUME_MISMATCH', `cannot continue this run: the ${label} differ from the ones it was started with`, {
         file, field: `fingerprint.${key}`, suggestion: 'Use the same flags as the first time, or another --out for a new run.',

@@ -23,6 +23,12 @@ export async function readRun(dir: string): Promise<LoadedRun> {
     });
   }
   record.families ??= await familiesOfValues(record.metrics);
+  const shard = record.config['shard'] as { index: number; count: number } | null | undefined;
+  if (shard) {
+    throw new XfError('E_RUN_SHARD', `this run is shard ${shard.index}/${shard.count} of the dataset, not the whole of it`, {
+      file: path.join(dir, RUN_FILE), suggestion: 'Merge the shards first: xfbench merge SHARD_DIR... --out DIR.',
+    });
+  }
   const rows: PredictionLine[] = [];
   for await (const row of readPredictionLines(predFile)) rows.push(row);
   return { dir, record, rows };

@@ -21,7 +21,7 @@ export const runRecordSchema = z.object({
   /** `running` while a run is in progress (or was killed); `stopped` after --max-errors or a signal. */
   status: z.enum(['running', 'complete', 'stopped']).optional(),
   /** Hashes a resumed run must match. */
-  fingerprint: z.object({ bundle: z.string(), dataset: z.string(), settings: z.string() }).optional(),
+  fingerprint: z.object({ bundle: z.string(), dataset: z.string(), settings: z.string(), shard: z.string().optional() }).optional(),
   errors: z.object({ count: z.number().int(), byCode: z.record(z.string(), z.number().int()) }).optional(),
   /** A continued run: predictions kept, bytes of a torn last line cut off, failed samples tried again. */
   resumed: z.object({ fromQuestions: z.number().int(), tornBytesDropped: z.number().int(), retriedFailed: z.number().int().optional() }).optional(),

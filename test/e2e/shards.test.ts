@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { BUNDLES, ROOT, tempDir } from '../helpers/paths.js';
+
+const work = tempDir('xfbench-shards-');
+const LIMIT = '800';
+const shardDir = (i: number) => path.join(work, `shard-${i}`);
+
+/** `xfbench run` as a child process; resolves with its exit status (killed: null). */
+function runAsync(args: string[], killAfterMs?: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), ...args], { stdio: 'ignore' });
+    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('exit', (code) => resolve(code));
+  });
+}
+
+const shardArgs = (i: number) => ['run', 'gqa', '--limit', LIMIT, '--shard', `${i}/4`, '--out', shardDir(i), '--device', 'cpu', '--threads', '1'];
+const metrics = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { metrics: unknown }).metrics;
+
+describe('shards and merge', () => {
+  it('4 shards run in parallel (one killed and resumed) merge into exactly the run made in one piece', async () => {
+    // shard 0 is killed a moment in, and run again to finish
+    await runAsync(shardArgs(0), 1500);
+    const codes = await Promise.all([0, 1, 2, 3].map((i) => runAsync(shardArgs(i))));
+    expect(codes).toEqual([0, 0, 0, 0]);
+    const merged = path.join(work, 'merged');
+    const m = runCli(['merge', ...[0, 1, 2, 3].map(shardDir), '--out', merged, '--json']);
+    expect(m.status, m.stderr).toBe(0);
+    expect((JSON.parse(m.stdout) as { shards: number; questions: number }).questions).toBe(Number(LIMIT));
+    const whole = path.join(work, 'whole');
+    expect(runCli(['run', 'gqa', '--limit', LIMIT, '--out', whole, '--device', 'cpu']).status).toBe(0);
+    expect(readFileSync(path.join(merged, 'predictions.jsonl'), 'utf8')).toBe(readFileSync(path.join(whole, 'predictions.jsonl'), 'utf8'));
+    expect(metrics(merged)).toEqual(metrics(whole));
+    // the merged run is an ordinary run: compare and report take it
+    expect(runCli(['compare', whole, merged]).status).toBe(0);
+
+    // a lone shard is not a run of the dataset
+    const lone = runCli(['compare', whole, shardDir(1)]);
+    expect(lone.status).toBe(2);
+    expect(lone.stderr).toMatch(/E_RUN_SHARD .*shard 1\/4 of the dataset.*xfbench merge/);
+
+    const refused = (dirs: string[], pattern: RegExp) => {
+      const r = runCli(['merge', ...dirs, '--out', path.join(work, `m-${Math.random().toString(36).slice(2)}`)]);
+      expect(r.status, r.stdout).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+    };
+    refused([0, 1, 3].map(shardDir), /E_MERGE .*shard 2\/4 missing/);
+    refused([0, 1, 2, 3, 3].map(shardDir), /E_MERGE .*shard 3\/4 is given twice/);
+    const other = path.join(work, 'other-bundle');
+    expect(runCli(['run', 'gqa', '--limit', LIMIT, '--shard', '2/4', '--model', BUNDLES.clip, '--out', other, '--device', 'cpu']).status).toBe(0);
+    refused([shardDir(0), shardDir(1), other, shardDir(3)], /E_MERGE .*shard 2\/4 was run with another model bundle/);
+    const unfinished = path.join(work, 'unfinished');
+    cpSync(shardDir(2), unfinished, { recursive: true });
+    const runJson = path.join(unfinished, 'run.json');
+    writeFileSync(runJson, readFileSync(runJson, 'utf8').replace('"status": "complete"', '"status": "running"'));
+    refused([shardDir(0), shardDir(1), unfinished, shardDir(3)], /E_MERGE .*shard 2\/4 is not finished/);
+    refused([whole, shardDir(1)], /E_MERGE .*not a shard/);
+  });
+});
