@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
@@ -67,7 +67,8 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>, what: stri
 
 /** Writes a file atomically: temp file, fsync, rename. A reader sees the old file or the new one. */
 export async function writeFileAtomic(file: string, text: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  // pid and random bytes: writers on several hosts (a shared folder) never share a temp name
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(text);

@@ -61,3 +61,33 @@ describe('shards and merge', () => {
     refused([whole, shardDir(1)], /E_MERGE .*not a shard/);
   });
 });
+
+describe('a vision cache shared by shards', () => {
+  it('written by 4 shards at once holds only whole, right entries; a damaged entry is a miss, never a wrong answer', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const cache = path.join(work, 'shared-cache');
+    const codes = await Promise.all([0, 1, 2, 3].map((i) => runAsync(['run', 'gqa', '--limit', LIMIT, '--shard', `${i}/4`, '--out', path.join(work, `cached-${i}`), '--cache-dir', cache, '--device', 'cpu', '--threads', '1'])));
+    expect(codes).toEqual([0, 0, 0, 0]);
+    const entries = readdirSync(cache).flatMap((d) => readdirSync(path.join(cache, d)).map((f) => path.join(cache, d, f)));
+    expect(entries.every((f) => f.endsWith('.f32'))).toBe(true); // no temp file left behind
+    const plain = path.join(work, 'plain');
+    expect(runCli(['run', 'gqa', '--limit', LIMIT, '--out', plain, '--device', 'cpu', '--no-vision-cache']).status).toBe(0);
+    const fromCache = (name: string) => {
+      const out = path.join(work, name);
+      expect(runCli(['run', 'gqa', '--limit', LIMIT, '--out', out, '--device', 'cpu', '--cache-dir', cache]).status).toBe(0);
+      expect(readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')).toBe(readFileSync(path.join(plain, 'predictions.jsonl'), 'utf8'));
+      return (JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { timings: Record<string, number> }).timings;
+    };
+    const warm = fromCache('warm');
+    expect(warm['visionCacheMisses']).toBe(0);
+    expect(warm['visionCacheHits']).toBe(entries.length);
+    // flip one byte of the data of three entries: same length, wrong numbers
+    for (const f of entries.slice(0, 3)) {
+      const b = readFileSync(f);
+      b[b.length - 1] ^= 0xff;
+      writeFileSync(f, b);
+      expect(statSync(f).size).toBe(b.length);
+    }
+    expect(fromCache('damaged')['visionCacheMisses']).toBe(3);
+  });
+});

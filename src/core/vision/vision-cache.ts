@@ -5,6 +5,10 @@ import path from 'node:path';
 import { writeFileAtomic } from '../../lib/files.js';
 import type { VisualTokens } from './vision-tower.js';
 
+/** Entry layout: magic, three dims (u32 each), sha256 of the data, then the float32 data. */
+const ENTRY_MAGIC = 0x78666264; // "xfbd": the layout with a hash (the earlier "xfbc" entries are misses)
+const HEADER_BYTES = 16 + 32;
+
 export interface VisionCacheStats {
   hits: number;
   misses: number;
@@ -93,25 +97,34 @@ export class VisionCache {
     if (!this.diskDir) return undefined;
     try {
       const buf = await readFile(this.diskPath(key));
-      const header = buf.readUInt32LE(0);
       const dims = [buf.readUInt32LE(4), buf.readUInt32LE(8), buf.readUInt32LE(12)] as const;
       const n = dims[0] * dims[1] * dims[2];
-      if (header !== 0x78666263 || buf.length !== 16 + 4 * n) return undefined; // not ours, or truncated
+      // not ours, of another layout, truncated, or changed since written: a miss, computed again
+      if (buf.readUInt32LE(0) !== ENTRY_MAGIC || buf.length !== HEADER_BYTES + 4 * n) return undefined;
+      const body = buf.subarray(HEADER_BYTES);
+      if (!createHash('sha256').update(body).digest().equals(buf.subarray(16, HEADER_BYTES))) return undefined;
       const data = new Float32Array(n);
-      Buffer.from(data.buffer).set(buf.subarray(16));
+      Buffer.from(data.buffer).set(body);
       return { data, dims };
     } catch {
       return undefined;
     }
   }
 
+  /**
+   * Many processes (the shards of a run, on one machine or over a network filesystem) may write one
+   * entry at once: each writes a file of its own and renames it into place, so a reader sees one
+   * whole entry or none, and the entry's hash of its data is checked on every read.
+   */
   private async writeDisk(key: string, tokens: VisualTokens): Promise<void> {
     if (!this.diskDir) return;
     const file = this.diskPath(key);
     mkdirSync(path.dirname(file), { recursive: true });
-    const head = Buffer.alloc(16);
-    head.writeUInt32LE(0x78666263, 0);
+    const body = Buffer.from(tokens.data.buffer, tokens.data.byteOffset, tokens.data.byteLength);
+    const head = Buffer.alloc(HEADER_BYTES);
+    head.writeUInt32LE(ENTRY_MAGIC, 0);
     tokens.dims.forEach((d, i) => head.writeUInt32LE(d, 4 + 4 * i));
-    await writeFileAtomic(file, Buffer.concat([head, Buffer.from(tokens.data.buffer, tokens.data.byteOffset, tokens.data.byteLength)]));
+    createHash('sha256').update(body).digest().copy(head, 16);
+    await writeFileAtomic(file, Buffer.concat([head, body]));
   }
 }
