@@ -59,6 +59,12 @@ describe('shards and merge', () => {
     writeFileSync(runJson, readFileSync(runJson, 'utf8').replace('"status": "complete"', '"status": "running"'));
     refused([shardDir(0), shardDir(1), unfinished, shardDir(3)], /E_MERGE .*shard 2\/4 is not finished/);
     refused([whole, shardDir(1)], /E_MERGE .*not a shard/);
+    // a question placed in a shard it does not belong to (two shards of other splits mixed)
+    const mixed = path.join(work, 'mixed');
+    cpSync(shardDir(0), mixed, { recursive: true });
+    const stray = readFileSync(path.join(shardDir(1), 'predictions.jsonl'), 'utf8').split('\n')[0]!;
+    writeFileSync(path.join(mixed, 'predictions.jsonl'), `${readFileSync(path.join(mixed, 'predictions.jsonl'), 'utf8')}${stray}\n`);
+    refused([mixed, shardDir(1), shardDir(2), shardDir(3)], /E_MERGE .*question \d+ does not belong to shard 0\/4/);
   });
 });
 

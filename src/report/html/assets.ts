@@ -18,7 +18,7 @@ svg .verdict-better{fill:#1a7f37;font-weight:600}svg .verdict-worse{fill:#c62828
 .card{display:flex;gap:8px;border:1px solid #ddd;border-radius:6px;padding:6px}.card[hidden]{display:none}
 .thumb{width:112px;height:112px;object-fit:contain;background:#f4f4f4;flex:none}.thumb.none{display:flex;align-items:center;justify-content:center;color:#999;font-size:11px}
 .body p{margin:.1em 0}.q{font-weight:600}.gold,.meta{color:#555;font-size:12px}
-.card ul{list-style:none;margin:.2em 0;padding:0}.answer.right{color:#1a7f37}.answer.wrong{color:#c62828}.who{color:#555;font-size:12px}
+.card ul{list-style:none;margin:.2em 0;padding:0}.answer.right{color:#1a7f37}.answer.wrong{color:#c62828}.who,.raw{color:#555;font-size:12px}
 `;
 
 export const REPORT_SCRIPT = `

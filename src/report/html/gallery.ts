@@ -102,7 +102,9 @@ export async function renderGallery(runs: readonly LoadedRun[], names: readonly 
     const answers = s.rows.map((r, j) => {
       const mark = s.right[j] === undefined ? '' : s.right[j] ? '✓' : '✗';
       const cls = s.right[j] === undefined ? '' : s.right[j] ? ' right' : ' wrong';
-      return `<li class="answer${cls}"><span class="who">${escapeHtml(names[j]!)}</span> ${mark} ${escapeHtml(r.prediction || (r.error ? `(${r.error.code})` : '(empty)'))}</li>`;
+      // the answer as scored, and as the model gave it where normalisation changed it
+      const raw = r.raw !== undefined ? ` <span class="raw">(raw: ${escapeHtml(r.raw)})</span>` : '';
+      return `<li class="answer${cls}"><span class="who">${escapeHtml(names[j]!)}</span> ${mark} ${escapeHtml(r.prediction || (r.error ? `(${r.error.code})` : '(empty)'))}${raw}</li>`;
     }).join('');
     const text = [first.question, ...first.answers, ...s.rows.map((r) => r.prediction)].join(' ').toLowerCase();
     const img = thumbs[k] ? `<img class="thumb" alt="image ${escapeHtml(first.imageId)}" src="${thumbs[k]}">` : '<div class="thumb none">no image</div>';
