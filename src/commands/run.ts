@@ -31,6 +31,7 @@ export default class Run extends XfCommand {
     '<%= config.bin %> run gqa --data /data/gqa --model ckpt/ --device cuda --threads 8 --cache-dir ~/.cache/xfbench',
     '<%= config.bin %> run gqa --out runs/clip   # again, after a crash: continues the run',
     '<%= config.bin %> run gqa --model cand/ --baseline baselines/gqa --gate gate.json',
+    '<%= config.bin %> run gqa --ablate mae=shuffle --out runs/xformer-no-mae   # then: compare runs/xformer runs/xformer-no-mae',
     '<%= config.bin %> run gqa --data /data/gqa --shard "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT" --out runs/gqa/shard-$SLURM_ARRAY_TASK_ID',
   ];
   static override enableJsonFlag = true;
@@ -46,6 +47,7 @@ export default class Run extends XfCommand {
     prefetch: Flags.integer({ description: 'images decoded ahead while the model runs', default: DEFAULT_PREFETCH, min: 0, max: 64 }),
     'batch-size': Flags.integer({ description: 'questions per LM call (answers do not depend on it)', default: DEFAULT_BATCH_SIZE, min: 1, max: 512 }),
     window: Flags.integer({ description: 'questions read and grouped by image at once: memory use vs. image reuse (answers do not depend on it)', default: DEFAULT_WINDOW, min: 1 }),
+    ablate: Flags.string({ description: 'take an encoder\'s features away: ENCODER=zero|mean|shuffle|noise (repeatable), e.g. mae=shuffle', multiple: true }),
     shard: Flags.string({ description: 'evaluate shard I of N (0 <= I < N), split by image; join the shards with xfbench merge' }),
     quiet: Flags.boolean({ description: 'no progress bar (it is drawn only when stderr is a terminal anyway)', default: false }),
     'max-errors': Flags.integer({ description: 'stop cleanly once more than N samples failed (bad images)', min: 0 }),
@@ -72,7 +74,7 @@ export default class Run extends XfCommand {
     let outcome;
     try {
       outcome = await executeRun({
-        dataset: args.dataset, shard: flags.shard === undefined ? undefined : (await import('../pipeline/shards.js')).parseShard(flags.shard), model: flags.model, data: flags.data, out: flags.out, limit: flags.limit,
+        dataset: args.dataset, ablate: flags.ablate, shard: flags.shard === undefined ? undefined : (await import('../pipeline/shards.js')).parseShard(flags.shard), model: flags.model, data: flags.data, out: flags.out, limit: flags.limit,
         device: flags.device as 'auto' | 'cpu' | 'cuda', threads: flags.threads, choices: flags.choices,
         allQuestions: flags['all-questions'], imageTemplate: flags['image-template'], cacheDir: flags['cache-dir'], maxErrors: flags['max-errors'],
         visionCache: flags['vision-cache'], prefetch: flags.prefetch, batchSize: flags['batch-size'], window: flags.window,

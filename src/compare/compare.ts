@@ -5,7 +5,7 @@ import { familyEntries } from '../metrics/categories.js';
 import { metricRegistry } from '../metrics/registry.js';
 import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
 import type { AggregateContext, FamilyEntry } from '../metrics/types.js';
-import type { LoadedRun } from '../runs/read-run.js';
+import { runName, type LoadedRun } from '../runs/read-run.js';
 import { adjustAndJudge } from './multiplicity.js';
 import { pairedRows, unpairedRows } from './paired-rows.js';
 import { verifyStoredScores } from './verify-scores.js';
@@ -21,10 +21,6 @@ export interface CompareOptions {
   alpha?: number;
   /** |Δ| up to this is "no change", in each metric's units (default: the metric's own margin). */
   margin?: number;
-}
-
-export function runName(run: LoadedRun): string {
-  return run.record.bundle?.name ?? String(run.record.config['name'] ?? run.dir);
 }
 
 /**

@@ -8,7 +8,7 @@ import { LanguageModel } from './language/language-model.js';
 import { PromptEncoder } from './language/prompts.js';
 import { BundleTokenizer } from './language/tokenizer.js';
 import { preprocessForEncoders } from './vision/image.js';
-import { VisionTower, type PreparedImage, type VisualTokens } from './vision/vision-tower.js';
+import { VisionTower, type BatchAblation, type PreparedImage, type VisualTokens } from './vision/vision-tower.js';
 
 export type { Generation, GenerationRequest } from './language/greedy.js';
 export type { ImagePrefix } from './language/kv-layout.js';
@@ -68,8 +68,8 @@ export class VisionLanguageModel {
     return { file, pixels: await preprocessForEncoders(file, this.vision.imageSpecs) };
   }
 
-  encodeBatch(images: readonly PreparedImage[]): Promise<VisualTokens[]> {
-    return this.vision.encodeBatch(images);
+  encodeBatch(images: readonly PreparedImage[], ablation?: BatchAblation): Promise<VisualTokens[]> {
+    return this.vision.encodeBatch(images, ablation);
   }
 
   /** Every encoder on the prepared image, then the fusion module: the visual tokens the LM reads. */

@@ -1,3 +1,7 @@
+import { seededRandom } from '../lib/random.js';
+
+export { seededRandom };
+
 /** Two-sided 95% normal quantile. */
 export const Z95 = 1.959963984540054;
 
@@ -10,18 +14,6 @@ export function wilsonInterval(successes: number, n: number, z = Z95): { low: nu
   const center = (p + z2 / (2 * n)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
   return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
-}
-
-/** A small seeded PRNG (mulberry32): bootstrap intervals must be reproducible from their seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The q-quantile of sorted values, by linear interpolation (numpy's default). */

@@ -2,6 +2,7 @@ import type { VisionLanguageModel } from '../core/model.js';
 import type { VisionCache } from '../core/vision/vision-cache.js';
 import type { Sample } from '../datasets/types.js';
 import type { PredictionLine, PredictionWriter } from '../runs/prediction-line.js';
+import type { RunAblation } from './ablation-setup.js';
 import { ImageFeeder } from './image-feeder.js';
 import { planByImage, windows } from './plan.js';
 import type { SampleScorer } from './scoring.js';
@@ -26,6 +27,8 @@ export interface EvaluateOptions {
   scorer: SampleScorer;
   /** Decodes images for the encoders; without one, a feeder is opened for this call. */
   images?: ImageFeeder;
+  /** `run --ablate`: encoders' features taken away (ablation-setup.ts). */
+  ablation?: RunAblation;
   /** Ids already in predictions.jsonl (a resumed run). */
   skip?: ReadonlySet<string>;
   cache?: VisionCache;
@@ -86,7 +89,7 @@ async function evaluateWith(model: VisionLanguageModel, samples: AsyncIterable<S
       if (opts.shouldStop?.()) return result('signal');
       const samplesHere = todo.slice(start, start + batchSize);
       const needed = [...new Set(samplesHere.map((s) => s.imagePath))].filter((p) => p !== carried?.imagePath);
-      const outcomes = await visualTokensFor(needed, model, images, opts.cache, timings);
+      const outcomes = await visualTokensFor(needed, model, images, opts.cache, timings, opts.ablation);
       if (carried) outcomes.set(carried.imagePath, carried);
       carried = outcomes.get(samplesHere[samplesHere.length - 1]!.imagePath);
       const batch = samplesHere.map((sample) => fitting(model, sample, outcomes.get(sample.imagePath)!));

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadBundle } from '../core/bundle/manifest.js';
+import { loadBundle, MANIFEST_FILE } from '../core/bundle/manifest.js';
+import { parseAblations, type EncoderAblation } from '../core/vision/ablation.js';
+import type { StreamedDataset } from '../datasets/types.js';
+import { prepareAblation, type RunAblation } from './ablation-setup.js';
 import type { DeviceRequest, ProviderChoice } from '../core/bundle/sessions.js';
 import { VisionLanguageModel } from '../core/model.js';
 import { VisionCache } from '../core/vision/vision-cache.js';
@@ -25,6 +28,8 @@ export interface RunOptions extends DatasetOptions {
   dataset: string;
   /** Evaluate one shard of the dataset (by image), for a scheduler's array job; `merge` joins them. */
   shard?: Shard;
+  /** `ENCODER=MODE` (zero, mean, shuffle, noise): take an encoder's features away (core/vision/ablation.ts). */
+  ablate?: string[];
   model?: string;
   out?: string;
   limit?: number;
@@ -58,6 +63,13 @@ export interface RunOutcome {
   metrics: MetricValue[];
 }
 
+/** An ablated run's set-up, over every image in scope (all shards alike). */
+async function ablationFor(model: VisionLanguageModel, images: ImageFeeder, ablations: EncoderAblation[], dataset: StreamedDataset, limit: number | undefined): Promise<RunAblation> {
+  const paths: string[] = [];
+  for await (const s of firstSamples(dataset.samples(), limit)) paths.push(s.imagePath);
+  return prepareAblation(model, images, ablations, paths);
+}
+
 /**
  * `xfbench run`: evaluates a bundle on a dataset into a run folder. Pointed at a folder that holds a
  * run started with the same bundle, data and settings, it continues where that run stopped; the
@@ -70,11 +82,15 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
   }
   const modelDir = opts.model ? path.resolve(opts.model) : path.join(packageRoot(), DEFAULT_BUNDLE_DIR);
   const bundle = await loadBundle(modelDir);
+  const ablations = parseAblations(opts.ablate ?? [], bundle.manifest, path.join(modelDir, MANIFEST_FILE));
   const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, opts);
   const samples = () => inShard(firstSamples(dataset.samples(), opts.limit), opts.shard);
   // read through once before anything is written: bad input fails here, with nothing created
   const survey = await surveyDataset(dataset, opts.limit, opts.shard);
-  const settings = { limit: opts.limit ?? null, allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null, imageTemplate: opts.imageTemplate ?? null, metrics: metrics.map((m) => m.id) };
+  const settings = {
+    limit: opts.limit ?? null, allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null, imageTemplate: opts.imageTemplate ?? null,
+    metrics: metrics.map((m) => m.id), ...(ablations.length > 0 ? { ablate: ablations } : {}),
+  };
   const fp = fingerprint(bundle.hash, survey.hash, settings, opts.shard);
 
   const runDir = await openRunDir(opts.out, adapter.id, bundle.manifest.name, 'continue');
@@ -100,6 +116,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       throw err;
     }
     if (model.provider.note) opts.onProviderNote?.(model.provider.note);
+    const ablation = ablations.length > 0 ? await ablationFor(model, images, ablations, dataset, opts.limit) : undefined;
     try {
       checkSameProvider(previous, model.provider.used, runDir);
     } catch (err) {
@@ -131,6 +148,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       result = await evaluate(model, samples(), writer, {
         scorer: new SampleScorer(metrics, (t) => dataset.normalisePrediction(t)),
         images,
+        ablation,
         skip: recovered.ids,
         total: survey.inScope - recovered.ids.size,
         cache: opts.visionCache === false ? undefined : cache,

@@ -53,6 +53,11 @@ export class ImagePrefetcher {
     }
   }
 
+  /** An image outside the read-ahead (an ablation's partner image), prepared now. */
+  prepareOther(file: string): Promise<PreparedImage> {
+    return this.feeder.prepare(file, this.specs);
+  }
+
   /** The image's pending work, starting the next `depth` images meanwhile. */
   take(imagePath: string): ImageAhead {
     const k = this.indexOf.get(imagePath)!;

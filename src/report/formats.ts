@@ -1,5 +1,5 @@
 import type { MetricValue } from '../metrics/types.js';
-import type { LoadedRun } from '../runs/read-run.js';
+import { runName, type LoadedRun } from '../runs/read-run.js';
 import { XfError } from '../lib/errors.js';
 import { escapeMarkdown } from './markdown.js';
 import { renderMetricTables } from './table.js';
@@ -14,8 +14,7 @@ function fmt(v: number | null | undefined, digits = 2): string {
 }
 
 function title(run: LoadedRun): string {
-  const who = run.record.bundle?.name ?? String(run.record.config['name'] ?? 'predictions');
-  return `${run.record.dataset.id} · ${who} · ${run.rows.length} questions`;
+  return `${run.record.dataset.id} · ${runName(run)} · ${run.rows.length} questions`;
 }
 
 export function metricsMarkdown(values: readonly MetricValue[]): string {

@@ -12,6 +12,13 @@ export interface LoadedRun {
   rows: PredictionLine[];
 }
 
+/** How a run is called in tables and reports: its bundle (or the scored system), and an ablation if it had one. */
+export function runName(run: LoadedRun): string {
+  const name = run.record.bundle?.name ?? String(run.record.config['name'] ?? run.dir);
+  const ablate = run.record.config['ablate'] as Array<{ encoder: string; mode: string }> | undefined;
+  return ablate?.length ? `${name} [${ablate.map((a) => `${a.encoder}=${a.mode}`).join(', ')}]` : name;
+}
+
 /** Reads and validates a finished run directory written by `xfbench run` or `xfbench score`. */
 export async function readRun(dir: string): Promise<LoadedRun> {
   const record = await readRunRecord(dir);

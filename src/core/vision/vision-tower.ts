@@ -2,7 +2,9 @@ import * as ort from 'onnxruntime-node';
 import type { ImageSpec, Manifest } from '../bundle/manifest.js';
 import type { EncoderSession } from '../bundle/open-sessions.js';
 import type { RuntimeMeter } from '../bundle/runtime-meter.js';
+import path from 'node:path';
 import { XfError } from '../../lib/errors.js';
+import { ablateFeatures, type AblationMode, type ChannelStats } from './ablation.js';
 import { stackRows } from '../tensors.js';
 
 /** Visual tokens of one image: [1, numTokens, hiddenSize] in the LM's embedding space. */
@@ -15,6 +17,13 @@ export interface VisualTokens {
 export interface PreparedImage {
   file: string;
   pixels: Float32Array[];
+}
+
+/** What an ablated run changes in a batch: the mode per encoder, the run's channel statistics, and each image's partner for `shuffle`. */
+export interface BatchAblation {
+  modes: ReadonlyMap<string, AblationMode>;
+  stats: ReadonlyMap<string, ChannelStats>;
+  partners?: (images: readonly PreparedImage[]) => PreparedImage[];
 }
 
 /** The frozen vision encoders (CLIP, and MAE for X-Former) and the fusion module that turns their features into visual tokens. */
@@ -33,15 +42,42 @@ export class VisionTower {
     return this.encoders.map(({ spec }) => spec.image);
   }
 
-  /** Several prepared images through every encoder and the fusion module in one call each. */
-  async encodeBatch(images: readonly PreparedImage[]): Promise<VisualTokens[]> {
+  /** One encoder's output for each image: [tokens, channels] flat, and the channel count. */
+  async features(encoder: string, images: readonly PreparedImage[]): Promise<{ perImage: Float32Array[]; channels: number }> {
+    const i = this.encoders.findIndex((e) => e.spec.id === encoder);
+    const out = await this.runEncoder(i, images.map((img) => img.pixels[i]!));
+    const [b, , c] = out.dims as [number, number, number];
+    const data = out.data as Float32Array;
+    const per = data.length / b;
+    return { perImage: Array.from({ length: b }, (_, k) => data.slice(k * per, (k + 1) * per)), channels: c };
+  }
+
+  private async runEncoder(i: number, pixels: readonly Float32Array[]): Promise<ort.Tensor> {
+    const { spec, session } = this.encoders[i]!;
+    const [w, h] = spec.image.size;
+    const out = await this.meter.run(session, { [spec.input]: new ort.Tensor('float32', stackRows(pixels), [pixels.length, 3, h, w]) });
+    return out[spec.output]!;
+  }
+
+  /**
+   * Several prepared images through every encoder and the fusion module in one call each. With
+   * `ablation`, the named encoders' features are taken away (ablation.ts): `shuffle` feeds the encoder
+   * each image's partner instead, the other modes rewrite its output before the fusion module.
+   */
+  async encodeBatch(images: readonly PreparedImage[], ablation?: BatchAblation): Promise<VisualTokens[]> {
     const batch = images.length;
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [i, { spec, session }] of this.encoders.entries()) {
-      const [w, h] = spec.image.size;
-      const pixels = stackRows(images.map((img) => img.pixels[i]!));
-      const out = await this.meter.run(session, { [spec.input]: new ort.Tensor('float32', pixels, [batch, 3, h, w]) });
-      feeds[spec.fusionInput] = out[spec.output]!;
+    for (const [i, { spec }] of this.encoders.entries()) {
+      const a = ablation?.modes.get(spec.id);
+      const source = a === 'shuffle' ? ablation!.partners!(images) : images;
+      const out = await this.runEncoder(i, source.map((img) => img.pixels[i]!));
+      if (a && a !== 'shuffle') {
+        const [, , c] = out.dims as [number, number, number];
+        const data = out.data as Float32Array;
+        const per = data.length / batch;
+        images.forEach((img, k) => ablateFeatures(data.subarray(k * per, (k + 1) * per), c, a, ablation!.stats.get(spec.id), path.basename(img.file)));
+      }
+      feeds[spec.fusionInput] = out;
     }
     const tokens = (await this.meter.run(this.fusion, feeds))[this.manifest.fusion.output]!;
     const [b, n, d] = tokens.dims as [number, number, number];

@@ -2,15 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Comparison, ComparisonRow } from '../../compare/types.js';
 import { RowVisibility } from '../../metrics/categories.js';
 import type { FamilyEntry, MetricValue } from '../../metrics/types.js';
-import type { LoadedRun } from '../../runs/read-run.js';
+import { runName, type LoadedRun } from '../../runs/read-run.js';
 import { barChart, pairedChart, type PairedBar } from './charts.js';
 import { escapeHtml, num } from './escape.js';
 import { renderGallery } from './gallery.js';
 import { REPORT_SCRIPT, REPORT_STYLE } from './assets.js';
-
-function runName(run: LoadedRun): string {
-  return run.record.bundle?.name ?? String(run.record.config['name'] ?? run.dir);
-}
 
 /** The families of a metric's categories that tables show by default, each with its categories, in order. */
 function shownFamilies(families: readonly FamilyEntry[] | undefined, metric: string): FamilyEntry[] {
