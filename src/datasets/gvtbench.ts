@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
 import { fillTemplate, locateImage } from './image-paths.js';
+import { readGvtAnswers } from './answer-files.js';
 import { ContentIds } from './sample-ids.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
@@ -88,6 +89,7 @@ export const gvtbenchAdapter: DatasetAdapter = {
   defaultDir: 'fixtures/gvtbench-mini',
   layout: GVT_LAYOUT,
   takesImageTemplate: true,
+  readAnswers: readGvtAnswers,
   source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { ...opts }),
 };
@@ -98,6 +100,7 @@ export const gvtbenchOcAdapter: DatasetAdapter = {
   defaultDir: 'fixtures/gvtbench-mini',
   layout: GVT_LAYOUT,
   takesImageTemplate: true,
+  readAnswers: readGvtAnswers,
   source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { ...opts, tasks: ['oc'] }),
 };
@@ -108,6 +111,7 @@ export const gvtbenchMciAdapter: DatasetAdapter = {
   defaultDir: 'fixtures/gvtbench-mini',
   layout: GVT_LAYOUT,
   takesImageTemplate: true,
+  readAnswers: readGvtAnswers,
   source: GVT_SOURCE,
   open: (dir, opts) => openGvtbench(dir, { ...opts, tasks: ['mci'] }),
 };

@@ -59,7 +59,8 @@ async function readSubtask(dir: string, task: string, hashes: string[]): Promise
  * "image<TAB>question<TAB>gold<TAB>prediction"; a folder of them, or one. Lines map to samples by
  * (subtask, image, question), the same fields the samples' ids are made of.
  */
-export async function readMmeAnswers(target: string): Promise<AnswerFile> {
+export async function readMmeAnswers(target: string): Promise<AnswerFile | undefined> {
+  if (!isDir(target) && !target.toLowerCase().endsWith('.txt')) return undefined;
   const files = isDir(target) ? readdirSync(target).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(target, f)) : [target];
   if (files.length === 0) throw new XfError('E_EMPTY_PREDICTIONS', 'no <subtask>.txt answer file in the folder', { file: target });
   const byId = new Map<string, string>();

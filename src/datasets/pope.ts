@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
+import { readPopeAnswers } from './answer-files.js';
 import { locateImage } from './image-paths.js';
 import type { AdapterOptions, DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
@@ -49,6 +50,7 @@ export const popeAdapter: DatasetAdapter = {
   id: 'pope',
   description: 'POPE object hallucination probes: random, popular and adversarial splits',
   defaultDir: 'fixtures/pope-mini',
+  readAnswers: (target) => readPopeAnswers(target),
   layout: 'DIR/coco_pope_<split>.json (JSON lines: question_id, image, text, label), DIR/val2014/ or DIR/images/',
   source: 'https://github.com/RUCAIBox/POPE (output/coco), COCO val2014 images',
   open: (dir, opts) => openPope(dir, opts),

@@ -64,8 +64,12 @@ export interface DatasetAdapter {
   layout: string;
   /** Where the official data comes from (xfbench downloads nothing). */
   source: string;
-  /** Formats with an answer-file layout of their own (MME's `<subtask>.txt`) read it for `score`; a folder or a .txt is handed here. */
-  readAnswers?(fileOrFolder: string): Promise<AnswerFile>;
+  /**
+   * Formats with answer files of their own (MME's `<subtask>.txt`, GVTBench's prediction records,
+   * POPE's answer lines) read them for `score`, mapping them onto the dataset's samples; undefined when
+   * the file is not in that layout (the generic readers then try it).
+   */
+  readAnswers?(fileOrFolder: string, samples: () => AsyncIterable<Sample>): Promise<AnswerFile | undefined>;
   /** Formats whose metrics read a choices file (`--choices`) say how to load one. */
   loadChoices?(file: string): Promise<AnswerChoices>;
   open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset>;

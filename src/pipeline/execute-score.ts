@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { existsSync, statSync } from 'node:fs';
-import type { AnswerFile, DatasetAdapter } from '../datasets/types.js';
+import { existsSync } from 'node:fs';
+import type { AnswerFile, DatasetAdapter, StreamedDataset } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import type { MetricValue } from '../metrics/types.js';
 import { PredictionWriter } from '../runs/prediction-line.js';
@@ -9,10 +9,6 @@ import { recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record
 import { readPredictionsFile, readRunAnswers, type ExternalPredictions, type PredictionsFormat } from './external-predictions.js';
 import { openEvaluation, type DatasetOptions } from './open-dataset.js';
 import { RunTally, SampleScorer } from './scoring.js';
-
-function isDirectory(p: string): boolean {
-  return existsSync(p) && statSync(p).isDirectory();
-}
 
 export interface ScoreOptions extends DatasetOptions {
   dataset: string;
@@ -52,11 +48,12 @@ async function runAnswers(dir: string, datasetId: string): Promise<Answers & { d
   return { file, preds: fromRun, dataDir: fromRun.dataset.dir };
 }
 
-/** A predictions file: a benchmark's own answer layout (MME's <subtask>.txt files) is read by its adapter, the rest generically. */
-async function fileAnswers(predictions: string, adapter: DatasetAdapter): Promise<Answers> {
+/** A predictions file, by content: a benchmark's own answer layout is read by its adapter, the rest generically. */
+async function fileAnswers(predictions: string, adapter: DatasetAdapter, dataset: StreamedDataset): Promise<Answers> {
   const file = path.resolve(predictions);
-  const own = adapter.readAnswers && (isDirectory(file) || path.extname(file).toLowerCase() === '.txt');
-  return { file, preds: own ? await adapter.readAnswers!(file) : await readPredictionsFile(file) };
+  if (!existsSync(file)) throw new XfError('E_MISSING_FILE', 'predictions file not found', { file });
+  const own = adapter.readAnswers ? await adapter.readAnswers(file, () => dataset.samples()) : undefined;
+  return { file, preds: own ?? (await readPredictionsFile(file)) };
 }
 
 /**
@@ -67,7 +64,7 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
   const fromRun = opts.fromRun ? await runAnswers(opts.fromRun, opts.dataset) : undefined;
   // scoring reads answers and annotations only: the release's images need not be there
   const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, { ...opts, data: opts.data ?? fromRun?.dataDir, imagesOptional: true });
-  const { file, preds } = fromRun ?? (await fileAnswers(opts.predictions!, adapter));
+  const { file, preds } = fromRun ?? (await fileAnswers(opts.predictions!, adapter, dataset));
   const name = opts.name ?? `${path.basename(file).replace(/\.[^.]+$/, '')}${opts.fromRun ? (opts.raw ? '-raw' : '-rescored') : ''}`;
   const runDir = await openRunDir(opts.out, adapter.id, name, 'refuse');
   const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));

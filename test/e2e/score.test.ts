@@ -123,3 +123,37 @@ describe("score reads a benchmark's own answer files", () => {
     expect((JSON.parse(one.stdout) as { scored: number }).scored).toBe(byTask.get(task)!.length);
   });
 });
+
+describe('score reads GVTBench prediction records and POPE answer files', () => {
+  it("maps GVTBench's [{pred, gt, image_id}] records, in any order, onto its questions", async () => {
+    const { gvtbenchOcAdapter } = await import('../../src/datasets/gvtbench.js');
+    const work = tempDir();
+    const samples = (await gvtbenchOcAdapter.open(path.join(FIXTURES, 'gvtbench-mini'))).samples;
+    // right on every third question; the records reversed, as ranks' files concatenated would scramble them
+    const records = samples.map((s, i) => ({ pred: i % 3 === 0 ? `there are ${s.answers[0]}` : '0', gt: Number(s.answers[0]), image_id: /^\d+$/.test(s.imageId) ? Number(s.imageId) : s.imageId, n_obj_exist: 1 })).reverse();
+    writeFileSync(path.join(work, 'count_result_val_model.json'), JSON.stringify(records));
+    const r = runCli(['score', 'gvtbench-oc', '--predictions', path.join(work, 'count_result_val_model.json'), '--out', path.join(work, 'run'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { scored: number; metrics: Array<{ metric: string; category: string; value: number }> };
+    expect(out.scored).toBe(samples.length);
+    const right = samples.filter((s, i) => i % 3 === 0 || s.answers[0] === '0').length;
+    expect(out.metrics.find((m) => m.metric === 'gvtbench.oc.accuracy' && m.category === 'overall')!.value).toBeCloseTo((100 * right) / samples.length, 10);
+  });
+
+  it('maps POPE answer lines {question_id, text} by the split in each file name', async () => {
+    const { popeAdapter } = await import('../../src/datasets/pope.js');
+    const work = tempDir();
+    const samples = (await popeAdapter.open(path.join(FIXTURES, 'pope-mini'))).samples;
+    const folder = path.join(work, 'answers');
+    require('node:fs').mkdirSync(folder);
+    for (const split of ['random', 'popular', 'adversarial']) {
+      const lines = samples.filter((s) => s.categories['split'] === split).map((s) => JSON.stringify({ question_id: Number(s.id.split('/')[1]), text: s.answers[0] === 'yes' ? 'Yes, there is.' : 'No, there is not.' }));
+      writeFileSync(path.join(folder, `llava_pope_${split}.jsonl`), lines.join('\n'));
+    }
+    const r = runCli(['score', 'pope', '--predictions', folder, '--out', path.join(work, 'run'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { scored: number; metrics: Array<{ metric: string; category: string; value: number }> };
+    expect(out.scored).toBe(samples.length);
+    expect(out.metrics.find((m) => m.metric === 'pope.accuracy' && m.category === 'overall')!.value).toBe(100);
+  });
+});
