@@ -51,6 +51,8 @@ export const popeAdapter: DatasetAdapter = {
   description: 'POPE object hallucination probes: random, popular and adversarial splits',
   defaultDir: 'fixtures/pope-mini',
   readAnswers: (target) => readPopeAnswers(target),
+  // lmms-lab/POPE records name their split `category`
+  idFromLoggedDoc: (doc) => (doc['category'] !== undefined && doc['question_id'] !== undefined ? `${String(doc['category'])}/${String(doc['question_id'])}` : undefined),
   layout: 'DIR/coco_pope_<split>.json (JSON lines: question_id, image, text, label), DIR/val2014/ or DIR/images/',
   source: 'https://github.com/RUCAIBox/POPE (output/coco), COCO val2014 images',
   open: (dir, opts) => openPope(dir, opts),

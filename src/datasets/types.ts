@@ -70,6 +70,8 @@ export interface DatasetAdapter {
    * the file is not in that layout (the generic readers then try it).
    */
   readAnswers?(fileOrFolder: string, samples: () => AsyncIterable<Sample>): Promise<AnswerFile | undefined>;
+  /** The sample id of a dataset record as lmms-eval logs it (`doc`), where it is not the record's question_id or id. */
+  idFromLoggedDoc?(doc: Record<string, unknown>): string | undefined;
   /** Formats whose metrics read a choices file (`--choices`) say how to load one. */
   loadChoices?(file: string): Promise<AnswerChoices>;
   open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset>;

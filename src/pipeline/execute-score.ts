@@ -53,7 +53,7 @@ async function fileAnswers(predictions: string, adapter: DatasetAdapter, dataset
   const file = path.resolve(predictions);
   if (!existsSync(file)) throw new XfError('E_MISSING_FILE', 'predictions file not found', { file });
   const own = adapter.readAnswers ? await adapter.readAnswers(file, () => dataset.samples()) : undefined;
-  return { file, preds: own ?? (await readPredictionsFile(file)) };
+  return { file, preds: own ?? (await readPredictionsFile(file, { idOfDoc: adapter.idFromLoggedDoc })) };
 }
 
 /**

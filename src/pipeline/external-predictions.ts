@@ -10,7 +10,7 @@ import { readRun } from '../runs/read-run.js';
 import { PREDICTIONS_FILE } from '../runs/run-dir.js';
 import { streamJsonMembers } from '../lib/json-stream.js';
 
-export type PredictionsFormat = 'gqa-json' | 'vqa-json' | 'jsonl' | 'csv' | 'xfbench-run';
+export type PredictionsFormat = 'gqa-json' | 'vqa-json' | 'jsonl' | 'lmms-eval-samples' | 'csv' | 'xfbench-run';
 
 export interface ExternalPredictions {
   format: PredictionsFormat;
@@ -27,6 +27,30 @@ const jsonlLine = z.union([
   z.object({ questionId: z.union([z.string(), z.number()]), prediction: z.string() }),
 ]);
 
+interface LmmsEvalSample {
+  doc: Record<string, unknown>;
+  resps?: unknown;
+  filtered_resps?: unknown;
+}
+
+/** A line of lmms-eval's `--log_samples` output: the dataset record (`doc`) and the model's responses. */
+function isLmmsEvalSample(v: unknown): v is LmmsEvalSample {
+  return typeof v === 'object' && v !== null && typeof (v as LmmsEvalSample).doc === 'object' && ('filtered_resps' in v || 'resps' in v);
+}
+
+/** The question id most datasets' records carry. */
+function defaultIdOfDoc(doc: Record<string, unknown>): string | undefined {
+  const id = doc['question_id'] ?? doc['questionId'] ?? doc['id'];
+  return id === undefined || id === null ? undefined : String(id);
+}
+
+/** The first string in lmms-eval's (possibly nested) response lists. */
+function firstText(resps: unknown): string {
+  if (typeof resps === 'string') return resps;
+  if (Array.isArray(resps)) for (const r of resps) { const t = firstText(r); if (t !== '') return t; }
+  return '';
+}
+
 function put(map: Map<string, string>, id: string, prediction: string, file: string, where: string): void {
   if (map.has(id)) throw new XfError('E_DUPLICATE_PREDICTION', `question "${id}" has two predictions`, { file, field: where });
   map.set(id, prediction);
@@ -34,10 +58,11 @@ function put(map: Map<string, string>, id: string, prediction: string, file: str
 
 /**
  * Reads predictions made by any system: GQA's official `[{questionId, prediction}]` list, the official
- * VQA results file `[{question_id, answer}]`, a JSONL of `{id, prediction}`, or a CSV with `id` (or
- * `questionId`) and `prediction` columns.
+ * VQA results file `[{question_id, answer}]`, a JSONL of `{id, prediction}`, lmms-eval's
+ * `--log_samples` JSONL (ids from each line's `doc`, through `idOfDoc` where a dataset keys its
+ * samples otherwise), or a CSV with `id` (or `questionId`) and `prediction` columns.
  */
-export async function readPredictionsFile(file: string): Promise<ExternalPredictions> {
+export async function readPredictionsFile(file: string, opts: { idOfDoc?: (doc: Record<string, unknown>) => string | undefined } = {}): Promise<ExternalPredictions> {
   const ext = path.extname(file).toLowerCase();
   const byId = new Map<string, string>();
   let format: PredictionsFormat;
@@ -69,7 +94,15 @@ export async function readPredictionsFile(file: string): Promise<ExternalPredict
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
       i += 1;
       if (line.trim() === '') continue;
-      const rec = validate(jsonlLine, parseJson(line, `${file}:${i}`), file, `line ${i}`);
+      const value = parseJson(line, `${file}:${i}`);
+      if (isLmmsEvalSample(value)) {
+        format = 'lmms-eval-samples';
+        const id = (opts.idOfDoc ?? defaultIdOfDoc)(value.doc);
+        if (id === undefined) throw new XfError('E_SCHEMA', 'the logged sample\'s doc names no question id (question_id, questionId or id)', { file, field: `line ${i}.doc` });
+        put(byId, id, firstText(value.filtered_resps ?? value.resps), file, `line ${i}`);
+        continue;
+      }
+      const rec = validate(jsonlLine, value, file, `line ${i}`);
       put(byId, String('id' in rec ? rec.id : rec.questionId), rec.prediction, file, `line ${i}`);
     }
     sha256 = hash.digest('hex');

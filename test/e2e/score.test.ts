@@ -157,3 +157,19 @@ describe('score reads GVTBench prediction records and POPE answer files', () => 
     expect(out.metrics.find((m) => m.metric === 'pope.accuracy' && m.category === 'overall')!.value).toBe(100);
   });
 });
+
+describe("score reads lmms-eval's --log_samples output", () => {
+  it('takes each line\'s answer from filtered_resps and its question from doc, as a JSONL of the same answers scores', () => {
+    const work = tempDir();
+    const answers = ids.map((id, i) => ({ id, prediction: i % 5 ? records[id]!.answer : 'maybe' }));
+    const logged = answers.map((a, i) => JSON.stringify({ doc_id: i, doc: { id: a.id, question: 'q', answer: records[a.id]!.answer }, target: records[a.id]!.answer, resps: [[a.prediction]], filtered_resps: [a.prediction] }));
+    writeFileSync(path.join(work, 'samples_gqa.jsonl'), logged.join('\n'));
+    writeFileSync(path.join(work, 'plain.jsonl'), answers.map((a) => JSON.stringify(a)).join('\n'));
+    const r = runCli(['score', 'gqa', '--predictions', path.join(work, 'samples_gqa.jsonl'), '--out', path.join(work, 'a'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(runCli(['score', 'gqa', '--predictions', path.join(work, 'plain.jsonl'), '--out', path.join(work, 'b')]).status).toBe(0);
+    const run = (d: string) => JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as { metrics: unknown; predictionsSource: { format: string } };
+    expect(run('a').predictionsSource.format).toBe('lmms-eval-samples');
+    expect(run('a').metrics).toEqual(run('b').metrics);
+  });
+});
