@@ -21,6 +21,12 @@ export function parseOptions(options: string): Record<string, string> {
   return out;
 }
 
+/**
+ * Gold answers the MMVP release has swapped (tsb0601/MMVP#30), corrected by 1-based Index as lmms-eval
+ * corrects them; a Questions.csv that already has them right is unchanged.
+ */
+const GOLD_CORRECTIONS: Readonly<Record<number, string>> = { 99: 'b', 100: 'a', 279: 'b', 280: 'a' };
+
 /** MMVP: Questions.csv and `MMVP Images/<Index>.jpg`; consecutive questions form a pair. */
 export async function openMmvp(dir: string): Promise<OpenedDataset> {
   const file = path.join(dir, 'Questions.csv');
@@ -39,7 +45,8 @@ export async function openMmvp(dir: string): Promise<OpenedDataset> {
     const imagePath = locateImage(imageDir, `${index}.jpg`);
     if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image ${index}.jpg would lie outside "MMVP Images"`, { file, field: `row ${i + 2}.Index` });
     const options = parseOptions(r.Options);
-    const letter = /\(?([a-z])\)?/i.exec(r['Correct Answer'])?.[1]?.toLowerCase();
+    const given = /\(?([a-z])\)?/i.exec(r['Correct Answer'])?.[1]?.toLowerCase();
+    const letter = rows.length >= 280 && GOLD_CORRECTIONS[index] ? GOLD_CORRECTIONS[index] : given;
     if (!letter || !(letter in options)) throw new XfError('E_SCHEMA', `correct answer "${r['Correct Answer']}" is not one of the options`, { file, field: `row ${i + 2}.Correct Answer` });
     return {
       id: String(index), imageId: String(index), imagePath,
@@ -47,7 +54,7 @@ export async function openMmvp(dir: string): Promise<OpenedDataset> {
       answers: [letter, options[letter]!],
       categories: {},
       group: `pair ${Math.ceil(index / 2)}`,
-      extra: { options },
+      extra: { options, ...(letter !== given ? { goldCorrectedFrom: given } : {}) },
     };
   });
   return { adapter: 'mmvp', dir, hash: sha256Text(bytes), samples, metrics: ['mmvp.accuracy', 'mmvp.pair-accuracy'], normalisePrediction: (t) => t.trim() };

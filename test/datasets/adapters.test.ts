@@ -58,3 +58,21 @@ describe('image paths', () => {
     expect(err.field).toBe('[0].image_id');
   });
 });
+
+describe('MMVP gold corrections', () => {
+  it("corrects the four answers the release has swapped, as lmms-eval does, in the full 300-question file", async () => {
+    const { mmvpAdapter } = await import('../../src/datasets/mmvp.js');
+    const dir = path.join(tempDir(), 'mmvp');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'MMVP Images'), { recursive: true });
+    // the release's swapped gold: 99 (a), 100 (b), 279 (a), 280 (b); every other row (a)
+    const gold: Record<number, string> = { 99: '(a)', 100: '(b)', 279: '(a)', 280: '(b)' };
+    const rows = Array.from({ length: 300 }, (_, i) => `${i + 1},Are the tusks long or short?,(a) Long (b) Short,${gold[i + 1] ?? '(a)'}`);
+    writeFileSync(path.join(dir, 'Questions.csv'), `Index,Question,Options,Correct Answer\n${rows.join('\n')}\n`);
+    const samples = (await mmvpAdapter.open(dir)).samples;
+    const letter = (index: number) => samples.find((s) => s.id === String(index))!.answers[0];
+    expect([99, 100, 279, 280].map(letter)).toEqual(['b', 'a', 'b', 'a']);
+    expect(letter(98)).toBe('a');
+    expect(samples.find((s) => s.id === '99')!.extra['goldCorrectedFrom']).toBe('a');
+  });
+});

@@ -104,7 +104,7 @@ describe('answer normalisers and parsers accept any string', () => {
       expect(typeof mciCorrect(s, s)).toBe('boolean');
       expect(['yes', 'no', 'other']).toContain(mmeLabel(s));
       expect(['yes', 'no']).toContain(popeLabel(s));
-      expect(typeof mmvpCorrect(s, 'a', s)).toBe('boolean');
+      expect(typeof mmvpCorrect(s, 'a', { a: s, b: 'x' })).toBe('boolean');
       expect(typeof parseOptions(s)).toBe('object');
     }), { numRuns: 500 });
   });

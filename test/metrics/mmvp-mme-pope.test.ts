@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../src/datasets/mmvp.js';
 import { mmeAccuracy, mmeLabel, mmeScore } from '../../src/metrics/mme.js';
-import { mmvpCorrect, mmvpPairAccuracy } from '../../src/metrics/mmvp.js';
+import { extractOptionLetter, mmvpCorrect, mmvpPairAccuracy } from '../../src/metrics/mmvp.js';
 import { popeAccuracy, popeF1, popeLabel, popePrecision, popeRecall, popeYesRatio } from '../../src/metrics/pope.js';
 import type { ScoredSample } from '../../src/metrics/types.js';
 
@@ -13,11 +13,24 @@ describe('MMVP', () => {
   it('parses options and accepts the letter or the option text', () => {
     expect(parseOptions('(a) Open (b) Closed')).toEqual({ a: 'Open', b: 'Closed' });
     expect(parseOptions('(a) Yes (b) No')).toEqual({ a: 'Yes', b: 'No' });
-    expect(mmvpCorrect('(a)', 'a', 'Open')).toBe(true);
-    expect(mmvpCorrect('a', 'a', 'Open')).toBe(true);
-    expect(mmvpCorrect('(b) closed', 'a', 'Open')).toBe(false);
-    expect(mmvpCorrect('open.', 'a', 'Open')).toBe(true);
-    expect(mmvpCorrect('closed', 'a', 'Open')).toBe(false);
+    const options = { a: 'Open', b: 'Closed' };
+    expect(mmvpCorrect('(a)', 'a', options)).toBe(true);
+    expect(mmvpCorrect('a', 'a', options)).toBe(true);
+    expect(mmvpCorrect('(b) closed', 'a', options)).toBe(false);
+    expect(mmvpCorrect('open.', 'a', options)).toBe(true);
+    expect(mmvpCorrect('closed', 'a', options)).toBe(false);
+  });
+  it("extracts the letter as lmms-eval's MMVP task does", () => {
+    const options = { a: 'Open', b: 'Closed' };
+    expect(extractOptionLetter('The answer is B')).toBe('b');
+    expect(extractOptionLetter('Option (a), because…')).toBe('a');
+    expect(extractOptionLetter('B.')).toBe('b');
+    expect(extractOptionLetter('I think it is not sure')).toBe('');
+    // its standalone-letter pattern reads an article "a" as option A
+    expect(mmvpCorrect('It is a door', 'a', options)).toBe(true);
+    // while an option's own text is that option, even when it starts with the other letter
+    expect(mmvpCorrect('bright', 'b', { a: 'bright', b: 'dim' })).toBe(false);
+    expect(mmvpCorrect('bright', 'a', { a: 'bright', b: 'dim' })).toBe(true);
   });
   it('counts a pair only when both questions are right, ignoring incomplete pairs', () => {
     const rows = [
