@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<void> {
   for (const bundle of ['xf-tiny-clip', 'xf-tiny-xformer']) {
     const runOnce = (batch: string | undefined) => {
       const out = path.join(work, `run-${bundle}-${batch ?? 'default'}`);
-      const m = measure(['run', 'gqa', '--model', path.join(ROOT, 'fixtures/models', bundle), '--out', out, '--device', 'cpu', '--threads', '1', '--json', ...(batch ? ['--batch-size', batch] : [])]);
+      const m = measure(['run', 'gqa', '--model', path.join(ROOT, 'fixtures/models', bundle), '--out', out, '--device', 'cpu', '--json', ...(batch ? ['--batch-size', batch] : [])]);
       if (m.status !== 0) throw new Error(`xfbench run failed: ${m.stderr}`);
       const r = runJson(out);
       const evalSeconds = r.timings['evaluateMs']! / 1000;
@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (n <= (quick ? 10_000 : 100_000)) {
       const runOut = path.join(work, `run-${n}`);
-      const mr = measure(['run', 'gqa', '--data', set.dir, '--out', runOut, '--device', 'cpu', '--threads', '1', '--json']);
+      const mr = measure(['run', 'gqa', '--data', set.dir, '--out', runOut, '--device', 'cpu', '--json']);
       scaling.push({ path: 'run', questions: n, seconds: mr.seconds, peakRssMb: mr.maxRssMb, ok: mr.status === 0 });
       log(`run ${n} questions: ${mr.seconds.toFixed(2)} s, peak RSS ${mr.maxRssMb.toFixed(0)} MB`);
     }

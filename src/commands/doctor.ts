@@ -19,7 +19,7 @@ export default class Doctor extends XfCommand {
       this.log(`node ${d.node} on ${d.platform}; ${d.cpus.count} cpus (${d.cpus.model ?? 'unknown'}); ${d.memoryGb} GiB`);
       this.log(`onnxruntime-node ${d.onnxruntime}; --device auto uses ${d.deviceAuto}`);
       for (const p of d.providers) this.log(`  ${p.usable ? '✓' : '✗'} ${p.name.padEnd(9)} ${p.bundled ? 'bundled' : 'not bundled'}${p.reason ? `: ${p.reason}` : ''}`);
-      this.log(`threads: intra-op ${d.threads.intraOp}; ${d.threads.imageWorkers} image worker(s)`);
+      this.log(`threads (without --threads): ${d.threads.intraOp} intra-op, ${d.threads.imageWorkers} image worker(s), on ${d.threads.logicalCpus} logical cpus`);
     }
     return d;
   }

@@ -4,7 +4,7 @@ import type { GateResult } from '../compare/gate.js';
 import { XfCommand } from '../lib/base-command.js';
 import type { MetricValue } from '../metrics/types.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from '../pipeline/settings.js';
-import { datasetArg, datasetFlags } from './shared-flags.js';
+import { datasetArg, datasetFlags, threadsFlag } from './shared-flags.js';
 
 export interface RunSummary {
   runDir: string;
@@ -41,7 +41,7 @@ export default class Run extends XfCommand {
     ...datasetFlags,
     limit: Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
     device: Flags.string({ description: 'execution provider', options: ['auto', 'cpu', 'cuda'], default: 'auto' }),
-    threads: Flags.integer({ description: "onnxruntime intra-op threads (default: the runtime's choice)", min: 1 }),
+    threads: threadsFlag,
     'cache-dir': Flags.string({ description: 'keep visual tokens on disk across runs (keyed by bundle and image content)' }),
     'vision-cache': Flags.boolean({ description: 'reuse visual tokens of identical images (--no-vision-cache to recompute)', default: true, allowNo: true }),
     prefetch: Flags.integer({ description: 'images decoded ahead while the model runs', default: DEFAULT_PREFETCH, min: 0, max: 64 }),

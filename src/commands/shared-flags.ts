@@ -3,6 +3,9 @@ import { Args, Flags } from '@oclif/core';
 /** Flags that `run` and `score` share: where the data is, where the run goes, how it is scored. */
 export const datasetArg = { dataset: Args.string({ description: 'dataset id (e.g. gqa)', required: true }) };
 
+/** `run` and `suite run`: the runtime's threads (the default is defined beside the sessions, core/bundle/sessions.ts). */
+export const threadsFlag = Flags.integer({ description: 'onnxruntime intra-op threads (default: the cores the image workers leave; `xfbench doctor` shows it)', min: 1 });
+
 /** Every command that prints per-category tables takes it. */
 export const detailsFlag = Flags.boolean({ description: 'print every category, not only the families a metric shows by default (GQA: detailed type, steps, length)', default: false });
 

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
+import { threadsFlag } from './shared-flags.js';
 import type { SuiteRecord } from '../suites/suite-file.js';
 
 export interface SuiteSummary {
@@ -24,7 +25,7 @@ export default class SuiteRun extends XfCommand {
     model: Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
     out: Flags.string({ description: 'suite folder to create or continue (default: runs/<time>-suite-<name>)' }),
     device: Flags.string({ description: 'execution provider', options: ['auto', 'cpu', 'cuda'], default: 'auto' }),
-    threads: Flags.integer({ description: "onnxruntime intra-op threads (default: the runtime's choice)", min: 1 }),
+    threads: threadsFlag,
     quiet: Flags.boolean({ description: 'no progress bar', default: false }),
   };
 

@@ -4,7 +4,7 @@ import { loadBundle, MANIFEST_FILE } from '../core/bundle/manifest.js';
 import { parseAblations, type EncoderAblation } from '../core/vision/ablation.js';
 import type { StreamedDataset } from '../datasets/types.js';
 import { prepareAblation, type RunAblation } from './ablation-setup.js';
-import type { DeviceRequest, ProviderChoice } from '../core/bundle/sessions.js';
+import { defaultIntraOpThreads, type DeviceRequest, type ProviderChoice } from '../core/bundle/sessions.js';
 import { VisionLanguageModel } from '../core/model.js';
 import { VisionCache } from '../core/vision/vision-cache.js';
 import { XfError } from '../lib/errors.js';
@@ -131,7 +131,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       provider: model.provider,
       fingerprint: fp,
       config: {
-        ...settings, shard: opts.shard ?? null, device: opts.device, threads: opts.threads ?? null, batchSize, window: opts.window ?? DEFAULT_WINDOW, visionCache: opts.visionCache !== false,
+        ...settings, shard: opts.shard ?? null, device: opts.device, threads: opts.threads ?? null, threadsUsed: opts.threads ?? defaultIntraOpThreads(), batchSize, window: opts.window ?? DEFAULT_WINDOW, visionCache: opts.visionCache !== false,
         prefetch: opts.prefetch ?? DEFAULT_PREFETCH, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null,
       },
     };

@@ -14,6 +14,10 @@ describe('xfbench doctor', () => {
     const cuda = d.providers.find((p) => p.name === 'cuda')!;
     expect(cuda.usable || Boolean(cuda.reason)).toBe(true);
     expect(['cpu', 'cuda']).toContain(d.deviceAuto);
+    // the runtime's threads and the image workers share the cores rather than fight over them
+    const t = (d as unknown as { threads: { intraOp: number; imageWorkers: number; logicalCpus: number } }).threads;
+    expect(t.intraOp).toBeGreaterThanOrEqual(1);
+    expect(t.intraOp + t.imageWorkers).toBeLessThanOrEqual(Math.max(2, t.logicalCpus));
   });
 });
 

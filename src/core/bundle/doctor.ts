@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { packageRoot } from '../../lib/package-root.js';
 import { defaultImageWorkers } from '../vision/image-pool.js';
-import { chooseProvider } from './sessions.js';
+import { chooseProvider, defaultIntraOpThreads } from './sessions.js';
 
 export interface ProviderStatus {
   name: string;
@@ -22,8 +22,8 @@ export interface Diagnosis {
   memoryGb: number;
   onnxruntime: string;
   providers: ProviderStatus[];
-  /** What `run` would do with no --threads: the runtime's own choice of intra-op threads, and the image workers beside it. */
-  threads: { intraOp: string; imageWorkers: number };
+  /** What `run` does with no --threads: intra-op threads, and the image workers beside them. */
+  threads: { intraOp: number; imageWorkers: number; logicalCpus: number };
   /** What `--device auto` picks here. */
   deviceAuto: string;
 }
@@ -60,7 +60,7 @@ export async function diagnose(probeGraph: string): Promise<Diagnosis> {
     memoryGb: Math.round(totalmem() / 2 ** 30),
     onnxruntime: version('onnxruntime-node'),
     providers,
-    threads: { intraOp: `onnxruntime's default (one per physical core; ${availableParallelism()} logical here)`, imageWorkers: defaultImageWorkers() },
+    threads: { intraOp: defaultIntraOpThreads(), imageWorkers: defaultImageWorkers(), logicalCpus: availableParallelism() },
     deviceAuto: cuda.used,
   };
 }

@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
 import { XfError } from '../../lib/errors.js';
+import { defaultImageWorkers } from '../vision/image-pool.js';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export type Provider = 'cpu' | 'cuda';
@@ -16,13 +18,23 @@ export interface ProviderChoice {
   note?: string;
 }
 
-function sessionOptions(provider: Provider, threads?: number): ort.InferenceSession.SessionOptions {
+/**
+ * Intra-op threads when not told: the cores the image workers leave. onnxruntime's own default (one
+ * per core) makes its threads and the image worker fight over the cores: on a 2-core machine a plain
+ * run of gqa-mini went at 383 questions/s against 605 with one thread.
+ */
+export function defaultIntraOpThreads(): number {
+  return Math.max(1, availableParallelism() - defaultImageWorkers());
+}
+
+function sessionOptions(provider: Provider, threads = defaultIntraOpThreads()): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     // errors reach the user through XfError; the runtime's own log lines would only duplicate them
     logSeverityLevel: 4,
-    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
   };
 }
 
