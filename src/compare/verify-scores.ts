@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { XfError } from '../lib/errors.js';
+import type { Sample } from '../datasets/types.js';
 import type { Metric } from '../metrics/types.js';
 import type { LoadedRun } from '../runs/read-run.js';
 import { PREDICTIONS_FILE } from '../runs/run-dir.js';
@@ -13,9 +14,12 @@ import { PREDICTIONS_FILE } from '../runs/run-dir.js';
 export function verifyStoredScores(run: LoadedRun, metrics: readonly Metric[]): void {
   const file = path.join(run.dir, PREDICTIONS_FILE);
   for (const [i, line] of run.rows.entries()) {
-    const sample = { ...line, imagePath: '' };
+    // a scorer reads the gold answers, categories and extra fields a line keeps, never the image
+    const sample = line as unknown as Sample;
     for (const metric of metrics) {
-      for (const [key, expected] of Object.entries(metric.score(sample, line.prediction))) {
+      const scores = metric.score(sample, line.prediction);
+      for (const key in scores) {
+        const expected = scores[key]!;
         if (line.scores[key] === expected) continue;
         throw new XfError('E_RUN_CORRUPT', `line ${i + 1} (question ${line.id}) stores ${key} = ${String(line.scores[key])}, but its prediction "${line.prediction}" scores ${expected}`, {
           file, suggestion: 'The predictions were edited, or scored by another xfbench version: score the run again with xfbench score --from-run.',

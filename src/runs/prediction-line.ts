@@ -1,5 +1,4 @@
 import { closeSync, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { Sample } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
@@ -76,20 +75,33 @@ function corrupt(file: string, message: string): XfError {
 export async function* readPredictionLines(file: string, opts: { check?: 'full' | 'id' } = {}): AsyncGenerator<PredictionLine> {
   const full = opts.check !== 'id';
   let i = 0;
-  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-    i += 1;
-    if (text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw corrupt(file, `line ${i} of the predictions is not JSON`);
+  for await (const batch of lineBatches(file)) {
+    // the lines of one chunk are parsed in one go: an await per line (readline) cost most of the read
+    const parsed: PredictionLine[] = [];
+    for (const text of batch) {
+      i += 1;
+      if (text.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw corrupt(file, `line ${i} of the predictions is not JSON`);
+      }
+      if (full) parsed.push(checkLine(value, file, i));
+      else if (typeof (value as { id?: unknown } | null)?.id !== 'string') throw corrupt(file, `line ${i} lacks a question id`);
+      else parsed.push(value as PredictionLine);
     }
-    if (full) {
-      yield checkLine(value, file, i);
-      continue;
-    }
-    if (typeof (value as { id?: unknown } | null)?.id !== 'string') throw corrupt(file, `line ${i} lacks a question id`);
-    yield value as PredictionLine;
+    yield* parsed;
   }
+}
+
+/** A file's lines, a chunk's worth at a time (never the whole file at once); a last line without a newline is a line too. */
+async function* lineBatches(file: string): AsyncGenerator<string[]> {
+  let rest = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop()!;
+    yield lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  }
+  if (rest !== '') yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest];
 }
