@@ -89,6 +89,7 @@ export const vqav2Adapter: DatasetAdapter = {
 export const okvqaAdapter: DatasetAdapter = {
   id: 'okvqa',
   description: 'OK-VQA (the VQAv2 layout: questions + annotations JSON, COCO images)',
+  defaultDir: 'fixtures/okvqa-mini',
   takesImageTemplate: true,
   layout: 'DIR/*questions*.json + DIR/*annotations*.json (the VQA API format), DIR/val2014/ or DIR/images/ (COCO_val2014_<id:012>.jpg; --image-template)',
   source: VQA_SOURCE,

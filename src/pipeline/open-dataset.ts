@@ -30,19 +30,23 @@ async function datasetsWithChoices(): Promise<string[]> {
   return adapters.filter((a) => a.loadChoices).map((a) => a.id);
 }
 
+/** `--data`, or the adapter's bundled mini set; an adapter that ships none needs `--data`. */
+export function datasetDir(adapter: Pick<DatasetAdapter, 'id' | 'defaultDir' | 'layout'>, data: string | undefined): string {
+  if (data) return path.resolve(data);
+  if (!adapter.defaultDir) throw new XfError('E_DATA_DIR', `xfbench ships no mini set for ${adapter.id}`, { suggestion: `Pass --data DIR (${adapter.layout}).` });
+  return path.join(packageRoot(), adapter.defaultDir);
+}
+
 /**
  * The adapter, the dataset in its folder (the bundled mini set when none is given), streamed, its
  * metrics and scoring context.
  */
 export async function openEvaluation(datasetId: string, opts: DatasetOptions): Promise<OpenedEvaluation> {
   const adapter = await datasetRegistry().get(datasetId);
-  if (!opts.data && !adapter.defaultDir) {
-    throw new XfError('E_DATA_DIR', `xfbench ships no mini set for ${adapter.id}`, { suggestion: `Pass --data DIR (${adapter.layout}).` });
-  }
   if (opts.imageTemplate !== undefined && !adapter.takesImageTemplate) {
     throw new XfError('E_FLAGS', `--image-template does not apply to ${adapter.id} (its files name their images)`, { suggestion: 'Drop --image-template.' });
   }
-  const dir = opts.data ? path.resolve(opts.data) : path.join(packageRoot(), adapter.defaultDir!);
+  const dir = datasetDir(adapter, opts.data);
   const ctx: AggregateContext = { includeUnbalanced: opts.allQuestions };
   if (opts.choices) {
     if (!adapter.loadChoices) throw new XfError('E_FLAGS', `--choices applies to ${(await datasetsWithChoices()).join(', ')} only`, { suggestion: 'Drop --choices.' });

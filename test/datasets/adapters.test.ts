@@ -10,14 +10,14 @@ import { FIXTURES, ROOT, tempDir } from '../helpers/paths.js';
 const registry = datasetRegistry();
 const adapters = await Promise.all(registry.ids().map((id) => registry.get(id)));
 const bundled = adapters.filter((a) => a.defaultDir).map((a) => a.id);
-const unbundled = adapters.filter((a) => !a.defaultDir).map((a) => a.id);
 
-describe('every dataset without a bundled mini set', () => {
-  it.each(unbundled)('%s is refused without --data, naming the layout it wants', async (id) => {
-    const { openEvaluation } = await import('../../src/pipeline/open-dataset.js');
-    const err = (await openEvaluation(id, {}).catch((e: unknown) => e)) as XfError;
-    expect(err.code).toBe('E_DATA_DIR');
-    expect(err.suggestion).toContain('--data');
+describe('a dataset without a bundled mini set', () => {
+  it('is refused without --data, naming the layout it wants', async () => {
+    const { datasetDir } = await import('../../src/pipeline/open-dataset.js');
+    const err = (() => { try { datasetDir({ id: 'some-set', layout: 'DIR/questions.json' }, undefined); return undefined; } catch (e) { return e as XfError; } })();
+    expect(err?.code).toBe('E_DATA_DIR');
+    expect(err?.suggestion).toBe('Pass --data DIR (DIR/questions.json).');
+    expect(datasetDir({ id: 'some-set', layout: '' }, 'x')).toBe(path.resolve('x'));
   });
 });
 
