@@ -17,41 +17,54 @@ export interface RunAblation {
 
 const STATS_BATCH = 16;
 
-/** Per-channel mean and standard deviation of one encoder's features over every token of every image. */
-async function channelStats(model: VisionLanguageModel, feeder: ImageFeeder, encoder: string, images: readonly string[]): Promise<ChannelStats> {
-  let sum: Float64Array | undefined;
-  let sumSq: Float64Array | undefined;
-  let count = 0;
-  for (let start = 0; start < images.length; start += STATS_BATCH) {
-    const prepared = await Promise.all(images.slice(start, start + STATS_BATCH).map((f) => feeder.prepare(f, model.vision.imageSpecs)));
-    const { perImage, channels } = await model.vision.features(encoder, prepared);
-    sum ??= new Float64Array(channels);
-    sumSq ??= new Float64Array(channels);
+/** Running per-channel sums of one encoder's features over every token of every image. */
+class ChannelSums {
+  private sum?: Float64Array;
+  private sumSq?: Float64Array;
+  private count = 0;
+
+  add(perImage: readonly Float32Array[], channels: number): void {
+    const sum = (this.sum ??= new Float64Array(channels));
+    const sumSq = (this.sumSq ??= new Float64Array(channels));
     for (const f of perImage) {
       for (let i = 0; i < f.length; i++) {
         sum[i % channels] += f[i]!;
         sumSq[i % channels] += f[i]! * f[i]!;
       }
-      count += f.length / channels;
+      this.count += f.length / channels;
     }
   }
-  const mean = Float32Array.from(sum!, (s) => s / count);
-  const std = Float32Array.from(sumSq!, (s, c) => Math.sqrt(Math.max(0, s / count - mean[c]! * mean[c]!)));
-  return { mean, std };
+
+  finish(): ChannelStats {
+    const mean = Float32Array.from(this.sum!, (s) => s / this.count);
+    const std = Float32Array.from(this.sumSq!, (s, c) => Math.sqrt(Math.max(0, s / this.count - mean[c]! * mean[c]!)));
+    return { mean, std };
+  }
 }
 
 /**
- * Everything an ablated run computes before its first question: the channel statistics over the
- * images in scope (for `mean` and `noise`), and the derangement of those images (for `shuffle`).
- * Over the whole scope, not one shard's images, so every shard ablates alike and the shards merge into
- * the unsharded run. Images that cannot be read are left out of both (their samples fail anyway).
+ * Everything an ablated run computes before its first question, in one pass over the images in scope
+ * (each decoded once): the channel statistics (for `mean` and `noise`) and the derangement (for
+ * `shuffle`). Over the whole scope, not one shard's images, so every shard ablates alike and the
+ * shards merge into the unsharded run. Images that cannot be read are left out of both (their samples
+ * fail anyway).
  */
 export async function prepareAblation(model: VisionLanguageModel, feeder: ImageFeeder, ablations: EncoderAblation[], imagesInScope: readonly string[]): Promise<RunAblation> {
   const images = [...new Set(imagesInScope)].sort();
+  const sums = new Map(ablations.filter((a) => a.mode === 'mean' || a.mode === 'noise').map((a) => [a.encoder, new ChannelSums()]));
   const readable: string[] = [];
-  for (const f of images) if (await feeder.prepare(f, model.vision.imageSpecs).then(() => true, () => false)) readable.push(f);
-  const stats = new Map<string, ChannelStats>();
-  for (const a of ablations) if (a.mode === 'mean' || a.mode === 'noise') stats.set(a.encoder, await channelStats(model, feeder, a.encoder, readable));
+  for (let start = 0; start < images.length; start += STATS_BATCH) {
+    const batch = images.slice(start, start + STATS_BATCH);
+    const prepared = (await Promise.all(batch.map((f) => feeder.prepare(f, model.vision.imageSpecs).catch(() => undefined))))
+      .filter((p): p is PreparedImage => p !== undefined);
+    readable.push(...prepared.map((p) => p.file));
+    if (prepared.length === 0) continue;
+    for (const [encoder, s] of sums) {
+      const { perImage, channels } = await model.vision.features(encoder, prepared);
+      s.add(perImage, channels);
+    }
+  }
+  const stats = new Map([...sums].map(([encoder, s]) => [encoder, s.finish()]));
   const partnerOf = ablations.some((a) => a.mode === 'shuffle') ? derangement(readable) : undefined;
   const digest = createHash('sha256').update(JSON.stringify(ablations));
   for (const [enc, s] of stats) digest.update(enc).update(Buffer.from(s.mean.buffer)).update(Buffer.from(s.std.buffer));

@@ -1,22 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { DeviceRequest } from '../core/bundle/sessions.js';
 import { XfError } from '../lib/errors.js';
 import { packageVersion } from '../lib/package-root.js';
 import type { MetricValue } from '../metrics/types.js';
-import { executeRun, type RunOutcome } from '../pipeline/execute-run.js';
+import { executeRun, type RunOptions, type RunOutcome } from '../pipeline/execute-run.js';
 import { defaultRunDir } from '../runs/run-dir.js';
 import { loadSuiteSpec, writeSuiteRecord, type SuiteRecord } from './suite-file.js';
 
-export interface SuiteOptions {
+/** What a suite passes on to each member's run, and where the suite folder goes. */
+export interface SuiteOptions extends Pick<RunOptions, 'model' | 'out' | 'device' | 'threads' | 'onProgress' | 'shouldStop'> {
   suiteFile: string;
-  model?: string;
-  out?: string;
-  device: DeviceRequest;
-  threads?: number;
   onMember?: (name: string, index: number, count: number) => void;
-  onProgress?: (done: number, total: number) => void;
-  shouldStop?: () => boolean;
 }
 
 export interface SuiteOutcome {
