@@ -12,7 +12,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['core', 'datasets'],
   ['metrics'],
   ['runs'],
-  ['compare', 'pipeline'],
+  ['compare', 'pipeline', 'convert'],
   ['suites'],
   ['report'],
   ['commands'],

@@ -1,4 +1,5 @@
 import Compare from './compare.js';
+import Convert from './convert.js';
 import Doctor from './doctor.js';
 import Inspect from './inspect.js';
 import List from './list.js';
@@ -14,6 +15,7 @@ export const commands = {
   score: Score,
   report: Report,
   compare: Compare,
+  convert: Convert,
   list: List,
   merge: Merge,
   doctor: Doctor,

@@ -2,7 +2,10 @@ import type { Bundle, Manifest } from './bundle/manifest.js';
 import { openBundleSessions, type BundleSessions } from './bundle/open-sessions.js';
 import { RuntimeMeter } from './bundle/runtime-meter.js';
 import type { ProviderChoice, SessionOptions } from './bundle/sessions.js';
-import { decodeGreedy, type Generation, type GenerationRequest } from './language/greedy.js';
+import { decodeBeams } from './language/beam-search.js';
+import type { Generation, GenerationRequest } from './language/decoding.js';
+import { resolveGeneration, type GenerationOverrides, type GenerationSettings } from './language/generation.js';
+import { decodeGreedy } from './language/greedy.js';
 import type { ImagePrefix } from './language/kv-layout.js';
 import { LanguageModel } from './language/language-model.js';
 import { PromptEncoder } from './language/prompts.js';
@@ -10,7 +13,8 @@ import { BundleTokenizer } from './language/tokenizer.js';
 import { preprocessForEncoders } from './vision/image.js';
 import { VisionTower, type BatchAblation, type PreparedImage, type VisualTokens } from './vision/vision-tower.js';
 
-export type { Generation, GenerationRequest } from './language/greedy.js';
+export type { Generation, GenerationRequest } from './language/decoding.js';
+export type { GenerationOverrides, GenerationSettings } from './language/generation.js';
 export type { ImagePrefix } from './language/kv-layout.js';
 export type { PreparedImage, VisualTokens } from './vision/vision-tower.js';
 
@@ -28,15 +32,22 @@ export class VisionLanguageModel {
     readonly prompts: PromptEncoder,
     /** Time inside onnxruntime's session.run, and how many calls: the compute floor. */
     readonly runtime: RuntimeMeter,
+    /** The decoding settings in use: the bundle's, with the run's overrides. */
+    readonly generation: GenerationSettings,
   ) {}
 
-  static async open(bundle: Bundle, opts: SessionOptions): Promise<VisionLanguageModel> {
+  static async open(bundle: Bundle, opts: SessionOptions, overrides: GenerationOverrides = {}): Promise<VisionLanguageModel> {
     const m = bundle.manifest;
     const sessions = await openBundleSessions(bundle, opts);
-    const tokenizer = await BundleTokenizer.load(bundle.file(m.tokenizer.file), m.tokenizer.eosToken, m.tokenizer.padToken).catch(async (err: unknown) => {
+    let tokenizer: BundleTokenizer;
+    let generation: GenerationSettings;
+    try {
+      tokenizer = await BundleTokenizer.load(bundle.file(m.tokenizer.file), m.tokenizer.eosToken, m.tokenizer.padToken, m.tokenizer);
+      generation = resolveGeneration(m.generation, tokenizer, overrides, bundle.file('xfbench.json'));
+    } catch (err) {
       await sessions.release();
       throw err;
-    });
+    }
     const meter = new RuntimeMeter();
     return new VisionLanguageModel(
       bundle, sessions,
@@ -44,6 +55,7 @@ export class VisionLanguageModel {
       new LanguageModel(sessions.embed, sessions.decoder, m.lm, meter),
       new PromptEncoder(m.prompt.template, tokenizer),
       meter,
+      generation,
     );
   }
 
@@ -87,12 +99,13 @@ export class VisionLanguageModel {
 
   /** Whether a question's prompt, after `prefixLength` image positions, leaves room for the answer in the LM's context. */
   promptFits(question: string, prefixLength: number): boolean {
-    return prefixLength + this.prompts.ids(question).length + this.manifest.generation.maxNewTokens <= this.manifest.lm.maxPositions;
+    return prefixLength + this.prompts.ids(question).length + this.generation.maxNewTokens <= this.manifest.lm.maxPositions;
   }
 
-  /** The manifest's decoding strategy over several questions at once (answers do not depend on the batch). */
+  /** Greedy or beam search, as the settings say, over several questions at once (answers do not depend on the batch). */
   generateBatch(requests: readonly GenerationRequest[]): Promise<Generation[]> {
-    return decodeGreedy(this.language, this.prompts, this.manifest.generation, requests);
+    const decode = this.generation.numBeams > 1 ? decodeBeams : decodeGreedy;
+    return decode(this.language, this.prompts, this.generation, requests);
   }
 
   /** One question on one image's visual tokens: a batch of one. */

@@ -18,7 +18,7 @@ function fitting(model: VisionLanguageModel, sample: Sample, outcome: ImageOutco
   const lm = model.manifest.lm;
   return {
     sample, imagePath: outcome.imagePath,
-    error: { code: 'E_PROMPT_TOO_LONG', message: `the prompt, after ${outcome.visual.dims[1]} image positions and with ${model.manifest.generation.maxNewTokens} new tokens, exceeds the LM's ${lm.maxPositions} positions` },
+    error: { code: 'E_PROMPT_TOO_LONG', message: `the prompt, after ${outcome.visual.dims[1]} image positions and with ${model.generation.maxNewTokens} new tokens, exceeds the LM's ${lm.maxPositions} positions` },
   };
 }
 

@@ -5,7 +5,7 @@ import { parseAblations, type EncoderAblation } from '../core/vision/ablation.js
 import type { StreamedDataset } from '../datasets/types.js';
 import { prepareAblation, type RunAblation } from './ablation-setup.js';
 import { defaultIntraOpThreads, type DeviceRequest, type ProviderChoice } from '../core/bundle/sessions.js';
-import { VisionLanguageModel } from '../core/model.js';
+import { VisionLanguageModel, type GenerationOverrides } from '../core/model.js';
 import { VisionCache } from '../core/vision/vision-cache.js';
 import { XfError } from '../lib/errors.js';
 import { packageRoot } from '../lib/package-root.js';
@@ -44,6 +44,8 @@ export interface RunOptions extends DatasetOptions {
   /** Questions read and grouped by image at once. */
   window?: number;
   maxErrors?: number;
+  /** Decoding settings over the bundle's (recorded, and part of what a resumed run must match). */
+  generation?: GenerationOverrides;
   onProviderNote?: (note: string) => void;
   onProgress?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
@@ -87,7 +89,12 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
   const samples = () => inShard(firstSamples(dataset.samples(), opts.limit), opts.shard);
   // read through once before anything is written: bad input fails here, with nothing created
   const survey = await surveyDataset(dataset, opts.limit, opts.shard);
+  const generation = {
+    numBeams: opts.generation?.numBeams ?? bundle.manifest.generation.numBeams,
+    maxNewTokens: opts.generation?.maxNewTokens ?? bundle.manifest.generation.maxNewTokens,
+  };
   const settings = {
+    generation,
     limit: opts.limit ?? null, allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null, imageTemplate: opts.imageTemplate ?? null,
     metrics: metrics.map((m) => m.id), ...(ablations.length > 0 ? { ablate: ablations } : {}),
   };
@@ -109,7 +116,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     const images = new ImageFeeder();
     let model: VisionLanguageModel;
     try {
-      model = await VisionLanguageModel.open(bundle, { device: opts.device, threads: opts.threads });
+      model = await VisionLanguageModel.open(bundle, { device: opts.device, threads: opts.threads }, generation);
       await images.ready;
     } catch (err) {
       images.close();

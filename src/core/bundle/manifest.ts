@@ -45,7 +45,8 @@ export const manifestSchema = z.object({
     embedInput: z.string().min(1),
     embedOutput: z.string().min(1),
     decoderGraph: fileName,
-    inputs: z.object({ embeds: z.string(), attentionMask: z.string(), positionIds: z.string() }),
+    // no positionIds: the LM derives positions from the attention mask (OPT does)
+    inputs: z.object({ embeds: z.string(), attentionMask: z.string(), positionIds: z.string().optional() }),
     logits: z.string().min(1),
     cache: z.object({
       layers: z.number().int().positive(),
@@ -59,13 +60,31 @@ export const manifestSchema = z.object({
     hiddenSize: z.number().int().positive(),
     maxPositions: z.number().int().positive(),
   }),
-  tokenizer: z.object({ file: fileName, eosToken: z.string().min(1), padToken: z.string().min(1) }),
+  tokenizer: z.object({
+    file: fileName,
+    eosToken: z.string().min(1),
+    padToken: z.string().min(1),
+    /** Run tokenizer.json's post-processor on the prompt (OPT's BOS comes from it). */
+    addSpecialTokens: z.boolean().default(false),
+    /** transformers' clean_up_tokenization_spaces on decoded answers (" ." to ".", " 's" to "'s", ...). */
+    cleanUpSpaces: z.boolean().default(false),
+  }),
   prompt: z.object({ template: z.string().includes('{question}') }),
   generation: z.object({
-    strategy: z.literal('greedy'),
+    /** greedy is numBeams 1; beam search keeps numBeams hypotheses (transformers' BeamSearchScorer). */
+    strategy: z.enum(['greedy', 'beam']),
+    numBeams: z.number().int().positive().max(64).default(1),
     maxNewTokens: z.number().int().positive().max(512),
+    /** Tokens generated before an end token may be chosen (transformers' min_new_tokens). */
+    minNewTokens: z.number().int().nonnegative().default(0),
+    /** Beam hypotheses are ranked by log-probability / length ** lengthPenalty. */
+    lengthPenalty: z.number().default(1),
+    /** Token ids that end an answer (default: the EOS token). */
+    endTokenIds: z.array(z.number().int().nonnegative()).min(1).optional(),
     stop: z.array(z.string()).default([]),
-  }),
+  }).refine((g) => (g.strategy === 'greedy') === (g.numBeams === 1), 'strategy "greedy" goes with numBeams 1, "beam" with more'),
+  /** Where a converted bundle came from (informational). */
+  source: z.record(z.string(), z.string()).optional(),
   files: z.record(fileName, z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')),
 });
 export type Manifest = z.infer<typeof manifestSchema>;

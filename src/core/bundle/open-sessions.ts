@@ -35,7 +35,7 @@ export async function openBundleSessions(bundle: Bundle, opts: SessionOptions): 
   checkGraphIo(
     decoder,
     bundle.file(m.lm.decoderGraph),
-    [m.lm.inputs.embeds, m.lm.inputs.attentionMask, m.lm.inputs.positionIds, ...kv.pastNames()],
+    [m.lm.inputs.embeds, m.lm.inputs.attentionMask, ...(m.lm.inputs.positionIds ? [m.lm.inputs.positionIds] : []), ...kv.pastNames()],
     [m.lm.logits, ...kv.presentNames()],
   );
   return {

@@ -41,6 +41,12 @@ export class LanguageModel {
     this.kv = new KvLayout(spec.cache);
   }
 
+  /** The decoder's inputs besides the cache; positions only where the graph takes them (OPT derives its own from the mask). */
+  inputs(embeds: ort.Tensor, mask: ort.Tensor, positions: () => ort.Tensor): Record<string, ort.Tensor> {
+    const names = this.spec.inputs;
+    return { [names.embeds]: embeds, [names.attentionMask]: mask, ...(names.positionIds ? { [names.positionIds]: positions() } : {}) };
+  }
+
   async embedIds(ids: number[], dims: [number, number]): Promise<ort.Tensor> {
     return (await this.meter.run(this.embed, { [this.spec.embedInput]: int64(ids, dims) }))[this.spec.embedOutput]!;
   }
@@ -56,9 +62,11 @@ export class LanguageModel {
     if (visuals.some((v) => v.dims[1] !== n)) throw new Error('images with different numbers of visual tokens in one batch');
     const embeds = stackRows(visuals.map((v) => v.data));
     const result = await this.meter.run(this.decoder, {
-      [lm.inputs.embeds]: new ort.Tensor('float32', embeds, [visuals.length, n, lm.hiddenSize]),
-      [lm.inputs.attentionMask]: attentionMask(visuals.map(() => ({ at: 0, length: 0 })), n),
-      [lm.inputs.positionIds]: int64(visuals.flatMap(() => Array.from({ length: n }, (_, t) => t)), [visuals.length, n]),
+      ...this.inputs(
+        new ort.Tensor('float32', embeds, [visuals.length, n, lm.hiddenSize]),
+        attentionMask(visuals.map(() => ({ at: 0, length: 0 })), n),
+        () => int64(visuals.flatMap(() => Array.from({ length: n }, (_, t) => t)), [visuals.length, n]),
+      ),
       ...this.kv.empty(visuals.length),
     });
     return this.kv.rowsOf(this.kv.presentAsPast(result), visuals.length, n);

@@ -1,0 +1,123 @@
+"""Converting a checkpoint folder into a bundle folder: graphs, tokenizer.json and the manifest."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+
+import torch
+import transformers
+from tokenizers import Tokenizer
+
+from . import graphs
+from .checkpoint import Checkpoint, ConvertError, image_spec
+
+FORMAT_VERSION = 1
+# LAVIS's zero-shot VQA/GQA prompt and generation settings (blip2_opt / blip2_t5 predict_answers)
+LAVIS_PROMPT = "Question: {question} Short answer:"
+LAVIS_GENERATION = {"numBeams": 5, "maxNewTokens": 10, "minNewTokens": 1}
+LAVIS_LENGTH_PENALTY = {"decoder-only": 0.0, "encoder-decoder": -1.0}
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_model(ckpt: Checkpoint):
+    cls = getattr(transformers, ckpt.architecture)
+    try:
+        model = cls.from_pretrained(ckpt.folder, torch_dtype=torch.float32)
+    except (OSError, ValueError) as err:
+        raise ConvertError(ckpt.folder, f"transformers could not load the checkpoint ({str(err).splitlines()[0]})") from None
+    return model.eval()
+
+
+def token_string(tok: Tokenizer, token_id: int, what: str, path: str) -> str:
+    s = tok.id_to_token(token_id)
+    if s is None:
+        raise ConvertError(path, f"{what} id {token_id} is not in tokenizer.json's vocabulary")
+    return s
+
+
+def generation_settings(ckpt: Checkpoint, tok: Tokenizer) -> dict:
+    text = ckpt.config["text_config"]
+    if ckpt.lm_kind == "decoder-only":
+        # LAVIS ends an OPT answer at the newline token (and only there)
+        newline = tok.encode("\n", add_special_tokens=False).ids
+        end_ids = [newline[0]]
+    else:
+        end_ids = [int(text.get("eos_token_id", 1))]
+    return {"strategy": "beam", **LAVIS_GENERATION, "lengthPenalty": LAVIS_LENGTH_PENALTY[ckpt.lm_kind],
+            "endTokenIds": end_ids, "stop": []}
+
+
+def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print) -> dict:
+    if ckpt.lm_kind != "decoder-only":
+        raise ConvertError(ckpt.file("config.json"), "encoder-decoder language models (T5) are not converted yet")
+    started = time.time()
+    os.makedirs(out, exist_ok=True)
+    model = load_model(ckpt)
+    cfg = model.config
+    vision, qformer, text = cfg.vision_config, cfg.qformer_config, cfg.text_config
+    spec = image_spec(ckpt)
+    patches = (vision.image_size // vision.patch_size) ** 2 + 1
+    width = getattr(text, "word_embed_proj_dim", text.hidden_size)
+    if width != text.hidden_size:
+        raise ConvertError(ckpt.file("config.json"), f"OPT with word_embed_proj_dim {width} != hidden_size {text.hidden_size} is not supported")
+    heads = text.num_attention_heads
+    layers = text.num_hidden_layers
+
+    log("exporting the vision encoder")
+    graphs.export_vision(model.vision_model, tuple(spec["size"]), os.path.join(out, "vision_encoder.onnx"))
+    log("exporting the Q-Former and projection")
+    graphs.export_fusion(model, patches, vision.hidden_size, os.path.join(out, "fusion.onnx"))
+    log("exporting the LM's embeddings")
+    graphs.export_embed(model.get_input_embeddings(), os.path.join(out, "lm_embed.onnx"))
+    log("exporting the LM's decoder")
+    graphs.export_causal_decoder(model.language_model, layers, heads, text.hidden_size // heads, text.hidden_size,
+                                 os.path.join(out, "lm_decoder.onnx"))
+    shutil.copyfile(ckpt.file("tokenizer.json"), os.path.join(out, "tokenizer.json"))
+    tok = Tokenizer.from_file(ckpt.file("tokenizer.json"))
+    tok_path = ckpt.file("tokenizer.json")
+
+    files = ["vision_encoder.onnx", "fusion.onnx", "lm_embed.onnx", "lm_decoder.onnx", "tokenizer.json"]
+    manifest = {
+        "format": "xfbench-bundle",
+        "formatVersion": FORMAT_VERSION,
+        "name": name or os.path.basename(os.path.normpath(ckpt.folder)),
+        "description": f"{ckpt.architecture} ({text.model_type.upper()}) converted by xfbench convert",
+        "source": {"architecture": ckpt.architecture, "languageModel": text.model_type,
+                   "transformers": transformers.__version__, "torch": torch.__version__},
+        "fusionKind": "clip",
+        "encoders": [{"id": "vision", "graph": "vision_encoder.onnx", "input": "pixel_values",
+                      "output": "image_features", "fusionInput": "image_features", "image": spec}],
+        "fusion": {"graph": "fusion.onnx", "output": "visual_tokens", "numTokens": cfg.num_query_tokens},
+        "lm": {
+            "embedGraph": "lm_embed.onnx", "embedInput": "input_ids", "embedOutput": "inputs_embeds",
+            "decoderGraph": "lm_decoder.onnx",
+            "inputs": {"embeds": "inputs_embeds", "attentionMask": "attention_mask"},
+            "logits": "logits",
+            "cache": {"layers": layers, "heads": heads, "headDim": text.hidden_size // heads,
+                      "pastKey": "past_key_values.{layer}.key", "pastValue": "past_key_values.{layer}.value",
+                      "presentKey": "present.{layer}.key", "presentValue": "present.{layer}.value"},
+            "hiddenSize": text.hidden_size,
+            "maxPositions": text.max_position_embeddings,
+        },
+        "tokenizer": {"file": "tokenizer.json", "addSpecialTokens": True,
+                      "eosToken": token_string(tok, text.eos_token_id, "eos_token_id", tok_path),
+                      "padToken": token_string(tok, text.pad_token_id, "pad_token_id", tok_path)},
+        "prompt": {"template": LAVIS_PROMPT},
+        "generation": generation_settings(ckpt, tok),
+        "files": {f: sha256(os.path.join(out, f)) for f in sorted(files)},
+    }
+    with open(os.path.join(out, "xfbench.json"), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    size = sum(os.path.getsize(os.path.join(out, f)) for f in files)
+    return {"bundle": out, "seconds": round(time.time() - started, 2), "bytes": size}

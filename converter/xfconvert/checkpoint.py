@@ -1,0 +1,93 @@
+"""Reading a checkpoint folder: which architecture it is, and the settings a bundle needs from it."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+
+class ConvertError(Exception):
+    """A problem with the user's checkpoint: reported as one line naming the file, exit status 2."""
+
+    def __init__(self, file: str, message: str):
+        super().__init__(f"{file}: {message}")
+        self.file = file
+        self.message = message
+
+
+# PIL's resample codes as preprocessor_config.json stores them, and the kernels xfbench implements
+PIL_RESAMPLE = {1: "lanczos", 2: "bilinear", 3: "bicubic"}
+
+
+@dataclass
+class Checkpoint:
+    folder: str
+    config: dict
+    architecture: str
+    #: "decoder-only" (OPT) or "encoder-decoder" (T5)
+    lm_kind: str
+
+    def file(self, name: str) -> str:
+        return os.path.join(self.folder, name)
+
+
+def read_json(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise ConvertError(path, "not found (a checkpoint folder as save_pretrained writes it has one)") from None
+    except json.JSONDecodeError as err:
+        raise ConvertError(path, f"not valid JSON ({err.msg} at line {err.lineno})") from None
+
+
+SUPPORTED = ("Blip2ForConditionalGeneration",)
+
+
+def open_checkpoint(folder: str) -> Checkpoint:
+    if not os.path.isdir(folder):
+        raise ConvertError(folder, "checkpoint folder not found")
+    config = read_json(os.path.join(folder, "config.json"))
+    archs = config.get("architectures") or []
+    arch = next((a for a in archs if a in SUPPORTED), None)
+    if arch is None:
+        raise ConvertError(os.path.join(folder, "config.json"),
+                           f"architectures {archs} is none of {', '.join(SUPPORTED)}")
+    text = config.get("text_config") or {}
+    if text.get("model_type") == "opt":
+        lm_kind = "decoder-only"
+    elif text.get("model_type") == "t5":
+        lm_kind = "encoder-decoder"
+    else:
+        raise ConvertError(os.path.join(folder, "config.json"),
+                           f"text_config.model_type {text.get('model_type')!r} is not supported (opt or t5)")
+    if not os.path.isfile(os.path.join(folder, "tokenizer.json")):
+        raise ConvertError(os.path.join(folder, "tokenizer.json"),
+                           "not found: xfbench reads the fast tokenizer's tokenizer.json (save the tokenizer with "
+                           "a fast tokenizer, e.g. AutoTokenizer.from_pretrained(..., use_fast=True).save_pretrained)")
+    return Checkpoint(folder, config, arch, lm_kind)
+
+
+def image_spec(ckpt: Checkpoint) -> dict:
+    """The image processor's settings from preprocessor_config.json, as a bundle's image spec."""
+    path = ckpt.file("preprocessor_config.json")
+    pre = read_json(path)
+    size = pre.get("size") or {}
+    if not (isinstance(size, dict) and "height" in size and "width" in size):
+        raise ConvertError(path, f"size {size!r} is not {{height, width}}: only a resize to a fixed size is supported")
+    resample = pre.get("resample", 3)
+    if resample not in PIL_RESAMPLE:
+        raise ConvertError(path, f"resample {resample} is not one xfbench implements ({PIL_RESAMPLE})")
+    if pre.get("do_center_crop"):
+        raise ConvertError(path, "do_center_crop is set: BLIP-2's processor resizes without a crop")
+    if pre.get("do_resize") is False or pre.get("do_normalize") is False:
+        raise ConvertError(path, "do_resize and do_normalize must be on")
+    return {
+        "size": [int(size["width"]), int(size["height"])],
+        "resize": PIL_RESAMPLE[resample],
+        "crop": "none",
+        "colorSpace": "rgb",
+        "rescale": float(pre.get("rescale_factor", 1 / 255)) if pre.get("do_rescale", True) else 1.0,
+        "mean": [float(x) for x in pre["image_mean"]],
+        "std": [float(x) for x in pre["image_std"]],
+    }

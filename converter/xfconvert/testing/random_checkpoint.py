@@ -1,0 +1,95 @@
+"""
+Small randomly initialised checkpoints that transformers builds from configs (nothing downloaded), saved
+with save_pretrained, for the converter's parity tests. Their shapes are chosen never to coincide:
+queries vs patch tokens, vision vs Q-Former vs LM widths, so a mixed-up axis cannot go unnoticed.
+
+python -m xfconvert.testing.random_checkpoint OUT --kind opt [--seed N] [--corpus FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import torch
+import transformers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+# OPT's special tokens and ids: <s>=0, <pad>=1, </s>=2 (BOS and EOS), <unk>=3
+SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
+
+SHAPES = {
+    # ViT-B/16-like layout at 224 px (196 patches + CLS = 197 tokens), 32 queries, all widths different
+    "opt": dict(vision=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                            image_size=224, patch_size=16),
+                qformer=dict(hidden_size=40, intermediate_size=72, num_hidden_layers=2, num_attention_heads=5,
+                             cross_attention_frequency=1),
+                text=dict(hidden_size=56, ffn_dim=112, num_hidden_layers=3, num_attention_heads=4,
+                          max_position_embeddings=192),
+                queries=32),
+    # the checkpoint no test uses by name: other shapes again (14 px patches at 196 px: 197 tokens; 24 queries)
+    "opt-holdout": dict(vision=dict(hidden_size=36, intermediate_size=60, num_hidden_layers=1, num_attention_heads=3,
+                                    image_size=196, patch_size=14),
+                        qformer=dict(hidden_size=44, intermediate_size=64, num_hidden_layers=1,
+                                     num_attention_heads=4, cross_attention_frequency=1),
+                        text=dict(hidden_size=60, ffn_dim=90, num_hidden_layers=2, num_attention_heads=5,
+                                  max_position_embeddings=160),
+                        queries=24),
+}
+
+
+def byte_level_tokenizer(corpus: list[str], vocab_size: int) -> Tokenizer:
+    """A byte-level BPE with OPT's layout: BOS (</s>) prepended by the post-processor."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(corpus, trainer)
+    tok.post_processor = processors.TemplateProcessing(single="</s> $A", pair="</s> $A </s> $B",
+                                                       special_tokens=[("</s>", 2)])
+    return tok
+
+
+def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
+    shape = SHAPES[kind]
+    torch.manual_seed(seed)
+    tok = byte_level_tokenizer(corpus + ["\n"], 420 if kind == "opt" else 380)
+    vocab = tok.get_vocab_size()
+    text = transformers.OPTConfig(vocab_size=vocab, word_embed_proj_dim=shape["text"]["hidden_size"],
+                                  bos_token_id=2, eos_token_id=2, pad_token_id=1, **shape["text"])
+    config = transformers.Blip2Config(vision_config=shape["vision"],
+                                      qformer_config={**shape["qformer"],
+                                                      "encoder_hidden_size": shape["vision"]["hidden_size"]},
+                                      text_config=text.to_dict(), num_query_tokens=shape["queries"])
+    model = transformers.Blip2ForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        # random weights barely ever emit the end-of-answer token; make it likely enough that answers of
+        # every length occur, so the beams' end handling and length penalty are exercised
+        newline = tok.encode("\n", add_special_tokens=False).ids[0]
+        emb = model.language_model.get_input_embeddings().weight
+        emb[newline] *= 3.0
+        model.query_tokens.normal_(0, 1.0)
+    os.makedirs(out, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="</s>", eos_token="</s>",
+                                                pad_token="<pad>", unk_token="<unk>")
+    fast.save_pretrained(out)
+    size = shape["vision"]["image_size"]
+    transformers.BlipImageProcessor(size={"height": size, "width": size}).save_pretrained(out)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("out")
+    p.add_argument("--kind", choices=sorted(SHAPES), default="opt")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--corpus", help="JSON list of texts the tokenizer is trained on")
+    a = p.parse_args()
+    corpus = json.load(open(a.corpus)) if a.corpus else ["Question: what is it? Short answer: a red cube"]
+    build(a.out, a.kind, corpus, a.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The converter's Python (`xfbench convert`): a venv, .venv-convert, made with --system-site-packages
+# over Debian's python3-torch and python3-onnx (installed by install-debian-deps.sh), plus transformers
+# 4.44.2 from PyPI, the newest that works with Debian's torch 1.13. PyPI's torch wheels would bring
+# gigabytes of CUDA libraries; Debian's torch is CPU-only and small. Idempotent; XFBENCH_CONVERT_VENV
+# puts the venv elsewhere (then pass its python to convert with --python or $XFBENCH_PYTHON).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${XFBENCH_CONVERT_VENV:-$root/.venv-convert}
+TRANSFORMERS=4.44.2
+bash "$root/scripts/install-debian-deps.sh"
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import transformers, torch, onnx; assert transformers.__version__ == '$TRANSFORMERS'" 2>/dev/null; then
+  exit 0
+fi
+# Debian's torch lives in /usr/bin/python3's dist-packages, so the venv is made from that interpreter
+/usr/bin/python3 -m venv --system-site-packages "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check "transformers==$TRANSFORMERS"
+"$venv/bin/python" -c "import transformers, torch, onnx; print(f'converter venv: transformers {transformers.__version__}, torch {torch.__version__}, onnx {onnx.__version__}')"

@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadBundle, type Bundle } from '../core/bundle/manifest.js';
+import { XfError } from '../lib/errors.js';
+import { packageRoot } from '../lib/package-root.js';
+import { checkConverterPython, findPython, type ConverterVersions } from './python.js';
+
+export interface ConvertOptions {
+  checkpoint: string;
+  out: string;
+  name?: string;
+  python?: string;
+  onProgress?: (message: string) => void;
+}
+
+export interface ConvertOutcome {
+  bundle: Bundle;
+  seconds: number;
+  bytes: number;
+  versions: ConverterVersions;
+}
+
+interface ConverterMessage {
+  progress?: string;
+  error?: { file: string; message: string };
+  result?: { seconds: number; bytes: number };
+}
+
+function parseLine(line: string): ConverterMessage | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as ConverterMessage;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `xfbench convert`: a Hugging Face checkpoint folder into a bundle. The work is Python's
+ * (converter/xfconvert: transformers' modules exported with torch.onnx); this starts it, relays its
+ * progress, and checks the bundle it wrote. The bundle is written beside --out and moved there
+ * whole, so a failed conversion leaves nothing half-made.
+ */
+export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOutcome> {
+  const checkpoint = path.resolve(opts.checkpoint);
+  const out = path.resolve(opts.out);
+  if (existsSync(out) && readdirSync(out).length > 0) {
+    throw new XfError('E_OUT_EXISTS', 'the output folder exists and is not empty', { file: out, suggestion: 'Name a new folder with --out; nothing there is overwritten.' });
+  }
+  const choice = findPython(opts.python);
+  const versions = checkConverterPython(choice);
+  const partial = `${out}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  const args = ['-m', 'xfconvert', checkpoint, '--out', partial, ...(opts.name ? ['--name', opts.name] : [])];
+  const child = spawn(choice.python, args, {
+    env: { ...process.env, PYTHONPATH: path.join(packageRoot(), 'converter'), PYTHONUNBUFFERED: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const messages: ConverterMessage[] = [];
+  const otherOutput: string[] = [];
+  const read = (stream: NodeJS.ReadableStream) => new Promise<void>((resolve) => {
+    const lines = createInterface({ input: stream });
+    lines.on('line', (line) => {
+      const m = parseLine(line);
+      if (m?.progress) opts.onProgress?.(m.progress);
+      else if (m) messages.push(m);
+      else if (line.trim()) otherOutput.push(line);
+    });
+    lines.on('close', resolve);
+  });
+  const [status] = await Promise.all([
+    new Promise<number | null>((resolve) => child.on('close', resolve)),
+    read(child.stdout), read(child.stderr),
+  ]);
+  const failed = messages.find((m) => m.error)?.error;
+  const result = messages.find((m) => m.result)?.result;
+  if (status !== 0 || !result) {
+    await rm(partial, { recursive: true, force: true });
+    if (failed) throw new XfError('E_CHECKPOINT', failed.message, { file: failed.file });
+    throw new XfError('E_CONVERT_FAILED', `the converter stopped with status ${status}: ${otherOutput.at(-1) ?? 'no message'}`, {
+      file: checkpoint, suggestion: 'Run it with XFBENCH_CONVERT_DEBUG=1 for the converter\'s full output.',
+    });
+  }
+  if (process.env.XFBENCH_CONVERT_DEBUG) for (const l of otherOutput) process.stderr.write(`${l}\n`);
+  const bundle = await loadBundle(partial);
+  await rm(out, { recursive: true, force: true });
+  await rename(partial, out);
+  return { bundle: { ...bundle, dir: out, file: (n) => path.join(out, n) }, seconds: result.seconds, bytes: result.bytes, versions };
+}

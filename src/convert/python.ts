@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { XfError } from '../lib/errors.js';
+import { packageRoot } from '../lib/package-root.js';
+
+/** The converter's virtual environment, made by scripts/install-converter-deps.sh (transformers over Debian's torch). */
+export const CONVERTER_VENV = '.venv-convert';
+export const INSTALL_COMMAND = 'bash scripts/install-converter-deps.sh';
+export const PYTHON_ENV_VAR = 'XFBENCH_PYTHON';
+
+export interface PythonChoice {
+  python: string;
+  /** Where the choice came from, for messages. */
+  from: 'flag' | 'environment' | 'venv';
+}
+
+/** The interpreter: --python, else $XFBENCH_PYTHON, else the venv the install script makes. */
+export function findPython(flag?: string): PythonChoice {
+  if (flag) return { python: flag, from: 'flag' };
+  const env = process.env[PYTHON_ENV_VAR];
+  if (env) return { python: env, from: 'environment' };
+  return { python: path.join(packageRoot(), CONVERTER_VENV, 'bin', 'python'), from: 'venv' };
+}
+
+export interface ConverterVersions {
+  python: string;
+  torch: string;
+  transformers: string;
+  onnx: string;
+}
+
+const PROBE = 'import json, sys, torch, transformers, onnx; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
+
+/** Checks that the interpreter runs and has what the converter imports; one clear error naming the install command if not. */
+export function checkConverterPython(choice: PythonChoice): ConverterVersions {
+  const where = choice.from === 'flag' ? '--python' : choice.from === 'environment' ? `$${PYTHON_ENV_VAR}` : undefined;
+  if (choice.from === 'venv' && !existsSync(choice.python)) {
+    throw new XfError('E_CONVERTER_ENV', `no Python for the converter: ${path.relative(process.cwd(), choice.python) || choice.python} does not exist`, {
+      suggestion: `Run \`${INSTALL_COMMAND}\` (transformers in a venv over Debian's torch), or name an interpreter with --python or $${PYTHON_ENV_VAR}.`,
+    });
+  }
+  const r = spawnSync(choice.python, ['-c', PROBE], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
+    const why = r.error ? `cannot be started (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` : missing ? `has no module "${missing}"` : `failed (${(r.stderr ?? '').trim().split('\n').at(-1)})`;
+    throw new XfError('E_CONVERTER_ENV', `the converter's Python ${choice.python}${where ? ` (from ${where})` : ''} ${why}`, {
+      suggestion: `Run \`${INSTALL_COMMAND}\` and use its venv (the default), or point --python at an interpreter with torch, transformers and onnx.`,
+    });
+  }
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ConverterVersions;
+}

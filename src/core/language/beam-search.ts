@@ -1,0 +1,143 @@
+import * as ort from 'onnxruntime-node';
+import { BeamHypotheses } from './beam-hypotheses.js';
+import { cutAtStop, DecodingBatch, lastLogits, type Generation, type GenerationRequest } from './decoding.js';
+import type { GenerationSettings } from './generation.js';
+import type { LanguageModel } from './language-model.js';
+import type { PromptEncoder } from './prompts.js';
+
+interface Beam {
+  tokens: number[];
+  /** Sum of log-probabilities, in float32 as transformers keeps it. */
+  score: number;
+  /** The batch row holding this beam's keys and values. */
+  row: number;
+}
+
+interface Candidate {
+  score: number;
+  beam: number;
+  token: number;
+}
+
+interface QuestionSearch {
+  beams: Beam[];
+  hypotheses: BeamHypotheses;
+  done: boolean;
+  firstLogits?: Float32Array;
+}
+
+/** log_softmax of one row in float32, as torch computes it; barred ids get -inf (transformers' min-new-tokens processor). */
+function logSoftmax(row: Float32Array, barred: readonly number[]): Float32Array {
+  let max = -Infinity;
+  for (const x of row) if (x > max) max = x;
+  let sum = 0;
+  for (const x of row) sum += Math.exp(x - max);
+  const lse = Math.fround(Math.log(sum));
+  const out = new Float32Array(row.length);
+  for (let i = 0; i < row.length; i++) out[i] = Math.fround(row[i]! - max) - lse;
+  for (const id of barred) out[id] = -Infinity;
+  return out;
+}
+
+/**
+ * The best `keep` of beam score + log-probability over every beam's vocabulary, best first; of equal
+ * scores the lower (beam, token) index first, as torch.topk orders them on CPU.
+ */
+function topCandidates(search: QuestionSearch, logits: ort.Tensor, gen: GenerationSettings, step: number, keep: number): Candidate[] {
+  const top: Candidate[] = [];
+  const barred = step < gen.minNewTokens ? gen.endIds : [];
+  for (const [b, beam] of search.beams.entries()) {
+    const raw = lastLogits(logits, beam.row);
+    if (step === 0) search.firstLogits = Float32Array.from(raw);
+    const logp = logSoftmax(raw, barred);
+    for (let token = 0; token < logp.length; token++) {
+      const score = Math.fround(beam.score + logp[token]!);
+      if (top.length === keep && !(score > top[keep - 1]!.score)) continue;
+      let at = top.length;
+      while (at > 0 && top[at - 1]!.score < score) at--;
+      top.splice(at, 0, { score, beam: b, token });
+      if (top.length > keep) top.pop();
+    }
+  }
+  return top;
+}
+
+/**
+ * One step of transformers' BeamSearchScorer.process for one question: candidates that end the
+ * answer become hypotheses (if ranked within numBeams), the best others become the next beams.
+ */
+function advance(search: QuestionSearch, candidates: Candidate[], gen: GenerationSettings, step: number): { beam: number; token: number; score: number }[] {
+  const next: { beam: number; token: number; score: number }[] = [];
+  for (const [rank, c] of candidates.entries()) {
+    if (gen.endIds.includes(c.token)) {
+      if (rank < gen.numBeams) search.hypotheses.add(search.beams[c.beam]!.tokens, c.score, step + 1);
+    } else {
+      next.push(c);
+    }
+    if (next.length === gen.numBeams) break;
+  }
+  search.done ||= search.hypotheses.isDone(candidates[0]!.score, step + 1);
+  return next;
+}
+
+/** The cache rows each new row continues, copied into a batch of their own. */
+function gatherRows(past: Record<string, ort.Tensor>, sources: readonly number[]): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(past)) {
+    const [, h, len, d] = t.dims as [number, number, number, number];
+    const per = h * len * d;
+    const data = t.data as Float32Array;
+    const rows = new Float32Array(sources.length * per);
+    sources.forEach((src, i) => rows.set(data.subarray(src * per, (src + 1) * per), i * per));
+    out[name] = new ort.Tensor('float32', rows, [sources.length, h, len, d]);
+  }
+  return out;
+}
+
+/**
+ * Beam search as transformers' generate runs it (num_beams > 1, no sampling, early_stopping=False):
+ * log-softmax scores summed along each beam, the top 2 x numBeams candidates (more with several end
+ * tokens) each step, finished hypotheses ranked with the length penalty. Several questions at once,
+ * each on its image's prefix: the prefill runs one row per question (its beams all start there), then
+ * each step runs every unfinished question's beams as rows of one batch. A finished question leaves
+ * the batch; its answer is what it would be alone.
+ */
+export async function decodeBeams(lm: LanguageModel, prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<Generation[]> {
+  const batch = await DecodingBatch.start(lm, prompts, gen, requests);
+  const keep = Math.max(2, 1 + gen.endIds.length) * gen.numBeams;
+  const searches: QuestionSearch[] = requests.map((_, i) => ({
+    beams: [{ tokens: [], score: 0, row: i }], hypotheses: new BeamHypotheses(gen.numBeams, gen.lengthPenalty), done: false,
+  }));
+  let result = await batch.prefill(requests);
+  for (let step = 0; ; step++) {
+    const logits = result[lm.spec.logits]!;
+    const tokens: number[] = [];
+    const requestOf: number[] = [];
+    const sources: number[] = [];
+    const last = step + 1 >= gen.maxNewTokens;
+    for (const [i, search] of searches.entries()) {
+      if (search.done) continue;
+      const next = advance(search, topCandidates(search, logits, gen, step, keep), gen, step);
+      const beams = next.map((c) => ({ tokens: [...search.beams[c.beam]!.tokens, c.token], score: c.score, row: -1, source: search.beams[c.beam]!.row }));
+      if (last && !search.done) {
+        // transformers' finalize: the running beams join the hypotheses at the maximum length
+        for (const b of beams) search.hypotheses.add(b.tokens, b.score, b.tokens.length);
+      }
+      if (last || search.done) continue;
+      search.beams = beams.map((b) => {
+        const row = tokens.length;
+        tokens.push(b.tokens.at(-1)!);
+        requestOf.push(i);
+        sources.push(b.source);
+        return { tokens: b.tokens, score: b.score, row };
+      });
+    }
+    if (tokens.length === 0) break;
+    result = await lm.step(await batch.stepFeeds(tokens, requestOf, step, gatherRows(lm.kv.presentAsPast(result), sources)));
+  }
+  const tokenizer = prompts.tokenizer;
+  return searches.map((s) => {
+    const ids = s.hypotheses.best();
+    return { text: cutAtStop(tokenizer.decode(ids), gen.stop), tokenIds: ids, firstLogits: s.firstLogits! };
+  });
+}
