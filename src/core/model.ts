@@ -103,9 +103,9 @@ export class VisionLanguageModel {
   }
 
   /** Greedy or beam search, as the settings say, over several questions at once (answers do not depend on the batch). */
-  generateBatch(requests: readonly GenerationRequest[]): Promise<Generation[]> {
-    const decode = this.generation.numBeams > 1 ? decodeBeams : decodeGreedy;
-    return decode(this.language, this.prompts, this.generation, requests);
+  generateBatch(requests: readonly GenerationRequest[], settings: GenerationSettings = this.generation): Promise<Generation[]> {
+    const decode = settings.numBeams > 1 ? decodeBeams : decodeGreedy;
+    return decode(this.language, this.prompts, settings, requests);
   }
 
   /** One question on one image's visual tokens: a batch of one. */

@@ -16,6 +16,15 @@ import transformers
 from PIL import Image
 
 
+# the bundle's settings with greedy search, as they are, and a variant that exercises what LAVIS's
+# settings leave idle: a length penalty, two end tokens (the bundle's and EOS), two tokens at least
+MODES = {
+    "greedy": {"num_beams": 1},
+    "beams": {},
+    "variant": {"num_beams": 3, "length_penalty": 1.0, "min_new_tokens": 2, "eos_token_id": "bundle's + EOS"},
+}
+
+
 def new_tokens(sequence: torch.Tensor, end_ids: list[int]) -> list[int]:
     """Blip2's generate puts BOS first; the answer runs up to the first end token."""
     out = []
@@ -48,10 +57,12 @@ def main() -> None:
             pixels = processor(Image.open(q["image"]).convert("RGB"), return_tensors="pt").pixel_values
             enc = tokenizer(template.replace("{question}", q["question"]), return_tensors="pt")
             case = {"id": q["id"], "promptIds": enc.input_ids[0].tolist()}
-            for name, beams in (("greedy", 1), ("beams", gen["numBeams"])):
-                out = model.generate(pixel_values=pixels, input_ids=enc.input_ids, attention_mask=enc.attention_mask,
-                                     num_beams=beams, length_penalty=gen["lengthPenalty"], **settings)
-                ids = new_tokens(out[0], end_ids)
+            for name, mode in MODES.items():
+                run = {**settings, "num_beams": gen["numBeams"], "length_penalty": gen["lengthPenalty"], **mode}
+                if "eos_token_id" in mode:
+                    run["eos_token_id"] = end_ids + [tokenizer.eos_token_id]
+                out = model.generate(pixel_values=pixels, input_ids=enc.input_ids, attention_mask=enc.attention_mask, **run)
+                ids = new_tokens(out[0], run["eos_token_id"])
                 case[name] = {"ids": ids, "text": tokenizer.decode(ids, skip_special_tokens=True)}
             # the first generated position's logits: the LM over [visual tokens; prompt]
             outputs = model(pixel_values=pixels, input_ids=enc.input_ids, attention_mask=enc.attention_mask)
