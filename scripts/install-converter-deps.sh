@@ -8,11 +8,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${XFBENCH_CONVERT_VENV:-$root/.venv-convert}
 TRANSFORMERS=4.44.2
+ONNXCONVERTER=1.13.0
 bash "$root/scripts/install-debian-deps.sh"
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import transformers, torch, onnx; assert transformers.__version__ == '$TRANSFORMERS'" 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import transformers, torch, onnx, onnxconverter_common; assert transformers.__version__ == '$TRANSFORMERS'" 2>/dev/null; then
   exit 0
 fi
 # Debian's torch lives in /usr/bin/python3's dist-packages, so the venv is made from that interpreter
 /usr/bin/python3 -m venv --system-site-packages "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check "transformers==$TRANSFORMERS"
+# --dtype fp16's converter; without its dependencies, whose protobuf pin would replace Debian's
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "onnxconverter-common==$ONNXCONVERTER"
 "$venv/bin/python" -c "import transformers, torch, onnx; print(f'converter venv: transformers {transformers.__version__}, torch {torch.__version__}, onnx {onnx.__version__}')"

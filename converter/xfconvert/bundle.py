@@ -12,7 +12,8 @@ import transformers
 from tokenizers import Tokenizer
 
 from . import graphs
-from .checkpoint import Checkpoint, ConvertError, image_spec
+from .checkpoint import Checkpoint, ConvertError, image_spec, read_json
+from .onnx_files import GraphWriter
 
 FORMAT_VERSION = 1
 # LAVIS's zero-shot VQA/GQA prompt and generation settings (blip2_opt / blip2_t5 predict_answers)
@@ -45,6 +46,12 @@ def token_string(tok: Tokenizer, token_id: int, what: str, path: str) -> str:
     return s
 
 
+def clean_up_spaces(ckpt: Checkpoint) -> bool:
+    """transformers' decode cleans up tokenization spaces unless tokenizer_config.json turns it off (4.44's default: on)."""
+    path = ckpt.file("tokenizer_config.json")
+    return bool(read_json(path).get("clean_up_tokenization_spaces", True)) if os.path.isfile(path) else True
+
+
 def generation_settings(ckpt: Checkpoint, tok: Tokenizer) -> dict:
     text = ckpt.config["text_config"]
     if ckpt.lm_kind == "decoder-only":
@@ -57,7 +64,8 @@ def generation_settings(ckpt: Checkpoint, tok: Tokenizer) -> dict:
             "endTokenIds": end_ids, "stop": []}
 
 
-def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print) -> dict:
+def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtype: str = "fp32",
+            external_data: str = "auto") -> dict:
     if ckpt.lm_kind != "decoder-only":
         raise ConvertError(ckpt.file("config.json"), "encoder-decoder language models (T5) are not converted yet")
     started = time.time()
@@ -73,26 +81,33 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print) -> d
     heads = text.num_attention_heads
     layers = text.num_hidden_layers
 
-    log("exporting the vision encoder")
-    graphs.export_vision(model.vision_model, tuple(spec["size"]), os.path.join(out, "vision_encoder.onnx"))
-    log("exporting the Q-Former and projection")
-    graphs.export_fusion(model, patches, vision.hidden_size, os.path.join(out, "fusion.onnx"))
-    log("exporting the LM's embeddings")
-    graphs.export_embed(model.get_input_embeddings(), os.path.join(out, "lm_embed.onnx"))
-    log("exporting the LM's decoder")
-    graphs.export_causal_decoder(model.language_model, layers, heads, text.hidden_size // heads, text.hidden_size,
-                                 os.path.join(out, "lm_decoder.onnx"))
+    writer = GraphWriter(out, dtype, external_data)
+    try:
+        log("exporting the vision encoder")
+        graphs.export_vision(model.vision_model, tuple(spec["size"]), writer.scratch_path("vision_encoder"))
+        writer.finish("vision_encoder")
+        log("exporting the Q-Former and projection")
+        graphs.export_fusion(model, patches, vision.hidden_size, writer.scratch_path("fusion"))
+        writer.finish("fusion")
+        log("exporting the LM's embeddings")
+        graphs.export_embed(model.get_input_embeddings(), writer.scratch_path("lm_embed"))
+        writer.finish("lm_embed")
+        log("exporting the LM's decoder")
+        graphs.export_causal_decoder(model.language_model, layers, heads, text.hidden_size // heads, text.hidden_size,
+                                     writer.scratch_path("lm_decoder"))
+        writer.finish("lm_decoder")
+    finally:
+        writer.close()
     shutil.copyfile(ckpt.file("tokenizer.json"), os.path.join(out, "tokenizer.json"))
     tok = Tokenizer.from_file(ckpt.file("tokenizer.json"))
     tok_path = ckpt.file("tokenizer.json")
-
-    files = ["vision_encoder.onnx", "fusion.onnx", "lm_embed.onnx", "lm_decoder.onnx", "tokenizer.json"]
+    files = writer.files + ["tokenizer.json"]
     manifest = {
         "format": "xfbench-bundle",
         "formatVersion": FORMAT_VERSION,
         "name": name or os.path.basename(os.path.normpath(ckpt.folder)),
         "description": f"{ckpt.architecture} ({text.model_type.upper()}) converted by xfbench convert",
-        "source": {"architecture": ckpt.architecture, "languageModel": text.model_type,
+        "source": {"architecture": ckpt.architecture, "languageModel": text.model_type, "dtype": dtype,
                    "transformers": transformers.__version__, "torch": torch.__version__},
         "fusionKind": "clip",
         "encoders": [{"id": "vision", "graph": "vision_encoder.onnx", "input": "pixel_values",
@@ -109,7 +124,7 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print) -> d
             "hiddenSize": text.hidden_size,
             "maxPositions": text.max_position_embeddings,
         },
-        "tokenizer": {"file": "tokenizer.json", "addSpecialTokens": True,
+        "tokenizer": {"file": "tokenizer.json", "addSpecialTokens": True, "cleanUpSpaces": clean_up_spaces(ckpt),
                       "eosToken": token_string(tok, text.eos_token_id, "eos_token_id", tok_path),
                       "padToken": token_string(tok, text.pad_token_id, "pad_token_id", tok_path)},
         "prompt": {"template": LAVIS_PROMPT},

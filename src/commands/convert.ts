@@ -25,6 +25,8 @@ export default class Convert extends XfCommand {
   static override flags = {
     out: Flags.string({ description: 'bundle folder to create (must not exist, or be empty)', required: true }),
     name: Flags.string({ description: 'the bundle\'s name (default: the checkpoint folder\'s)' }),
+    dtype: Flags.string({ description: 'fp16 halves the bundle (weights and compute in float16; answers within the tolerance docs/convert.md states)', options: ['fp32', 'fp16'], default: 'fp32' }),
+    'external-data': Flags.string({ description: 'weights in a .data file beside each graph: auto (graphs over 1.8 GB, which one ONNX file cannot hold), always, never', options: ['auto', 'always', 'never'], default: 'auto' }),
     python: Flags.string({ description: 'Python interpreter with torch, transformers and onnx (default: $XFBENCH_PYTHON, else .venv-convert)' }),
   };
 
@@ -34,6 +36,7 @@ export default class Convert extends XfCommand {
     const human = !this.jsonEnabled();
     const outcome = await convertCheckpoint({
       checkpoint: args.checkpoint, out: flags.out, name: flags.name, python: flags.python,
+      dtype: flags.dtype as 'fp32' | 'fp16', externalData: flags['external-data'] as 'auto' | 'always' | 'never',
       onProgress: human ? (m) => process.stderr.write(`xfbench convert: ${m}\n`) : undefined,
     });
     const summary: ConvertSummary = {

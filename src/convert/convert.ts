@@ -13,6 +13,10 @@ export interface ConvertOptions {
   out: string;
   name?: string;
   python?: string;
+  /** fp16: weights and compute in float16 (inputs and outputs stay float32). */
+  dtype?: 'fp32' | 'fp16';
+  /** Weights in a .data file beside each graph: when a graph is too large for one file (auto), always, or never. */
+  externalData?: 'auto' | 'always' | 'never';
   onProgress?: (message: string) => void;
 }
 
@@ -54,7 +58,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
   const versions = checkConverterPython(choice);
   const partial = `${out}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
-  const args = ['-m', 'xfconvert', checkpoint, '--out', partial, ...(opts.name ? ['--name', opts.name] : [])];
+  const args = ['-m', 'xfconvert', checkpoint, '--out', partial, '--dtype', opts.dtype ?? 'fp32', '--external-data', opts.externalData ?? 'auto', ...(opts.name ? ['--name', opts.name] : [])];
   const child = spawn(choice.python, args, {
     env: { ...process.env, PYTHONPATH: path.join(packageRoot(), 'converter'), PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
