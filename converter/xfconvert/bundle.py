@@ -52,35 +52,82 @@ def clean_up_spaces(ckpt: Checkpoint) -> bool:
     return bool(read_json(path).get("clean_up_tokenization_spaces", True)) if os.path.isfile(path) else True
 
 
-def generation_settings(ckpt: Checkpoint, tok: Tokenizer) -> dict:
-    text = ckpt.config["text_config"]
+def end_token_ids(ckpt: Checkpoint, tok: Tokenizer) -> list[int]:
     if ckpt.lm_kind == "decoder-only":
         # LAVIS ends an OPT answer at the newline token (and only there)
-        newline = tok.encode("\n", add_special_tokens=False).ids
-        end_ids = [newline[0]]
-    else:
-        end_ids = [int(text.get("eos_token_id", 1))]
-    return {"strategy": "beam", **LAVIS_GENERATION, "lengthPenalty": LAVIS_LENGTH_PENALTY[ckpt.lm_kind],
-            "endTokenIds": end_ids, "stop": []}
+        return [tok.encode("\n", add_special_tokens=False).ids[0]]
+    return [int(ckpt.config["text_config"].get("eos_token_id", 1))]
+
+
+def generation_settings(ckpt: Checkpoint, tok: Tokenizer) -> dict:
+    # LAVIS passes min_length=1; for T5 transformers counts the decoder's start token in it, so no
+    # new token is forced there, while for OPT (generating from embeddings) the first one is
+    min_new = LAVIS_GENERATION["minNewTokens"] if ckpt.lm_kind == "decoder-only" else 0
+    return {"strategy": "beam", **LAVIS_GENERATION, "minNewTokens": min_new,
+            "lengthPenalty": LAVIS_LENGTH_PENALTY[ckpt.lm_kind], "endTokenIds": end_token_ids(ckpt, tok), "stop": []}
+
+
+CACHE_NAMES = {"pastKey": "past_key_values.{layer}.key", "pastValue": "past_key_values.{layer}.value",
+               "presentKey": "present.{layer}.key", "presentValue": "present.{layer}.value"}
+
+
+def export_opt(model, writer: GraphWriter, log) -> dict:
+    text = model.config.text_config
+    width = getattr(text, "word_embed_proj_dim", text.hidden_size)
+    if width != text.hidden_size:
+        raise ConvertError("config.json", f"OPT with word_embed_proj_dim {width} != hidden_size {text.hidden_size} is not supported")
+    heads, layers = text.num_attention_heads, text.num_hidden_layers
+    log("exporting the LM's decoder")
+    graphs.export_causal_decoder(model.language_model, layers, heads, text.hidden_size // heads, text.hidden_size,
+                                 writer.scratch_path("lm_decoder"))
+    writer.finish("lm_decoder")
+    return {
+        "decoderGraph": "lm_decoder.onnx",
+        "inputs": {"embeds": "inputs_embeds", "attentionMask": "attention_mask"},
+        "logits": "logits",
+        "cache": {"layers": layers, "heads": heads, "headDim": text.hidden_size // heads, **CACHE_NAMES},
+        "hiddenSize": text.hidden_size,
+        "maxPositions": text.max_position_embeddings,
+    }
+
+
+def export_t5(model, writer: GraphWriter, log) -> dict:
+    text = model.config.text_config
+    layers = text.num_decoder_layers
+    log("exporting the LM's encoder, cross-attention cache and decoder")
+    names = ("lm_encoder", "lm_cross", "lm_decoder")
+    graphs.export_seq2seq(model.language_model, layers, text.num_heads, text.d_kv, text.d_model,
+                          {"encoder": writer.scratch_path(names[0]), "cross": writer.scratch_path(names[1]),
+                           "decoder": writer.scratch_path(names[2])})
+    for n in names:
+        writer.finish(n)
+    return {
+        "decoderGraph": "lm_decoder.onnx",
+        # the decoder's attention mask is the encoder's (which prompt positions are padding)
+        "inputs": {"embeds": "inputs_embeds", "attentionMask": "attention_mask"},
+        "logits": "logits",
+        "cache": {"layers": layers, "heads": text.num_heads, "headDim": text.d_kv, **CACHE_NAMES},
+        "hiddenSize": text.d_model,
+        # relative positions: no learned limit; T5's tokenizers cap inputs at 512
+        "maxPositions": 512,
+        "encoderDecoder": {
+            "encoderGraph": "lm_encoder.onnx", "encoderInputs": {"embeds": "inputs_embeds", "attentionMask": "attention_mask"},
+            "encoderOutput": "encoder_states", "crossGraph": "lm_cross.onnx", "crossInput": "encoder_states",
+            "crossKey": "cross.{layer}.key", "crossValue": "cross.{layer}.value", "decoderStatesInput": "encoder_states",
+            "decoderStartTokenId": int(text.decoder_start_token_id),
+        },
+    }
 
 
 def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtype: str = "fp32",
             external_data: str = "auto") -> dict:
-    if ckpt.lm_kind != "decoder-only":
-        raise ConvertError(ckpt.file("config.json"), "encoder-decoder language models (T5) are not converted yet")
     started = time.time()
     os.makedirs(out, exist_ok=True)
     model = load_model(ckpt)
     cfg = model.config
-    vision, qformer, text = cfg.vision_config, cfg.qformer_config, cfg.text_config
+    vision, text = cfg.vision_config, cfg.text_config
     spec = image_spec(ckpt)
     patches = (vision.image_size // vision.patch_size) ** 2 + 1
-    width = getattr(text, "word_embed_proj_dim", text.hidden_size)
-    if width != text.hidden_size:
-        raise ConvertError(ckpt.file("config.json"), f"OPT with word_embed_proj_dim {width} != hidden_size {text.hidden_size} is not supported")
-    heads = text.num_attention_heads
-    layers = text.num_hidden_layers
-
     writer = GraphWriter(out, dtype, external_data)
     try:
         log("exporting the vision encoder")
@@ -92,10 +139,7 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtyp
         log("exporting the LM's embeddings")
         graphs.export_embed(model.get_input_embeddings(), writer.scratch_path("lm_embed"))
         writer.finish("lm_embed")
-        log("exporting the LM's decoder")
-        graphs.export_causal_decoder(model.language_model, layers, heads, text.hidden_size // heads, text.hidden_size,
-                                     writer.scratch_path("lm_decoder"))
-        writer.finish("lm_decoder")
+        lm = (export_opt if ckpt.lm_kind == "decoder-only" else export_t5)(model, writer, log)
     finally:
         writer.close()
     shutil.copyfile(ckpt.file("tokenizer.json"), os.path.join(out, "tokenizer.json"))
@@ -113,17 +157,7 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtyp
         "encoders": [{"id": "vision", "graph": "vision_encoder.onnx", "input": "pixel_values",
                       "output": "image_features", "fusionInput": "image_features", "image": spec}],
         "fusion": {"graph": "fusion.onnx", "output": "visual_tokens", "numTokens": cfg.num_query_tokens},
-        "lm": {
-            "embedGraph": "lm_embed.onnx", "embedInput": "input_ids", "embedOutput": "inputs_embeds",
-            "decoderGraph": "lm_decoder.onnx",
-            "inputs": {"embeds": "inputs_embeds", "attentionMask": "attention_mask"},
-            "logits": "logits",
-            "cache": {"layers": layers, "heads": heads, "headDim": text.hidden_size // heads,
-                      "pastKey": "past_key_values.{layer}.key", "pastValue": "past_key_values.{layer}.value",
-                      "presentKey": "present.{layer}.key", "presentValue": "present.{layer}.value"},
-            "hiddenSize": text.hidden_size,
-            "maxPositions": text.max_position_embeddings,
-        },
+        "lm": {"embedGraph": "lm_embed.onnx", "embedInput": "input_ids", "embedOutput": "inputs_embeds", **lm},
         "tokenizer": {"file": "tokenizer.json", "addSpecialTokens": True, "cleanUpSpaces": clean_up_spaces(ckpt),
                       "eosToken": token_string(tok, text.eos_token_id, "eos_token_id", tok_path),
                       "padToken": token_string(tok, text.pad_token_id, "pad_token_id", tok_path)},

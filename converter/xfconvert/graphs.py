@@ -103,3 +103,76 @@ def export_causal_decoder(causal_lm, layers: int, heads: int, head_dim: int, wid
     dynamic.update({n: {0: "batch", 2: "total"} for n in presents})
     export(CausalDecoderGraph(causal_lm, layers), args, path, ["inputs_embeds", "attention_mask"] + pasts,
            ["logits"] + presents, dynamic)
+
+
+class Seq2SeqEncoderGraph(torch.nn.Module):
+    """An encoder-decoder LM's encoder (T5's) over [visual tokens; prompt], as Blip2ForConditionalGeneration feeds it."""
+
+    def __init__(self, seq2seq_lm):
+        super().__init__()
+        self.encoder = seq2seq_lm.get_encoder()
+
+    def forward(self, inputs_embeds, attention_mask):
+        return self.encoder(inputs_embeds=inputs_embeds, attention_mask=attention_mask, return_dict=True).last_hidden_state
+
+
+class CrossAttentionCacheGraph(torch.nn.Module):
+    """
+    Each decoder layer's cross-attention keys and values over the encoder's states: what T5Attention's
+    project() computes on the first step and reuses from its cache afterwards (its own k and v
+    projections, reshaped as its shape() does). Computed once per question, they are fed to every step.
+    """
+
+    def __init__(self, seq2seq_lm):
+        super().__init__()
+        self.attentions = torch.nn.ModuleList(block.layer[1].EncDecAttention for block in seq2seq_lm.get_decoder().block)
+
+    def forward(self, encoder_states):
+        b = encoder_states.shape[0]
+        out = []
+        for attn in self.attentions:
+            for proj in (attn.k, attn.v):
+                out.append(proj(encoder_states).view(b, -1, attn.n_heads, attn.key_value_proj_dim).transpose(1, 2))
+        return tuple(out)
+
+
+class Seq2SeqDecoderGraph(torch.nn.Module):
+    """
+    One decoder step of T5ForConditionalGeneration (its own forward, given the encoder's output): the
+    new token's embedding, the encoder's states and mask, the self-attention cache and the
+    cross-attention keys and values. Outputs the logits and the updated self-attention cache.
+    """
+
+    def __init__(self, seq2seq_lm, layers: int):
+        super().__init__()
+        self.lm = seq2seq_lm
+        self.layers = layers
+
+    def forward(self, inputs_embeds, attention_mask, encoder_states, *past_flat):
+        n = 2 * self.layers
+        self_past, cross = past_flat[:n], past_flat[n:]
+        past = tuple((self_past[2 * i], self_past[2 * i + 1], cross[2 * i], cross[2 * i + 1]) for i in range(self.layers))
+        out = self.lm(encoder_outputs=(encoder_states,), attention_mask=attention_mask, decoder_inputs_embeds=inputs_embeds,
+                      past_key_values=past, use_cache=True, return_dict=True)
+        return (out.logits,) + tuple(t for layer in out.past_key_values for t in layer[:2])
+
+
+def export_seq2seq(seq2seq_lm, layers: int, heads: int, head_dim: int, width: int, paths: dict) -> None:
+    b, t, p = 1, 5, 3
+    export(Seq2SeqEncoderGraph(seq2seq_lm), (torch.zeros(b, t, width), torch.ones(b, t, dtype=torch.long)), paths["encoder"],
+           ["inputs_embeds", "attention_mask"], ["encoder_states"],
+           {"inputs_embeds": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+            "encoder_states": {0: "batch", 1: "sequence"}})
+    cross = cache_names(layers, "cross")
+    export(CrossAttentionCacheGraph(seq2seq_lm), (torch.zeros(b, t, width),), paths["cross"], ["encoder_states"], cross,
+           {"encoder_states": {0: "batch", 1: "sequence"}, **{n: {0: "batch", 2: "sequence"} for n in cross}})
+    pasts, presents = cache_names(layers, "past_key_values"), cache_names(layers, "present")
+    args = (torch.zeros(b, 1, width), torch.ones(b, t, dtype=torch.long), torch.zeros(b, t, width)) \
+        + tuple(torch.zeros(b, heads, p, head_dim) for _ in pasts) + tuple(torch.zeros(b, heads, t, head_dim) for _ in cross)
+    dynamic = {"inputs_embeds": {0: "batch"}, "attention_mask": {0: "batch", 1: "sequence"},
+               "encoder_states": {0: "batch", 1: "sequence"}, "logits": {0: "batch"}}
+    dynamic.update({n: {0: "batch", 2: "past"} for n in pasts})
+    dynamic.update({n: {0: "batch", 2: "sequence"} for n in cross})
+    dynamic.update({n: {0: "batch", 2: "total"} for n in presents})
+    export(Seq2SeqDecoderGraph(seq2seq_lm, layers), args, paths["decoder"],
+           ["inputs_embeds", "attention_mask", "encoder_states"] + pasts + cross, ["logits"] + presents, dynamic)

@@ -3,11 +3,12 @@ import { openBundleSessions, type BundleSessions } from './bundle/open-sessions.
 import { RuntimeMeter } from './bundle/runtime-meter.js';
 import type { ProviderChoice, SessionOptions } from './bundle/sessions.js';
 import { decodeBeams } from './language/beam-search.js';
-import type { Generation, GenerationRequest } from './language/decoding.js';
+import type { Generation, GenerationRequest, LanguageSide } from './language/decoding.js';
 import { resolveGeneration, type GenerationOverrides, type GenerationSettings } from './language/generation.js';
 import { decodeGreedy } from './language/greedy.js';
 import type { ImagePrefix } from './language/kv-layout.js';
 import { LanguageModel } from './language/language-model.js';
+import { EncoderDecoderLM } from './language/seq2seq.js';
 import { PromptEncoder } from './language/prompts.js';
 import { BundleTokenizer } from './language/tokenizer.js';
 import { preprocessForEncoders } from './vision/image.js';
@@ -28,7 +29,7 @@ export class VisionLanguageModel {
     readonly bundle: Bundle,
     private readonly sessions: BundleSessions,
     readonly vision: VisionTower,
-    readonly language: LanguageModel,
+    readonly language: LanguageSide,
     readonly prompts: PromptEncoder,
     /** Time inside onnxruntime's session.run, and how many calls: the compute floor. */
     readonly runtime: RuntimeMeter,
@@ -52,7 +53,9 @@ export class VisionLanguageModel {
     return new VisionLanguageModel(
       bundle, sessions,
       new VisionTower(sessions.encoders, sessions.fusion, m, meter, bundle.file(m.fusion.graph)),
-      new LanguageModel(sessions.embed, sessions.decoder, m.lm, meter),
+      sessions.seq2seq && m.lm.encoderDecoder
+        ? new EncoderDecoderLM(sessions.embed, sessions.seq2seq.encoder, sessions.seq2seq.cross, sessions.decoder, m.lm, m.lm.encoderDecoder, meter)
+        : new LanguageModel(sessions.embed, sessions.decoder, m.lm, meter),
       new PromptEncoder(m.prompt.template, tokenizer),
       meter,
       generation,
@@ -103,9 +106,10 @@ export class VisionLanguageModel {
   }
 
   /** Greedy or beam search, as the settings say, over several questions at once (answers do not depend on the batch). */
-  generateBatch(requests: readonly GenerationRequest[], settings: GenerationSettings = this.generation): Promise<Generation[]> {
+  async generateBatch(requests: readonly GenerationRequest[], settings: GenerationSettings = this.generation): Promise<Generation[]> {
     const decode = settings.numBeams > 1 ? decodeBeams : decodeGreedy;
-    return decode(this.language, this.prompts, settings, requests);
+    const batch = await this.language.startBatch(this.prompts, settings, requests);
+    return decode(batch, this.tokenizer, settings, requests.length);
   }
 
   /** One question on one image's visual tokens: a batch of one. */

@@ -42,3 +42,17 @@ export class ScratchArrays {
     return array.length === length ? array : array.subarray(0, length);
   }
 }
+
+/** Rows of a tensor's first dimension, copied in the order `rows` names them (a row may repeat). */
+export function gatherRows(t: ort.Tensor, rows: readonly number[]): ort.Tensor {
+  const per = t.size / t.dims[0]!;
+  const data = t.data as Float32Array | BigInt64Array;
+  const out = new (data.constructor as Float32ArrayConstructor | BigInt64ArrayConstructor)(rows.length * per);
+  rows.forEach((src, i) => (out as Float32Array).set((data as Float32Array).subarray(src * per, (src + 1) * per), i * per));
+  return new ort.Tensor(t.type as 'float32', out as Float32Array, [rows.length, ...t.dims.slice(1)]);
+}
+
+/** gatherRows over each tensor of a record of feeds. */
+export function gatherFeeds(feeds: Record<string, ort.Tensor>, rows: readonly number[]): Record<string, ort.Tensor> {
+  return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, gatherRows(t, rows)]));
+}

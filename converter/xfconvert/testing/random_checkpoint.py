@@ -35,7 +35,51 @@ SHAPES = {
                         text=dict(hidden_size=60, ffn_dim=90, num_hidden_layers=2, num_attention_heads=5,
                                   max_position_embeddings=160),
                         queries=24),
+    # Flan-T5's layout (gated-GELU, untied head) with a head width (heads x d_kv = 48) unlike d_model (52),
+    # and more decoder than encoder layers
+    "t5": dict(vision=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=224, patch_size=16),
+               qformer=dict(hidden_size=40, intermediate_size=72, num_hidden_layers=2, num_attention_heads=5,
+                            cross_attention_frequency=1),
+               text=dict(d_model=52, d_kv=12, d_ff=88, num_layers=2, num_decoder_layers=3, num_heads=4,
+                         relative_attention_num_buckets=8, relative_attention_max_distance=20,
+                         feed_forward_proj="gated-gelu", tie_word_embeddings=False),
+               queries=32),
 }
+
+# T5's special tokens and ids: <pad>=0 (also the decoder's start), </s>=1 (EOS), <unk>=2
+T5_SPECIALS = ["<pad>", "</s>", "<unk>"]
+
+
+def unigram_tokenizer(corpus: list[str], vocab_size: int) -> Tokenizer:
+    """A sentencepiece-style Unigram with T5's layout: EOS appended by the post-processor."""
+    tok = Tokenizer(models.Unigram())
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=T5_SPECIALS, unk_token="<unk>",
+                                      show_progress=False)
+    tok.train_from_iterator(corpus, trainer)
+    tok.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>",
+                                                       special_tokens=[("</s>", 1)])
+    return tok
+
+
+def build_t5(out: str, shape: dict, corpus: list[str]) -> None:
+    tok = unigram_tokenizer(corpus, 400)
+    text = transformers.T5Config(vocab_size=tok.get_vocab_size(), pad_token_id=0, eos_token_id=1,
+                                 decoder_start_token_id=0, **shape["text"])
+    config = transformers.Blip2Config(vision_config=shape["vision"],
+                                      qformer_config={**shape["qformer"],
+                                                      "encoder_hidden_size": shape["vision"]["hidden_size"]},
+                                      text_config=text.to_dict(), num_query_tokens=shape["queries"])
+    model = transformers.Blip2ForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        # as for OPT: make EOS likely enough that answers of every length occur
+        model.language_model.lm_head.weight[1] *= 2.0
+        model.query_tokens.normal_(0, 1.0)
+    model.save_pretrained(out, safe_serialization=True)
+    transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
+                                         clean_up_tokenization_spaces=True).save_pretrained(out)
 
 
 def byte_level_tokenizer(corpus: list[str], vocab_size: int) -> Tokenizer:
@@ -54,6 +98,12 @@ def byte_level_tokenizer(corpus: list[str], vocab_size: int) -> Tokenizer:
 def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
     shape = SHAPES[kind]
     torch.manual_seed(seed)
+    os.makedirs(out, exist_ok=True)
+    size = shape["vision"]["image_size"]
+    transformers.BlipImageProcessor(size={"height": size, "width": size}).save_pretrained(out)
+    if kind == "t5":
+        build_t5(out, shape, corpus)
+        return out
     tok = byte_level_tokenizer(corpus + ["\n"], 420 if kind == "opt" else 380)
     vocab = tok.get_vocab_size()
     text = transformers.OPTConfig(vocab_size=vocab, word_embed_proj_dim=shape["text"]["hidden_size"],
@@ -70,13 +120,10 @@ def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
         emb = model.language_model.get_input_embeddings().weight
         emb[newline] *= 3.0
         model.query_tokens.normal_(0, 1.0)
-    os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="</s>", eos_token="</s>",
-                                                pad_token="<pad>", unk_token="<unk>")
+                                                pad_token="<pad>", unk_token="<unk>", clean_up_tokenization_spaces=True)
     fast.save_pretrained(out)
-    size = shape["vision"]["image_size"]
-    transformers.BlipImageProcessor(size={"height": size, "width": size}).save_pretrained(out)
     return out
 
 

@@ -26,7 +26,7 @@ MODES = {
 
 
 def new_tokens(sequence: torch.Tensor, end_ids: list[int]) -> list[int]:
-    """Blip2's generate puts BOS first; the answer runs up to the first end token."""
+    """Blip2's generate puts BOS (OPT) or the decoder's start token (T5) first; the answer runs up to the first end token."""
     out = []
     for t in sequence.tolist()[1:]:
         if t in end_ids:
@@ -65,7 +65,10 @@ def main() -> None:
                 ids = new_tokens(out[0], run["eos_token_id"])
                 case[name] = {"ids": ids, "text": tokenizer.decode(ids, skip_special_tokens=True)}
             # the first generated position's logits: the LM over [visual tokens; prompt]
-            outputs = model(pixel_values=pixels, input_ids=enc.input_ids, attention_mask=enc.attention_mask)
+            start = {}
+            if model.config.text_config.is_encoder_decoder:
+                start = {"decoder_input_ids": torch.tensor([[model.config.text_config.decoder_start_token_id]])}
+            outputs = model(pixel_values=pixels, input_ids=enc.input_ids, attention_mask=enc.attention_mask, **start)
             case["firstLogits"] = [round(float(x), 6) for x in outputs.logits[0, -1]]
             cases.append(case)
     with open(a.out, "w") as f:

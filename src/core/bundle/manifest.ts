@@ -59,6 +59,22 @@ export const manifestSchema = z.object({
     }),
     hiddenSize: z.number().int().positive(),
     maxPositions: z.number().int().positive(),
+    /**
+     * An encoder-decoder LM (T5): its encoder reads [visual tokens; prompt], a graph computes each
+     * decoder layer's cross-attention keys and values from the encoder's states once per question, and
+     * the decoder graph (cache: self-attention only) takes them with the states and the encoder's mask.
+     */
+    encoderDecoder: z.object({
+      encoderGraph: fileName,
+      encoderInputs: z.object({ embeds: z.string().min(1), attentionMask: z.string().min(1) }),
+      encoderOutput: z.string().min(1),
+      crossGraph: fileName,
+      crossInput: z.string().min(1),
+      crossKey: z.string().includes('{layer}'),
+      crossValue: z.string().includes('{layer}'),
+      decoderStatesInput: z.string().min(1),
+      decoderStartTokenId: z.number().int().nonnegative(),
+    }).optional(),
   }),
   tokenizer: z.object({
     file: fileName,
@@ -113,6 +129,7 @@ export async function loadBundle(dir: string, options: { verifyHashes?: boolean 
   const { value: manifest, bytes } = await readJson(manifestPath, manifestSchema, 'bundle manifest');
   const referenced = [
     ...manifest.encoders.map((e) => e.graph), manifest.fusion.graph, manifest.lm.embedGraph, manifest.lm.decoderGraph, manifest.tokenizer.file,
+    ...(manifest.lm.encoderDecoder ? [manifest.lm.encoderDecoder.encoderGraph, manifest.lm.encoderDecoder.crossGraph] : []),
   ];
   for (const f of referenced) {
     if (!(f in manifest.files)) {

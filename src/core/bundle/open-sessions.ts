@@ -15,6 +15,8 @@ export interface BundleSessions {
   fusion: ort.InferenceSession;
   embed: ort.InferenceSession;
   decoder: ort.InferenceSession;
+  /** An encoder-decoder LM's encoder and cross-attention graphs. */
+  seq2seq?: { encoder: ort.InferenceSession; cross: ort.InferenceSession };
   release(): Promise<void>;
 }
 
@@ -32,16 +34,24 @@ export async function openBundleSessions(bundle: Bundle, opts: SessionOptions): 
   checkGraphIo(embed, bundle.file(m.lm.embedGraph), [m.lm.embedInput], [m.lm.embedOutput]);
   const decoder = await open(m.lm.decoderGraph);
   const kv = new KvLayout(m.lm.cache);
+  const ed = m.lm.encoderDecoder;
+  const crossNames = ed ? kv.pairNames(ed.crossKey, ed.crossValue) : [];
   checkGraphIo(
     decoder,
     bundle.file(m.lm.decoderGraph),
-    [m.lm.inputs.embeds, m.lm.inputs.attentionMask, ...(m.lm.inputs.positionIds ? [m.lm.inputs.positionIds] : []), ...kv.pastNames()],
+    [m.lm.inputs.embeds, m.lm.inputs.attentionMask, ...(m.lm.inputs.positionIds ? [m.lm.inputs.positionIds] : []), ...kv.pastNames(), ...(ed ? [ed.decoderStatesInput, ...crossNames] : [])],
     [m.lm.logits, ...kv.presentNames()],
   );
+  let seq2seq: BundleSessions['seq2seq'];
+  if (ed) {
+    seq2seq = { encoder: await open(ed.encoderGraph), cross: await open(ed.crossGraph) };
+    checkGraphIo(seq2seq.encoder, bundle.file(ed.encoderGraph), [ed.encoderInputs.embeds, ed.encoderInputs.attentionMask], [ed.encoderOutput]);
+    checkGraphIo(seq2seq.cross, bundle.file(ed.crossGraph), [ed.crossInput], crossNames);
+  }
   return {
-    provider: choice, encoders, fusion, embed, decoder,
+    provider: choice, encoders, fusion, embed, decoder, seq2seq,
     async release() {
-      for (const s of [...encoders.map((e) => e.session), fusion, embed, decoder]) await s.release();
+      for (const s of [...encoders.map((e) => e.session), fusion, embed, decoder, ...(seq2seq ? [seq2seq.encoder, seq2seq.cross] : [])]) await s.release();
     },
   };
 }

@@ -1,9 +1,8 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { BeamHypotheses } from './beam-hypotheses.js';
-import { cutAtStop, DecodingBatch, lastLogits, type Generation, type GenerationRequest } from './decoding.js';
+import { cutAtStop, lastLogits, type DecodingBatch, type Generation } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
-import type { LanguageModel } from './language-model.js';
-import type { PromptEncoder } from './prompts.js';
+import type { BundleTokenizer } from './tokenizer.js';
 
 interface Beam {
   tokens: number[];
@@ -80,37 +79,22 @@ function advance(search: QuestionSearch, candidates: Candidate[], gen: Generatio
   return next;
 }
 
-/** The cache rows each new row continues, copied into a batch of their own. */
-function gatherRows(past: Record<string, ort.Tensor>, sources: readonly number[]): Record<string, ort.Tensor> {
-  const out: Record<string, ort.Tensor> = {};
-  for (const [name, t] of Object.entries(past)) {
-    const [, h, len, d] = t.dims as [number, number, number, number];
-    const per = h * len * d;
-    const data = t.data as Float32Array;
-    const rows = new Float32Array(sources.length * per);
-    sources.forEach((src, i) => rows.set(data.subarray(src * per, (src + 1) * per), i * per));
-    out[name] = new ort.Tensor('float32', rows, [sources.length, h, len, d]);
-  }
-  return out;
-}
-
 /**
  * Beam search as transformers' generate runs it (num_beams > 1, no sampling, early_stopping=False):
  * log-softmax scores summed along each beam, the top 2 x numBeams candidates (more with several end
  * tokens) each step, finished hypotheses ranked with the length penalty. Several questions at once,
- * each on its image's prefix: the prefill runs one row per question (its beams all start there), then
- * each step runs every unfinished question's beams as rows of one batch. A finished question leaves
+ * the first call runs one row per question (its beams all start there), then each step runs every
+ * unfinished question's beams as rows of one batch. A finished question leaves
  * the batch; its answer is what it would be alone.
  */
-export async function decodeBeams(lm: LanguageModel, prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<Generation[]> {
-  const batch = await DecodingBatch.start(lm, prompts, gen, requests);
+export async function decodeBeams(batch: DecodingBatch, tokenizer: BundleTokenizer, gen: GenerationSettings, count: number): Promise<Generation[]> {
   const keep = Math.max(2, 1 + gen.endIds.length) * gen.numBeams;
-  const searches: QuestionSearch[] = requests.map((_, i) => ({
+  const searches: QuestionSearch[] = Array.from({ length: count }, (_, i) => ({
     beams: [{ tokens: [], score: 0, row: i }], hypotheses: new BeamHypotheses(gen.numBeams, gen.lengthPenalty), done: false,
   }));
-  let result = await batch.prefill(requests);
+  let result = await batch.first();
   for (let step = 0; ; step++) {
-    const logits = result[lm.spec.logits]!;
+    const logits = batch.logits(result);
     const tokens: number[] = [];
     const requestOf: number[] = [];
     const sources: number[] = [];
@@ -133,9 +117,8 @@ export async function decodeBeams(lm: LanguageModel, prompts: PromptEncoder, gen
       });
     }
     if (tokens.length === 0) break;
-    result = await lm.step(await batch.stepFeeds(tokens, requestOf, step, gatherRows(lm.kv.presentAsPast(result), sources)));
+    result = await batch.next(result, tokens, requestOf, step, sources);
   }
-  const tokenizer = prompts.tokenizer;
   return searches.map((s) => {
     const ids = s.hypotheses.best();
     return { text: cutAtStop(tokenizer.decode(ids), gen.stop), tokenIds: ids, firstLogits: s.firstLogits! };

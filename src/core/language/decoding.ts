@@ -1,8 +1,7 @@
 import type * as ort from 'onnxruntime-node';
-import { int64 } from '../tensors.js';
+import type { VisualTokens } from '../vision/vision-tower.js';
 import type { GenerationSettings } from './generation.js';
 import type { ImagePrefix } from './kv-layout.js';
-import { attentionMask, type LanguageModel, type PromptBatch } from './language-model.js';
 import type { PromptEncoder } from './prompts.js';
 
 export interface GenerationRequest {
@@ -17,50 +16,27 @@ export interface Generation {
   firstLogits: Float32Array;
 }
 
+export type DecoderResult = ort.InferenceSession.ReturnType;
+
 /**
- * A batch of questions, each on its image's prefix, ready for its first decoder call: the prompts
- * left-padded into one width, with each row's hole of padding masked out.
+ * A batch of questions being answered, whatever the LM's architecture: the decoding strategies
+ * (greedy, beam search) choose tokens; the batch runs the decoder calls and keeps the caches.
  */
-export class DecodingBatch {
-  private constructor(
-    readonly lm: LanguageModel,
-    readonly rows: PromptBatch,
-    /** Per request: the padding between its image prefix and its prompt. */
-    readonly holes: readonly { at: number; length: number }[],
-  ) {}
-
-  static async start(lm: LanguageModel, prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<DecodingBatch> {
-    const prefix = requests[0]!.prefix.length;
-    if (requests.some((r) => r.prefix.length !== prefix)) throw new Error('prefixes of different lengths in one batch');
-    const rows = await lm.embedPrompts(requests.map((r) => prompts.ids(r.question)), prefix, prompts.tokenizer.padId);
-    if (rows.prefix + rows.width + gen.maxNewTokens > lm.spec.maxPositions) {
-      throw new Error(`prompt of ${rows.prefix + rows.width} positions plus ${gen.maxNewTokens} new tokens exceeds the LM's ${lm.spec.maxPositions}`);
-    }
-    return new DecodingBatch(lm, rows, rows.padding.map((length) => ({ at: rows.prefix, length })));
-  }
-
-  /** The prefill: every request's prompt after its image prefix, one row each. */
-  prefill(requests: readonly GenerationRequest[]): Promise<ort.InferenceSession.ReturnType> {
-    const { lm, rows } = this;
-    return lm.prefill(lm.inputs(rows.embeds, attentionMask(this.holes, rows.prefix + rows.width), () => rows.positions), requests.map((r) => r.prefix));
-  }
-
+export interface DecodingBatch {
+  /** The first decoder call: row i holds request i's logits for its first generated token. */
+  first(): Promise<DecoderResult>;
   /**
-   * The decoder's feeds for generated position `step + 1`: one token per row, row `r` belonging to
-   * request `requestOf[r]`, on `past` (already in row order).
+   * The next call: row r feeds `tokens[r]` for request `requestOf[r]`, continuing the cache of row
+   * `sources[r]` of `previous` (row r itself when `sources` is omitted), at generated position `step + 1`.
    */
-  async stepFeeds(tokens: readonly number[], requestOf: readonly number[], step: number, past: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-    const { lm, rows } = this;
-    const width = rows.prefix + rows.width + step + 1;
-    return {
-      ...lm.inputs(
-        await lm.embedIds([...tokens], [tokens.length, 1]),
-        attentionMask(requestOf.map((i) => this.holes[i]!), width),
-        () => int64(requestOf.map((i) => rows.prefix + rows.lengths[i]! + step), [tokens.length, 1]),
-      ),
-      ...past,
-    };
-  }
+  next(previous: DecoderResult, tokens: readonly number[], requestOf: readonly number[], step: number, sources?: readonly number[]): Promise<DecoderResult>;
+  logits(result: DecoderResult): ort.Tensor;
+}
+
+/** The language side of a model: what it keeps per image, and how it starts answering questions. */
+export interface LanguageSide {
+  prefixes(visuals: readonly VisualTokens[]): Promise<ImagePrefix[]>;
+  startBatch(prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<DecodingBatch>;
 }
 
 /** The logits of a batch row's last position. */

@@ -1,8 +1,6 @@
-import type * as ort from 'onnxruntime-node';
-import { cutAtStop, DecodingBatch, lastLogits, type Generation, type GenerationRequest } from './decoding.js';
+import { cutAtStop, lastLogits, type DecodingBatch, type Generation } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
-import type { LanguageModel } from './language-model.js';
-import type { PromptEncoder } from './prompts.js';
+import type { BundleTokenizer } from './tokenizer.js';
 
 /** Argmax over a row, with the end tokens barred when `noEnd`; the first maximum wins, as torch.argmax. */
 function argmax(row: Float32Array, noEnd: boolean, endIds: readonly number[]): number {
@@ -15,19 +13,16 @@ function argmax(row: Float32Array, noEnd: boolean, endIds: readonly number[]): n
 }
 
 /**
- * Greedy decoding with the key/value cache for several questions at once, each on its image's
- * prefix: one prefill call over the left-padded prompts, then one call per generated position for
- * the whole batch. Padding is masked out and positions skip it, so every row computes what it
- * would alone. As transformers' greedy search: end tokens are barred for the first minNewTokens.
+ * Greedy decoding for a batch of `count` questions: one row per question, one decoder call per
+ * generated position for the whole batch, a finished row fed an end token until all are done. As
+ * transformers' greedy search: end tokens are barred for the first minNewTokens.
  */
-export async function decodeGreedy(lm: LanguageModel, prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<Generation[]> {
-  const tokenizer = prompts.tokenizer;
-  const batch = await DecodingBatch.start(lm, prompts, gen, requests);
-  const outputs = requests.map(() => ({ ids: [] as number[], done: false, firstLogits: undefined as Float32Array | undefined }));
-  const everyRow = requests.map((_, i) => i);
-  let result = await batch.prefill(requests);
+export async function decodeGreedy(batch: DecodingBatch, tokenizer: BundleTokenizer, gen: GenerationSettings, count: number): Promise<Generation[]> {
+  const outputs = Array.from({ length: count }, () => ({ ids: [] as number[], done: false, firstLogits: undefined as Float32Array | undefined }));
+  const everyRow = outputs.map((_, i) => i);
+  let result = await batch.first();
   for (let step = 0; ; step++) {
-    const logits = result[lm.spec.logits]!;
+    const logits = batch.logits(result);
     const next: number[] = [];
     for (const [i, out] of outputs.entries()) {
       const row = lastLogits(logits, i);
@@ -44,8 +39,7 @@ export async function decodeGreedy(lm: LanguageModel, prompts: PromptEncoder, ge
       else if (gen.stop.length > 0 && gen.stop.some((s) => tokenizer.decode(out.ids).includes(s))) out.done = true;
     }
     if (outputs.every((o) => o.done)) break;
-    const feeds: Record<string, ort.Tensor> = await batch.stepFeeds(next, everyRow, step, lm.kv.presentAsPast(result));
-    result = await lm.step(feeds);
+    result = await batch.next(result, next, everyRow, step);
   }
   return outputs.map((o) => ({ text: cutAtStop(tokenizer.decode(o.ids), gen.stop), tokenIds: o.ids, firstLogits: o.firstLogits! }));
 }

@@ -2,12 +2,18 @@ import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import { ScratchArrays, stackRows } from '../tensors.js';
 
-/** The LM's keys and values over one image's visual tokens, reused by every question about it. */
+/**
+ * What the LM keeps of one image for every question about it. A decoder-only LM: its keys and values
+ * over the visual tokens. An encoder-decoder LM, whose encoder reads the visual tokens together with
+ * each prompt: the visual tokens themselves.
+ */
 export interface ImagePrefix {
   /** Positions it occupies: the number of visual tokens. */
   length: number;
-  /** Per past-key/value input name: [1, heads, length, headDim]. */
+  /** Per past-key/value input name: [1, heads, length, headDim] (decoder-only; empty otherwise). */
   past: Record<string, Float32Array>;
+  /** The visual tokens, [length, hiddenSize] flat (encoder-decoder). */
+  visual?: Float32Array;
 }
 
 /**
@@ -25,14 +31,19 @@ export class KvLayout {
     return Array.from({ length: this.spec.layers }, (_, i) => i);
   }
 
+  /** Per layer, the key's and the value's name from two `{layer}` templates. */
+  pairNames(keyTemplate: string, valueTemplate: string): string[] {
+    return this.layers().flatMap((i) => [this.name(keyTemplate, i), this.name(valueTemplate, i)]);
+  }
+
   /** The decoder inputs that carry the cache. */
   pastNames(): string[] {
-    return this.layers().flatMap((i) => [this.name(this.spec.pastKey, i), this.name(this.spec.pastValue, i)]);
+    return this.pairNames(this.spec.pastKey, this.spec.pastValue);
   }
 
   /** The decoder outputs that carry the updated cache. */
   presentNames(): string[] {
-    return this.layers().flatMap((i) => [this.name(this.spec.presentKey, i), this.name(this.spec.presentValue, i)]);
+    return this.pairNames(this.spec.presentKey, this.spec.presentValue);
   }
 
   /** A cache of no positions, for the first call. */

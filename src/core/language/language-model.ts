@@ -3,7 +3,11 @@ import type { Manifest } from '../bundle/manifest.js';
 import type { RuntimeMeter } from '../bundle/runtime-meter.js';
 import { int64, ScratchArrays, stackRows } from '../tensors.js';
 import type { VisualTokens } from '../vision/vision-tower.js';
+import { CausalBatch } from './causal-batch.js';
+import type { DecodingBatch, GenerationRequest, LanguageSide } from './decoding.js';
+import type { GenerationSettings } from './generation.js';
 import { KvLayout, type ImagePrefix } from './kv-layout.js';
+import type { PromptEncoder } from './prompts.js';
 
 /** [batch, width] attention mask: 1 everywhere except each row's hole of padding. */
 export function attentionMask(holes: readonly { at: number; length: number }[], width: number): ort.Tensor {
@@ -28,7 +32,7 @@ export interface PromptBatch {
  * The frozen decoder-only LM: its token embeddings and its decoder with a key/value cache. It knows
  * how to run one step; what to feed it next is a decoding strategy's business.
  */
-export class LanguageModel {
+export class LanguageModel implements LanguageSide {
   readonly kv: KvLayout;
   private readonly prefixScratch = new ScratchArrays();
 
@@ -95,6 +99,10 @@ export class LanguageModel {
     } finally {
       scratch?.release();
     }
+  }
+
+  startBatch(prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<DecodingBatch> {
+    return CausalBatch.start(this, prompts, gen, requests);
   }
 
   /** One decoder call on feeds that already carry the cache. */

@@ -16,12 +16,20 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** LAVIS's settings per LM: OPT forces one new token and has no length penalty; T5 ranks beams with -1. */
+const LAVIS = {
+  opt: { minNewTokens: 1, lengthPenalty: 0 },
+  t5: { minNewTokens: 0, lengthPenalty: -1 },
+} as const;
+
 /**
- * A randomly initialised BLIP-2 with an OPT LM (transformers builds it from a small config; nothing
- * is downloaded), saved with save_pretrained, converted by `xfbench convert`, and run by xfbench: its
- * answers must be transformers' generate answers, greedy and with the bundle's 5 beams.
+ * A randomly initialised BLIP-2 (transformers builds it from a small config; nothing is downloaded)
+ * with an OPT LM (two shapes) or a Flan-T5-style LM, saved with save_pretrained, converted by
+ * `xfbench convert`, and run by xfbench: its answers must be transformers' generate answers, greedy
+ * and with the bundle's 5 beams.
  */
-describe.each(['opt', 'opt-holdout'])('xfbench convert: BLIP-2 %s checkpoint against transformers', (kind) => {
+describe.each(['opt', 'opt-holdout', 't5'])('xfbench convert: BLIP-2 %s checkpoint against transformers', (kind) => {
+  const lm = kind === 't5' ? 't5' : 'opt';
   const dir = tempDir(`xfbench-convert-${kind}-`);
   const checkpoint = path.join(dir, 'checkpoint');
   const bundleDir = path.join(dir, 'bundle');
@@ -48,13 +56,14 @@ describe.each(['opt', 'opt-holdout'])('xfbench convert: BLIP-2 %s checkpoint aga
     const m = model.manifest;
     expect(convertSeconds).toBeGreaterThan(0);
     expect(m.prompt.template).toBe('Question: {question} Short answer:');
-    expect(m.generation).toMatchObject({ strategy: 'beam', numBeams: 5, maxNewTokens: 10, minNewTokens: 1, lengthPenalty: 0 });
+    expect(m.generation).toMatchObject({ strategy: 'beam', numBeams: 5, maxNewTokens: 10, ...LAVIS[lm] });
+    expect(Boolean(m.lm.encoderDecoder)).toBe(lm === 't5');
     expect(m.encoders[0]!.image).toMatchObject({ resize: 'bicubic', crop: 'none', mean: [0.48145466, 0.4578275, 0.40821073] });
     expect(m.lm.inputs.positionIds).toBeUndefined();
     expect(statSync(path.join(bundleDir, 'lm_decoder.onnx')).size).toBeGreaterThan(0);
   });
 
-  it('tokenizes prompts as transformers does (BOS from the post-processor)', () => {
+  it('tokenizes prompts as transformers does (OPT\'s BOS, T5\'s EOS from the post-processor)', () => {
     for (const q of questions) expect(model.tokenizer.encode(model.prompt(q.question))).toEqual(refs.get(q.id)!.promptIds);
   });
 
