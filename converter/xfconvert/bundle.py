@@ -11,7 +11,7 @@ import torch
 import transformers
 from tokenizers import Tokenizer
 
-from . import graphs
+from . import graphs, xformer
 from .checkpoint import Checkpoint, ConvertError, image_spec, read_json
 from .onnx_files import GraphWriter
 
@@ -119,6 +119,27 @@ def export_t5(model, writer: GraphWriter, log) -> dict:
     }
 
 
+def export_xformer_fusion(model, folder: str, patches: int, writer: GraphWriter, log) -> dict:
+    """The MAE encoder and the X-Former fusion graph; returns the MAE encoder's manifest entry."""
+    parts = xformer.XFormerCheckpoint(folder)
+    mae, fusion = parts.load(model)
+    mae_spec = image_spec(parts.mae_dir)
+    mae_tokens = (mae.config.image_size // mae.config.patch_size) ** 2 + 1
+    log("exporting the MAE encoder")
+    graphs.export(xformer.MaeGraph(mae), (torch.zeros(1, 3, mae_spec["size"][1], mae_spec["size"][0]),),
+                  writer.scratch_path("mae_encoder"), ["pixel_values"], ["image_features"],
+                  {"pixel_values": {0: "batch"}, "image_features": {0: "batch"}})
+    writer.finish("mae_encoder")
+    log("exporting the Q-Former with the dual cross-attention, and the projection")
+    graph = xformer.XFormerFusionGraph(model, fusion)
+    graphs.export(graph, (torch.zeros(1, patches, model.config.vision_config.hidden_size), torch.zeros(1, mae_tokens, mae.config.hidden_size)),
+                  writer.scratch_path("fusion"), ["image_features", "mae_features"], ["visual_tokens"],
+                  {"image_features": {0: "batch"}, "mae_features": {0: "batch"}, "visual_tokens": {0: "batch"}})
+    writer.finish("fusion")
+    return {"id": "mae", "graph": "mae_encoder.onnx", "input": "pixel_values", "output": "image_features",
+            "fusionInput": "mae_features", "image": mae_spec}
+
+
 def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtype: str = "fp32",
             external_data: str = "auto") -> dict:
     started = time.time()
@@ -126,22 +147,28 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtyp
     model = load_model(ckpt)
     cfg = model.config
     vision, text = cfg.vision_config, cfg.text_config
-    spec = image_spec(ckpt)
+    spec = image_spec(ckpt.folder)
     patches = (vision.image_size // vision.patch_size) ** 2 + 1
+    encoders = [{"id": "vision", "graph": "vision_encoder.onnx", "input": "pixel_values",
+                 "output": "image_features", "fusionInput": "image_features", "image": spec}]
     writer = GraphWriter(out, dtype, external_data)
     try:
         log("exporting the vision encoder")
         graphs.export_vision(model.vision_model, tuple(spec["size"]), writer.scratch_path("vision_encoder"))
         writer.finish("vision_encoder")
-        log("exporting the Q-Former and projection")
-        graphs.export_fusion(model, patches, vision.hidden_size, writer.scratch_path("fusion"))
-        writer.finish("fusion")
+        if ckpt.xformer_folder:
+            encoders.append(export_xformer_fusion(model, ckpt.xformer_folder, patches, writer, log))
+        else:
+            log("exporting the Q-Former and projection")
+            graphs.export_fusion(model, patches, vision.hidden_size, writer.scratch_path("fusion"))
+            writer.finish("fusion")
         log("exporting the LM's embeddings")
         graphs.export_embed(model.get_input_embeddings(), writer.scratch_path("lm_embed"))
         writer.finish("lm_embed")
         lm = (export_opt if ckpt.lm_kind == "decoder-only" else export_t5)(model, writer, log)
     finally:
         writer.close()
+    architecture = xformer.ARCHITECTURE if ckpt.xformer_folder else ckpt.architecture
     shutil.copyfile(ckpt.file("tokenizer.json"), os.path.join(out, "tokenizer.json"))
     tok = Tokenizer.from_file(ckpt.file("tokenizer.json"))
     tok_path = ckpt.file("tokenizer.json")
@@ -149,13 +176,12 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtyp
     manifest = {
         "format": "xfbench-bundle",
         "formatVersion": FORMAT_VERSION,
-        "name": name or os.path.basename(os.path.normpath(ckpt.folder)),
-        "description": f"{ckpt.architecture} ({text.model_type.upper()}) converted by xfbench convert",
-        "source": {"architecture": ckpt.architecture, "languageModel": text.model_type, "dtype": dtype,
+        "name": name or os.path.basename(os.path.normpath(ckpt.xformer_folder or ckpt.folder)),
+        "description": f"{architecture} ({text.model_type.upper()}) converted by xfbench convert",
+        "source": {"architecture": architecture, "languageModel": text.model_type, "dtype": dtype,
                    "transformers": transformers.__version__, "torch": torch.__version__},
-        "fusionKind": "clip",
-        "encoders": [{"id": "vision", "graph": "vision_encoder.onnx", "input": "pixel_values",
-                      "output": "image_features", "fusionInput": "image_features", "image": spec}],
+        "fusionKind": "clip+mae" if ckpt.xformer_folder else "clip",
+        "encoders": encoders,
         "fusion": {"graph": "fusion.onnx", "output": "visual_tokens", "numTokens": cfg.num_query_tokens},
         "lm": {"embedGraph": "lm_embed.onnx", "embedInput": "input_ids", "embedOutput": "inputs_embeds", **lm},
         "tokenizer": {"file": "tokenizer.json", "addSpecialTokens": True, "cleanUpSpaces": clean_up_spaces(ckpt),

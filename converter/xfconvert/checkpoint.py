@@ -21,11 +21,14 @@ PIL_RESAMPLE = {1: "lanczos", 2: "bilinear", 3: "bicubic"}
 
 @dataclass
 class Checkpoint:
+    #: the folder holding the BLIP-2 parts (an X-Former's blip2/ subfolder)
     folder: str
     config: dict
     architecture: str
     #: "decoder-only" (OPT) or "encoder-decoder" (T5)
     lm_kind: str
+    #: an X-Former's top folder (its MAE ViT and dual cross-attention), or None for BLIP-2
+    xformer_folder: str | None = None
 
     def file(self, name: str) -> str:
         return os.path.join(self.folder, name)
@@ -48,6 +51,12 @@ def open_checkpoint(folder: str) -> Checkpoint:
     if not os.path.isdir(folder):
         raise ConvertError(folder, "checkpoint folder not found")
     config = read_json(os.path.join(folder, "config.json"))
+    if "XFormerForConditionalGeneration" in (config.get("architectures") or []):
+        # the BLIP-2 parts sit in a subfolder (docs/xformer-checkpoint.md)
+        blip2 = os.path.join(folder, (config.get("xformer") or {}).get("blip2", "blip2"))
+        ckpt = open_checkpoint(blip2)
+        ckpt.xformer_folder = folder
+        return ckpt
     archs = config.get("architectures") or []
     arch = next((a for a in archs if a in SUPPORTED), None)
     if arch is None:
@@ -68,9 +77,9 @@ def open_checkpoint(folder: str) -> Checkpoint:
     return Checkpoint(folder, config, arch, lm_kind)
 
 
-def image_spec(ckpt: Checkpoint) -> dict:
-    """The image processor's settings from preprocessor_config.json, as a bundle's image spec."""
-    path = ckpt.file("preprocessor_config.json")
+def image_spec(folder: str) -> dict:
+    """An image processor's settings from its preprocessor_config.json, as a bundle's image spec."""
+    path = os.path.join(folder, "preprocessor_config.json")
     pre = read_json(path)
     size = pre.get("size") or {}
     if not (isinstance(size, dict) and "height" in size and "width" in size):
@@ -79,7 +88,7 @@ def image_spec(ckpt: Checkpoint) -> dict:
     if resample not in PIL_RESAMPLE:
         raise ConvertError(path, f"resample {resample} is not one xfbench implements ({PIL_RESAMPLE})")
     if pre.get("do_center_crop"):
-        raise ConvertError(path, "do_center_crop is set: BLIP-2's processor resizes without a crop")
+        raise ConvertError(path, "do_center_crop is set: BLIP-2's and MAE's processors resize without a crop")
     if pre.get("do_resize") is False or pre.get("do_normalize") is False:
         raise ConvertError(path, "do_resize and do_normalize must be on")
     return {

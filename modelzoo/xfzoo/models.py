@@ -272,6 +272,30 @@ class ComposedWordsLM(TinyLM):
         self.load_state_dict(state)
 
 
+def dual_cross_attention(mod: nn.Module, q, mae):
+    """
+    X-Former's dual cross-attention, after a layer's cross-attention to CLIP: the MAE features attend to
+    the queries (M' = M + attn(M, Q)), then the queries attend to M' (Z' = Z + attn(Z, M')). `mod`
+    holds ln_m, ln_mq, ln_qm (LayerNorms) and m_from_q, q_from_m (Attention) at the queries' width.
+    """
+    mae = mae + mod.m_from_q(mod.ln_m(mae), kv=mod.ln_mq(q))
+    q = q + mod.q_from_m(mod.ln_qm(q), kv=mae)
+    return q, mae
+
+
+class DualCrossAttention(nn.Module):
+    """The dual cross-attention alone, at any width: what an X-Former adds to each Q-Former layer that reads the image."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.ln_m, self.ln_mq, self.ln_qm = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.m_from_q = Attention(dim, heads)
+        self.q_from_m = Attention(dim, heads)
+
+    def forward(self, q, mae):
+        return dual_cross_attention(self, q, mae)
+
+
 class FusionLayer(nn.Module):
     """One Q-Former layer: self-attention over [queries; text], cross-attention from queries to CLIP
     features, and (X-Former only) the dual cross-attention with MAE features."""
@@ -298,8 +322,7 @@ class FusionLayer(nn.Module):
         if nq > 0:
             q = q + self.ca(self.ln_ca(q), kv=vis)
             if self.dual:
-                mae = mae + self.m_from_q(self.ln_m(mae), kv=self.ln_mq(q))
-                q = q + self.q_from_m(self.ln_qm(q), kv=mae)
+                q, mae = dual_cross_attention(self, q, mae)
             q = q + self.ffn_q(self.ln_fq(q))
         if t is not None:
             t = t + self.ffn_t(self.ln_ft(t))

@@ -24,11 +24,12 @@ const LAVIS = {
 
 /**
  * A randomly initialised BLIP-2 (transformers builds it from a small config; nothing is downloaded)
- * with an OPT LM (two shapes) or a Flan-T5-style LM, saved with save_pretrained, converted by
- * `xfbench convert`, and run by xfbench: its answers must be transformers' generate answers, greedy
- * and with the bundle's 5 beams.
+ * with an OPT LM (two shapes) or a Flan-T5-style LM, and an X-Former on the OPT one (an MAE ViT and the
+ * dual cross-attention, docs/xformer-checkpoint.md), saved with save_pretrained, converted by `xfbench
+ * convert`, and run by xfbench: its answers must be transformers' generate answers, greedy and with the
+ * bundle's 5 beams (for the X-Former: its PyTorch modules, then the LM's generate as BLIP-2 calls it).
  */
-describe.each(['opt', 'opt-holdout', 't5'])('xfbench convert: BLIP-2 %s checkpoint against transformers', (kind) => {
+describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s checkpoint against transformers', (kind) => {
   const lm = kind === 't5' ? 't5' : 'opt';
   const dir = tempDir(`xfbench-convert-${kind}-`);
   const checkpoint = path.join(dir, 'checkpoint');
@@ -61,6 +62,20 @@ describe.each(['opt', 'opt-holdout', 't5'])('xfbench convert: BLIP-2 %s checkpoi
     expect(m.encoders[0]!.image).toMatchObject({ resize: 'bicubic', crop: 'none', mean: [0.48145466, 0.4578275, 0.40821073] });
     expect(m.lm.inputs.positionIds).toBeUndefined();
     expect(statSync(path.join(bundleDir, 'lm_decoder.onnx')).size).toBeGreaterThan(0);
+  });
+
+  it('reads each encoder with its own processor\'s preprocessing; an X-Former\'s MAE features matter', async () => {
+    const m = model.manifest;
+    const clip = ['vision', 'bicubic', 0.48145466];
+    if (kind !== 'xformer') {
+      expect([m.fusionKind, ...m.encoders.map((e) => [e.id, e.image.resize, e.image.mean[0]])]).toEqual(['clip', clip]);
+      return;
+    }
+    expect([m.fusionKind, ...m.encoders.map((e) => [e.id, e.image.resize, e.image.mean[0]])]).toEqual(['clip+mae', clip, ['mae', 'bilinear', 0.485]]);
+    const prepared = await model.prepareImage(questions[0]!.image);
+    const [plain] = await model.encodeBatch([prepared]);
+    const [noMae] = await model.encodeBatch([prepared], { modes: new Map([['mae', 'zero']]), stats: new Map() });
+    expect(maxAbsDiff(plain!.data, noMae!.data)).toBeGreaterThan(1e-3);
   });
 
   it('tokenizes prompts as transformers does (OPT\'s BOS, T5\'s EOS from the post-processor)', () => {

@@ -47,6 +47,14 @@ SHAPES = {
                queries=32),
 }
 
+# an X-Former: the "opt" BLIP-2 with a Q-Former whose cross-attention is on every other layer (0 and 2 of 3,
+# as BLIP-2's own), and an MAE ViT at 32 px patches: 50 tokens against CLIP's 197, 44 wide against 48
+XFORMER_QFORMER = dict(hidden_size=40, intermediate_size=72, num_hidden_layers=3, num_attention_heads=5,
+                       cross_attention_frequency=2)
+XFORMER_MAE = dict(hidden_size=44, intermediate_size=80, num_hidden_layers=2, num_attention_heads=4, image_size=224,
+                   patch_size=32)
+XFORMER_DUAL_HEADS = 4
+
 # T5's special tokens and ids: <pad>=0 (also the decoder's start), </s>=1 (EOS), <unk>=2
 T5_SPECIALS = ["<pad>", "</s>", "<unk>"]
 
@@ -95,7 +103,32 @@ def byte_level_tokenizer(corpus: list[str], vocab_size: int) -> Tokenizer:
     return tok
 
 
+def build_xformer(out: str, corpus: list[str], seed: int) -> str:
+    """An X-Former checkpoint folder as docs/xformer-checkpoint.md lays it out."""
+    from safetensors.torch import save_file
+
+    from ..xformer import XFormerFusion
+    shape = {**SHAPES["opt"], "qformer": XFORMER_QFORMER}
+    SHAPES["xformer-blip2"] = shape
+    build(os.path.join(out, "blip2"), "xformer-blip2", corpus, seed)
+    mae = transformers.ViTMAEModel(transformers.ViTMAEConfig(mask_ratio=0.0, **XFORMER_MAE)).eval()
+    mae.save_pretrained(os.path.join(out, "mae"), safe_serialization=True)
+    # MAE's own preprocessing: bilinear, ImageNet's mean and std (not CLIP's)
+    transformers.ViTImageProcessor(size={"height": 224, "width": 224}, image_mean=[0.485, 0.456, 0.406],
+                                   image_std=[0.229, 0.224, 0.225]).save_pretrained(os.path.join(out, "mae"))
+    layers = [i for i in range(XFORMER_QFORMER["num_hidden_layers"]) if i % XFORMER_QFORMER["cross_attention_frequency"] == 0]
+    fusion = XFormerFusion(layers, XFORMER_MAE["hidden_size"], XFORMER_QFORMER["hidden_size"], XFORMER_DUAL_HEADS)
+    save_file({k: v.contiguous() for k, v in fusion.state_dict().items()}, os.path.join(out, "fusion.safetensors"))
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump({"architectures": ["XFormerForConditionalGeneration"],
+                   "xformer": {"blip2": "blip2", "mae": "mae", "fusion": "fusion.safetensors",
+                               "dualHeads": XFORMER_DUAL_HEADS}}, f, indent=2)
+    return out
+
+
 def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
+    if kind == "xformer":
+        return build_xformer(out, corpus, seed)
     shape = SHAPES[kind]
     torch.manual_seed(seed)
     os.makedirs(out, exist_ok=True)
@@ -130,7 +163,7 @@ def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("out")
-    p.add_argument("--kind", choices=sorted(SHAPES), default="opt")
+    p.add_argument("--kind", choices=sorted(SHAPES) + ["xformer"], default="opt")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--corpus", help="JSON list of texts the tokenizer is trained on")
     a = p.parse_args()

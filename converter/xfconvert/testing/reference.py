@@ -35,6 +35,65 @@ def new_tokens(sequence: torch.Tensor, end_ids: list[int]) -> list[int]:
     return out
 
 
+class XFormerReference:
+    """An X-Former run in PyTorch: the converter's own modules (what it exports), then the LM's generate
+    on [visual tokens; prompt] exactly as Blip2ForConditionalGeneration.generate feeds it."""
+
+    def __init__(self, folder: str):
+        from ..xformer import MaeGraph, XFormerCheckpoint, XFormerFusionGraph
+        parts = XFormerCheckpoint(folder)
+        self.blip2 = transformers.Blip2ForConditionalGeneration.from_pretrained(parts.blip2_dir).eval()
+        mae, fusion = parts.load(self.blip2)
+        self.mae = MaeGraph(mae).eval()
+        self.fusion = XFormerFusionGraph(self.blip2, fusion).eval()
+        self.clip_processor = transformers.BlipImageProcessor.from_pretrained(parts.blip2_dir)
+        self.mae_processor = transformers.ViTImageProcessor.from_pretrained(parts.mae_dir)
+        self.config = self.blip2.config
+
+    def pixels(self, image):
+        return (self.clip_processor(image, return_tensors="pt").pixel_values,
+                self.mae_processor(image, return_tensors="pt").pixel_values)
+
+    def visual_tokens(self, pixels):
+        clip, mae = pixels
+        return self.fusion(self.blip2.vision_model(clip, return_dict=True).last_hidden_state, self.mae(mae))
+
+    def inputs(self, pixels, input_ids, attention_mask):
+        visual = self.visual_tokens(pixels)
+        embeds = torch.cat([visual, self.blip2.get_input_embeddings()(input_ids)], dim=1)
+        mask = torch.cat([torch.ones(visual.shape[:2], dtype=torch.long), attention_mask], dim=1)
+        return visual, embeds, mask
+
+    def generate(self, pixels, input_ids, attention_mask, **kwargs):
+        visual, embeds, mask = self.inputs(pixels, input_ids, attention_mask)
+        # Blip2ForConditionalGeneration.generate's length bookkeeping and BOS for a decoder-only LM
+        kwargs["max_length"] = kwargs.get("max_length", 20) + visual.shape[1] - 1
+        kwargs["min_length"] = kwargs.get("min_length", 0) + visual.shape[1]
+        out = self.blip2.language_model.generate(inputs_embeds=embeds, attention_mask=mask, **kwargs)
+        bos = torch.LongTensor([[self.config.text_config.bos_token_id]]).repeat(out.shape[0], 1)
+        return torch.cat([bos, out], dim=-1)
+
+    def __call__(self, pixel_values, input_ids, attention_mask):
+        _, embeds, mask = self.inputs(pixel_values, input_ids, attention_mask)
+        return self.blip2.language_model(inputs_embeds=embeds, attention_mask=mask)
+
+
+class Blip2Reference:
+    def __init__(self, folder: str):
+        self.model = transformers.Blip2ForConditionalGeneration.from_pretrained(folder).eval()
+        self.processor = transformers.BlipImageProcessor.from_pretrained(folder)
+        self.config = self.model.config
+
+    def pixels(self, image):
+        return self.processor(image, return_tensors="pt").pixel_values
+
+    def generate(self, pixels, input_ids, attention_mask, **kwargs):
+        return self.model.generate(pixel_values=pixels, input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+
+    def __call__(self, pixel_values, input_ids, attention_mask, **kwargs):
+        return self.model(pixel_values=pixel_values, input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("checkpoint")
@@ -45,30 +104,30 @@ def main() -> None:
     manifest = json.load(open(f"{a.bundle}/xfbench.json"))
     gen = manifest["generation"]
     template = manifest["prompt"]["template"]
-    model = transformers.Blip2ForConditionalGeneration.from_pretrained(a.checkpoint).eval()
-    processor = transformers.BlipImageProcessor.from_pretrained(a.checkpoint)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(a.checkpoint)
+    is_xformer = "XFormerForConditionalGeneration" in json.load(open(f"{a.checkpoint}/config.json")).get("architectures", [])
+    model = XFormerReference(a.checkpoint) if is_xformer else Blip2Reference(a.checkpoint)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(f"{a.checkpoint}/blip2" if is_xformer else a.checkpoint)
     end_ids = gen["endTokenIds"]
     settings = dict(max_new_tokens=gen["maxNewTokens"], min_new_tokens=gen["minNewTokens"], eos_token_id=end_ids,
                     pad_token_id=tokenizer.pad_token_id, do_sample=False)
     cases = []
     with torch.no_grad():
         for q in json.load(open(a.questions)):
-            pixels = processor(Image.open(q["image"]).convert("RGB"), return_tensors="pt").pixel_values
+            pixels = model.pixels(Image.open(q["image"]).convert("RGB"))
             enc = tokenizer(template.replace("{question}", q["question"]), return_tensors="pt")
             case = {"id": q["id"], "promptIds": enc.input_ids[0].tolist()}
             for name, mode in MODES.items():
                 run = {**settings, "num_beams": gen["numBeams"], "length_penalty": gen["lengthPenalty"], **mode}
                 if "eos_token_id" in mode:
                     run["eos_token_id"] = end_ids + [tokenizer.eos_token_id]
-                out = model.generate(pixel_values=pixels, input_ids=enc.input_ids, attention_mask=enc.attention_mask, **run)
+                out = model.generate(pixels, enc.input_ids, enc.attention_mask, **run)
                 ids = new_tokens(out[0], run["eos_token_id"])
                 case[name] = {"ids": ids, "text": tokenizer.decode(ids, skip_special_tokens=True)}
             # the first generated position's logits: the LM over [visual tokens; prompt]
             start = {}
             if model.config.text_config.is_encoder_decoder:
                 start = {"decoder_input_ids": torch.tensor([[model.config.text_config.decoder_start_token_id]])}
-            outputs = model(pixel_values=pixels, input_ids=enc.input_ids, attention_mask=enc.attention_mask, **start)
+            outputs = model(pixels, enc.input_ids, enc.attention_mask, **start)
             case["firstLogits"] = [round(float(x), 6) for x in outputs.logits[0, -1]]
             cases.append(case)
     with open(a.out, "w") as f:

@@ -1,0 +1,125 @@
+"""
+X-Former at real shapes: a BLIP-2 checkpoint, a frozen MAE ViT (transformers' ViTMAEModel) and the
+dual cross-attention between them, laid out as docs/xformer-checkpoint.md defines. No official X-Former
+code is public: the dual cross-attention is the model zoo's (modelzoo/xfzoo/models.py), at any width,
+placed after each Q-Former layer's cross-attention to the image, as in the zoo's FusionLayer.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import torch
+import transformers
+from safetensors.torch import load_file
+
+from .checkpoint import ConvertError, read_json
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "modelzoo"))
+from xfzoo.models import DualCrossAttention  # noqa: E402  (the zoo's definition, shared)
+
+ARCHITECTURE = "XFormerForConditionalGeneration"
+
+
+class XFormerFusion(torch.nn.Module):
+    """mae_in (MAE width to the Q-Former's) and one DualCrossAttention per Q-Former layer with cross-attention."""
+
+    def __init__(self, qformer_layers: list[int], mae_dim: int, dim: int, heads: int):
+        super().__init__()
+        self.mae_in = torch.nn.Linear(mae_dim, dim)
+        self.dual = torch.nn.ModuleDict({str(i): DualCrossAttention(dim, heads) for i in qformer_layers})
+
+
+class _MaeState:
+    """The MAE features as the dual cross-attention updates them, layer after layer, during one forward."""
+    m: torch.Tensor | None = None
+
+
+class CrossThenDual(torch.nn.Module):
+    """A Q-Former layer's own cross-attention, then the dual cross-attention on its output queries."""
+
+    def __init__(self, cross: torch.nn.Module, dual: DualCrossAttention, state: _MaeState):
+        super().__init__()
+        self.cross = cross
+        self.dual = dual
+        self.state = state
+
+    def forward(self, *args, **kwargs):
+        out = self.cross(*args, **kwargs)
+        q, self.state.m = self.dual(out[0], self.state.m)
+        return (q,) + tuple(out[1:])
+
+
+class MaeGraph(torch.nn.Module):
+    """The frozen MAE encoder without masking: mask_ratio 0 keeps every patch, and noise that sorts to
+    the identity keeps them in image order (ViTMAEModel would shuffle them at random otherwise)."""
+
+    def __init__(self, mae: transformers.ViTMAEModel):
+        super().__init__()
+        self.mae = mae
+        self.patches = (mae.config.image_size // mae.config.patch_size) ** 2
+
+    def forward(self, pixel_values):
+        noise = torch.arange(self.patches, dtype=torch.float32).unsqueeze(0).expand(pixel_values.shape[0], -1)
+        return self.mae(pixel_values, noise=noise, return_dict=True).last_hidden_state
+
+
+class XFormerFusionGraph(torch.nn.Module):
+    """
+    BLIP-2's fusion (query tokens, Q-Former, projection into the LM) with the dual cross-attention inside:
+    transformers' Blip2QFormerModel runs unchanged, its cross-attention modules wrapped.
+    """
+
+    def __init__(self, blip2, fusion: XFormerFusion):
+        super().__init__()
+        self.query_tokens = blip2.query_tokens
+        self.qformer = blip2.qformer
+        self.language_projection = blip2.language_projection
+        self.mae_in = fusion.mae_in
+        self.state = _MaeState()
+        for i, layer in enumerate(self.qformer.encoder.layer):
+            if layer.has_cross_attention:
+                layer.crossattention = CrossThenDual(layer.crossattention, fusion.dual[str(i)], self.state)
+
+    def forward(self, image_features, mae_features):
+        self.state.m = self.mae_in(mae_features)
+        mask = torch.ones(image_features.shape[:-1], dtype=torch.long)
+        queries = self.query_tokens.expand(image_features.shape[0], -1, -1)
+        out = self.qformer(query_embeds=queries, encoder_hidden_states=image_features, encoder_attention_mask=mask,
+                           return_dict=True).last_hidden_state
+        self.state.m = None
+        return self.language_projection(out)
+
+
+class XFormerCheckpoint:
+    """The three parts of an X-Former checkpoint folder, loaded."""
+
+    def __init__(self, folder: str):
+        config_path = os.path.join(folder, "config.json")
+        spec = read_json(config_path).get("xformer")
+        if not isinstance(spec, dict):
+            raise ConvertError(config_path, 'an X-Former config names its parts under "xformer" (docs/xformer-checkpoint.md)')
+        self.blip2_dir = os.path.join(folder, spec.get("blip2", "blip2"))
+        self.mae_dir = os.path.join(folder, spec.get("mae", "mae"))
+        self.fusion_file = os.path.join(folder, spec.get("fusion", "fusion.safetensors"))
+        self.heads = int(spec.get("dualHeads", 0))
+        if self.heads <= 0:
+            raise ConvertError(config_path, "xformer.dualHeads must be a positive number of attention heads")
+        for part in (self.blip2_dir, self.mae_dir):
+            if not os.path.isdir(part):
+                raise ConvertError(part, "X-Former part folder not found")
+
+    def load(self, blip2):
+        try:
+            mae = transformers.ViTMAEModel.from_pretrained(self.mae_dir, mask_ratio=0.0).eval()
+        except (OSError, ValueError) as err:
+            raise ConvertError(self.mae_dir, f"transformers could not load the MAE ViT ({str(err).splitlines()[0]})") from None
+        layers = [i for i, layer in enumerate(blip2.qformer.encoder.layer) if layer.has_cross_attention]
+        fusion = XFormerFusion(layers, mae.config.hidden_size, blip2.config.qformer_config.hidden_size, self.heads)
+        if not os.path.isfile(self.fusion_file):
+            raise ConvertError(self.fusion_file, "the dual cross-attention's weights are missing")
+        missing, unexpected = fusion.load_state_dict(load_file(self.fusion_file), strict=False)
+        if missing or unexpected:
+            raise ConvertError(self.fusion_file, f"weights do not match the Q-Former's layers {layers}: "
+                                                 f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+        return mae, fusion.eval()
