@@ -61,7 +61,7 @@ def open_checkpoint(folder: str) -> Checkpoint:
     arch = next((a for a in archs if a in SUPPORTED), None)
     if arch is None:
         raise ConvertError(os.path.join(folder, "config.json"),
-                           f"architectures {archs} is none of {', '.join(SUPPORTED)}")
+                           f"architectures {json.dumps(archs)} is none of {', '.join(SUPPORTED + ('XFormerForConditionalGeneration',))}")
     text = config.get("text_config") or {}
     if text.get("model_type") == "opt":
         lm_kind = "decoder-only"
@@ -69,7 +69,7 @@ def open_checkpoint(folder: str) -> Checkpoint:
         lm_kind = "encoder-decoder"
     else:
         raise ConvertError(os.path.join(folder, "config.json"),
-                           f"text_config.model_type {text.get('model_type')!r} is not supported (opt or t5)")
+                           f"text_config.model_type {json.dumps(text.get('model_type'))} is not supported (opt or t5)")
     if not os.path.isfile(os.path.join(folder, "tokenizer.json")):
         raise ConvertError(os.path.join(folder, "tokenizer.json"),
                            "not found: xfbench reads the fast tokenizer's tokenizer.json (save the tokenizer with "

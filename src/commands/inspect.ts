@@ -25,7 +25,10 @@ export default class Inspect extends XfCommand {
       for (const p of d.preprocessing) this.log(`preprocessing ${p.encoder}: ${p.size.join('×')} ${p.resize}, crop ${p.crop}, rescale ${p.rescale}, mean ${p.mean.join('/')}, std ${p.std.join('/')}`);
       this.log(`tokenizer: ${d.tokenizer.file} (eos ${d.tokenizer.eosToken}, pad ${d.tokenizer.padToken})`);
       this.log(`prompt: ${JSON.stringify(d.prompt.template)}`);
-      this.log(`generation: ${d.generation.strategy}, at most ${d.generation.maxNewTokens} new tokens${d.generation.stop.length ? `, stop ${JSON.stringify(d.generation.stop)}` : ''}`);
+      const g = d.generation;
+      const search = g.numBeams > 1 ? `beam search, ${g.numBeams} beams, length penalty ${g.lengthPenalty}` : 'greedy';
+      const ends = g.endTokenIds ? `, ends at token ids ${JSON.stringify(g.endTokenIds)}` : '';
+      this.log(`generation: ${search}, ${g.minNewTokens}–${g.maxNewTokens} new tokens${ends}${g.stop.length ? `, stop ${JSON.stringify(g.stop)}` : ''}`);
     }
     return d;
   }

@@ -56,3 +56,10 @@ export function gatherRows(t: ort.Tensor, rows: readonly number[]): ort.Tensor {
 export function gatherFeeds(feeds: Record<string, ort.Tensor>, rows: readonly number[]): Record<string, ort.Tensor> {
   return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, gatherRows(t, rows)]));
 }
+
+/** [batch, width] attention mask: 1 everywhere except each row's hole of padding. */
+export function attentionMask(holes: readonly { at: number; length: number }[], width: number): ort.Tensor {
+  const mask = new BigInt64Array(holes.length * width).fill(1n);
+  for (const [i, h] of holes.entries()) mask.fill(0n, i * width + h.at, i * width + h.at + h.length);
+  return new ort.Tensor('int64', mask, [holes.length, width]);
+}

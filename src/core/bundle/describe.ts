@@ -44,14 +44,23 @@ export async function describeBundle(bundle: Bundle): Promise<BundleDescription>
   const m = bundle.manifest;
   const sessions = await openBundleSessions(bundle, { device: 'cpu' });
   try {
+    // a graph's weights may sit in an external data file beside it (convert --external-data)
+    const bytesOf = async (file: string) => {
+      const data = file.replace(/\.onnx$/, '.data');
+      return (await stat(bundle.file(file))).size + (data !== file && data in m.files ? (await stat(bundle.file(data))).size : 0);
+    };
     const graph = async (role: string, file: string, session: ort.InferenceSession): Promise<GraphDescription> => ({
-      role, file, bytes: (await stat(bundle.file(file))).size, sha256: m.files[file]!,
+      role, file, bytes: await bytesOf(file), sha256: m.files[file]!,
       inputs: values(session.inputMetadata), outputs: values(session.outputMetadata),
     });
     const graphs = [
       ...(await Promise.all(sessions.encoders.map((e) => graph(`encoder ${e.spec.id}`, e.spec.graph, e.session)))),
       await graph(`fusion (${m.fusionKind})`, m.fusion.graph, sessions.fusion),
       await graph('LM token embeddings', m.lm.embedGraph, sessions.embed),
+      ...(sessions.seq2seq && m.lm.encoderDecoder ? [
+        await graph('LM encoder (visual tokens and prompt)', m.lm.encoderDecoder.encoderGraph, sessions.seq2seq.encoder),
+        await graph('LM cross-attention keys and values', m.lm.encoderDecoder.crossGraph, sessions.seq2seq.cross),
+      ] : []),
       await graph('LM decoder (with key/value cache)', m.lm.decoderGraph, sessions.decoder),
     ];
     return {

@@ -1,8 +1,33 @@
-import { gatherFeeds, int64 } from '../tensors.js';
+import type * as ort from 'onnxruntime-node';
+import type { Manifest } from '../bundle/manifest.js';
+import { attentionMask, gatherFeeds, int64 } from '../tensors.js';
 import type { DecoderResult, DecodingBatch, GenerationRequest } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
-import { attentionMask, type LanguageModel, type PromptBatch } from './language-model.js';
+import type { ImagePrefix, KvLayout } from './kv-layout.js';
 import type { PromptEncoder } from './prompts.js';
+
+/** Prompts embedded for one batch, left-padded to one width, with positions that continue after the image prefix. */
+export interface PromptBatch {
+  embeds: ort.Tensor;
+  positions: ort.Tensor;
+  /** Each row's prompt length, and its left padding. */
+  lengths: number[];
+  padding: number[];
+  width: number;
+  /** Positions taken by the image prefix before the prompt. */
+  prefix: number;
+}
+
+/** What a causal batch needs of its decoder-only LM (language-model.ts). */
+export interface CausalLM {
+  readonly spec: Manifest['lm'];
+  readonly kv: KvLayout;
+  inputs(embeds: ort.Tensor, mask: ort.Tensor, positions: () => ort.Tensor): Record<string, ort.Tensor>;
+  embedIds(ids: number[], dims: [number, number]): Promise<ort.Tensor>;
+  embedPrompts(prompts: readonly number[][], prefix: number, padId: number): Promise<PromptBatch>;
+  prefill(feeds: Record<string, ort.Tensor>, prefixes: readonly ImagePrefix[]): Promise<DecoderResult>;
+  step(feeds: Record<string, ort.Tensor>): Promise<DecoderResult>;
+}
 
 /**
  * A batch on a decoder-only LM: each question's prompt after its image's prefix (the cached keys and
@@ -11,14 +36,14 @@ import type { PromptEncoder } from './prompts.js';
  */
 export class CausalBatch implements DecodingBatch {
   private constructor(
-    private readonly lm: LanguageModel,
+    private readonly lm: CausalLM,
     private readonly requests: readonly GenerationRequest[],
     private readonly rows: PromptBatch,
     /** Per request: the padding between its image prefix and its prompt. */
     private readonly holes: readonly { at: number; length: number }[],
   ) {}
 
-  static async start(lm: LanguageModel, prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<CausalBatch> {
+  static async start(lm: CausalLM, prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<CausalBatch> {
     const prefix = requests[0]!.prefix.length;
     if (requests.some((r) => r.prefix.length !== prefix)) throw new Error('prefixes of different lengths in one batch');
     const rows = await lm.embedPrompts(requests.map((r) => prompts.ids(r.question)), prefix, prompts.tokenizer.padId);

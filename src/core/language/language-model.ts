@@ -1,38 +1,19 @@
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import type { RuntimeMeter } from '../bundle/runtime-meter.js';
-import { int64, ScratchArrays, stackRows } from '../tensors.js';
+import { attentionMask, int64, ScratchArrays, stackRows } from '../tensors.js';
 import type { VisualTokens } from '../vision/vision-tower.js';
-import { CausalBatch } from './causal-batch.js';
+import { CausalBatch, type CausalLM, type PromptBatch } from './causal-batch.js';
 import type { DecodingBatch, GenerationRequest, LanguageSide } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
 import { KvLayout, type ImagePrefix } from './kv-layout.js';
 import type { PromptEncoder } from './prompts.js';
 
-/** [batch, width] attention mask: 1 everywhere except each row's hole of padding. */
-export function attentionMask(holes: readonly { at: number; length: number }[], width: number): ort.Tensor {
-  const mask = new BigInt64Array(holes.length * width).fill(1n);
-  for (const [i, h] of holes.entries()) mask.fill(0n, i * width + h.at, i * width + h.at + h.length);
-  return new ort.Tensor('int64', mask, [holes.length, width]);
-}
-
-/** Prompts embedded for one batch, left-padded to one width, with positions that continue after the image prefix. */
-export interface PromptBatch {
-  embeds: ort.Tensor;
-  positions: ort.Tensor;
-  /** Each row's prompt length, and its left padding. */
-  lengths: number[];
-  padding: number[];
-  width: number;
-  /** Positions taken by the image prefix before the prompt. */
-  prefix: number;
-}
-
 /**
  * The frozen decoder-only LM: its token embeddings and its decoder with a key/value cache. It knows
  * how to run one step; what to feed it next is a decoding strategy's business.
  */
-export class LanguageModel implements LanguageSide {
+export class LanguageModel implements LanguageSide, CausalLM {
   readonly kv: KvLayout;
   private readonly prefixScratch = new ScratchArrays();
 
