@@ -23,11 +23,8 @@ LAVIS_LENGTH_PENALTY = {"decoder-only": 0.0, "encoder-decoder": -1.0}
 
 
 def sha256(path: str) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def load_model(ckpt: Checkpoint):

@@ -72,24 +72,6 @@ def unigram_tokenizer(corpus: list[str], vocab_size: int) -> Tokenizer:
     return tok
 
 
-def build_t5(out: str, shape: dict, corpus: list[str]) -> None:
-    tok = unigram_tokenizer(corpus, 400)
-    text = transformers.T5Config(vocab_size=tok.get_vocab_size(), pad_token_id=0, eos_token_id=1,
-                                 decoder_start_token_id=0, **shape["text"])
-    config = transformers.Blip2Config(vision_config=shape["vision"],
-                                      qformer_config={**shape["qformer"],
-                                                      "encoder_hidden_size": shape["vision"]["hidden_size"]},
-                                      text_config=text.to_dict(), num_query_tokens=shape["queries"])
-    model = transformers.Blip2ForConditionalGeneration(config).eval()
-    with torch.no_grad():
-        # as for OPT: make EOS likely enough that answers of every length occur
-        model.language_model.lm_head.weight[1] *= 2.0
-        model.query_tokens.normal_(0, 1.0)
-    model.save_pretrained(out, safe_serialization=True)
-    transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
-                                         clean_up_tokenization_spaces=True).save_pretrained(out)
-
-
 def byte_level_tokenizer(corpus: list[str], vocab_size: int) -> Tokenizer:
     """A byte-level BPE with OPT's layout: BOS (</s>) prepended by the post-processor."""
     tok = Tokenizer(models.BPE())
@@ -103,14 +85,64 @@ def byte_level_tokenizer(corpus: list[str], vocab_size: int) -> Tokenizer:
     return tok
 
 
-def build_xformer(out: str, corpus: list[str], seed: int) -> str:
+def random_blip2(shape: dict, text_config) -> transformers.Blip2ForConditionalGeneration:
+    config = transformers.Blip2Config(vision_config=shape["vision"],
+                                      qformer_config={**shape["qformer"], "encoder_hidden_size": shape["vision"]["hidden_size"]},
+                                      text_config=text_config.to_dict(), num_query_tokens=shape["queries"])
+    model = transformers.Blip2ForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        # the zero-initialised query tokens would make every image's visual tokens alike
+        model.query_tokens.normal_(0, 1.0)
+    return model
+
+
+def save_tokenizer(tok: Tokenizer, out: str, **specials: str) -> None:
+    transformers.PreTrainedTokenizerFast(tokenizer_object=tok, clean_up_tokenization_spaces=True, **specials).save_pretrained(out)
+
+
+def build_opt(out: str, shape: dict, corpus: list[str], vocab_size: int) -> None:
+    tok = byte_level_tokenizer(corpus + ["\n"], vocab_size)
+    text = transformers.OPTConfig(vocab_size=tok.get_vocab_size(), word_embed_proj_dim=shape["text"]["hidden_size"],
+                                  bos_token_id=2, eos_token_id=2, pad_token_id=1, **shape["text"])
+    model = random_blip2(shape, text)
+    with torch.no_grad():
+        # random weights barely ever emit the end-of-answer token; make it likely enough that answers of
+        # every length occur, so the beams' end handling and length penalty are exercised (OPT's head is
+        # tied to its embeddings)
+        newline = tok.encode("\n", add_special_tokens=False).ids[0]
+        model.language_model.get_input_embeddings().weight[newline] *= 3.0
+    model.save_pretrained(out, safe_serialization=True)
+    save_tokenizer(tok, out, bos_token="</s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
+
+
+def build_t5(out: str, shape: dict, corpus: list[str]) -> None:
+    tok = unigram_tokenizer(corpus, 400)
+    text = transformers.T5Config(vocab_size=tok.get_vocab_size(), pad_token_id=0, eos_token_id=1,
+                                 decoder_start_token_id=0, **shape["text"])
+    model = random_blip2(shape, text)
+    with torch.no_grad():
+        # as for OPT: make EOS likely enough that answers of every length occur (Flan-T5's head is untied)
+        model.language_model.lm_head.weight[1] *= 1.5
+    model.save_pretrained(out, safe_serialization=True)
+    save_tokenizer(tok, out, eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
+
+
+def build_blip2(out: str, shape: dict, lm: str, corpus: list[str], vocab_size: int = 420) -> None:
+    os.makedirs(out, exist_ok=True)
+    size = shape["vision"]["image_size"]
+    transformers.BlipImageProcessor(size={"height": size, "width": size}).save_pretrained(out)
+    if lm == "t5":
+        build_t5(out, shape, corpus)
+    else:
+        build_opt(out, shape, corpus, vocab_size)
+
+
+def build_xformer(out: str, corpus: list[str]) -> None:
     """An X-Former checkpoint folder as docs/xformer-checkpoint.md lays it out."""
     from safetensors.torch import save_file
 
     from ..xformer import XFormerFusion
-    shape = {**SHAPES["opt"], "qformer": XFORMER_QFORMER}
-    SHAPES["xformer-blip2"] = shape
-    build(os.path.join(out, "blip2"), "xformer-blip2", corpus, seed)
+    build_blip2(os.path.join(out, "blip2"), {**SHAPES["opt"], "qformer": XFORMER_QFORMER}, "opt", corpus)
     mae = transformers.ViTMAEModel(transformers.ViTMAEConfig(mask_ratio=0.0, **XFORMER_MAE)).eval()
     mae.save_pretrained(os.path.join(out, "mae"), safe_serialization=True)
     # MAE's own preprocessing: bilinear, ImageNet's mean and std (not CLIP's)
@@ -123,40 +155,14 @@ def build_xformer(out: str, corpus: list[str], seed: int) -> str:
         json.dump({"architectures": ["XFormerForConditionalGeneration"],
                    "xformer": {"blip2": "blip2", "mae": "mae", "fusion": "fusion.safetensors",
                                "dualHeads": XFORMER_DUAL_HEADS}}, f, indent=2)
-    return out
 
 
 def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
-    if kind == "xformer":
-        return build_xformer(out, corpus, seed)
-    shape = SHAPES[kind]
     torch.manual_seed(seed)
-    os.makedirs(out, exist_ok=True)
-    size = shape["vision"]["image_size"]
-    transformers.BlipImageProcessor(size={"height": size, "width": size}).save_pretrained(out)
-    if kind == "t5":
-        build_t5(out, shape, corpus)
-        return out
-    tok = byte_level_tokenizer(corpus + ["\n"], 420 if kind == "opt" else 380)
-    vocab = tok.get_vocab_size()
-    text = transformers.OPTConfig(vocab_size=vocab, word_embed_proj_dim=shape["text"]["hidden_size"],
-                                  bos_token_id=2, eos_token_id=2, pad_token_id=1, **shape["text"])
-    config = transformers.Blip2Config(vision_config=shape["vision"],
-                                      qformer_config={**shape["qformer"],
-                                                      "encoder_hidden_size": shape["vision"]["hidden_size"]},
-                                      text_config=text.to_dict(), num_query_tokens=shape["queries"])
-    model = transformers.Blip2ForConditionalGeneration(config).eval()
-    with torch.no_grad():
-        # random weights barely ever emit the end-of-answer token; make it likely enough that answers of
-        # every length occur, so the beams' end handling and length penalty are exercised
-        newline = tok.encode("\n", add_special_tokens=False).ids[0]
-        emb = model.language_model.get_input_embeddings().weight
-        emb[newline] *= 3.0
-        model.query_tokens.normal_(0, 1.0)
-    model.save_pretrained(out, safe_serialization=True)
-    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="</s>", eos_token="</s>",
-                                                pad_token="<pad>", unk_token="<unk>", clean_up_tokenization_spaces=True)
-    fast.save_pretrained(out)
+    if kind == "xformer":
+        build_xformer(out, corpus)
+    else:
+        build_blip2(out, SHAPES[kind], "t5" if kind == "t5" else "opt", corpus, 420 if kind == "opt" else 380)
     return out
 
 
