@@ -36,6 +36,24 @@ def load_model(ckpt: Checkpoint):
     return model.eval()
 
 
+def check_tokenizer(ckpt: Checkpoint, tok: Tokenizer) -> None:
+    """
+    xfbench runs tokenizer.json with its post-processor; transformers' tokenizer may add tokens of its
+    own (an older OPT tokenizer_config's add_bos_token with a post-processor that does not). A prompt
+    encoded both ways must agree, or the bundle would read other prompts than the checkpoint was given.
+    """
+    prompt = LAVIS_PROMPT.replace("{question}", "What color is the small cube on the left?")
+    ours = tok.encode(prompt, add_special_tokens=True).ids
+    try:
+        theirs = transformers.AutoTokenizer.from_pretrained(ckpt.folder)(prompt).input_ids
+    except (OSError, ValueError) as err:
+        raise ConvertError(ckpt.file("tokenizer_config.json"), f"transformers could not load the tokenizer ({str(err).splitlines()[0]})") from None
+    if ours != theirs:
+        raise ConvertError(ckpt.file("tokenizer.json"), f"its post-processor gives {ours[:4]}... for the prompt where transformers' "
+                                                        f"tokenizer gives {theirs[:4]}...: re-save the tokenizer so tokenizer.json "
+                                                        "adds the special tokens itself (save_pretrained of a fast tokenizer)")
+
+
 def token_string(tok: Tokenizer, token_id: int, what: str, path: str) -> str:
     s = tok.id_to_token(token_id)
     if s is None:
@@ -140,6 +158,12 @@ def export_xformer_fusion(model, folder: str, patches: int, writer: GraphWriter,
 def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtype: str = "fp32",
             external_data: str = "auto") -> dict:
     started = time.time()
+    # the tokenizer first: a mismatch is found before minutes of export
+    try:
+        tok = Tokenizer.from_file(ckpt.file("tokenizer.json"))
+    except Exception as err:  # the tokenizers library raises its own exception types
+        raise ConvertError(ckpt.file("tokenizer.json"), f"not a tokenizer the tokenizers library reads ({err})") from None
+    check_tokenizer(ckpt, tok)
     os.makedirs(out, exist_ok=True)
     model = load_model(ckpt)
     cfg = model.config
@@ -167,7 +191,6 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtyp
         writer.close()
     architecture = xformer.ARCHITECTURE if ckpt.xformer_folder else ckpt.architecture
     shutil.copyfile(ckpt.file("tokenizer.json"), os.path.join(out, "tokenizer.json"))
-    tok = Tokenizer.from_file(ckpt.file("tokenizer.json"))
     tok_path = ckpt.file("tokenizer.json")
     files = writer.files + ["tokenizer.json"]
     manifest = {
