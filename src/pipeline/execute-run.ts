@@ -193,6 +193,8 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
         questionsThisSession: result.evaluated, questionsPerSecond: Number((result.evaluated / Math.max(evaluateMs / 1000, 1e-9)).toFixed(2)),
         visionCacheHits: cache.stats.hits + cache.stats.diskHits, visionCacheMisses: cache.stats.misses,
         sessionRunMs: Math.round(model.runtime.ms), sessionRunCalls: model.runtime.calls,
+        imageDecodeMs: Math.round(images.decodeMs),
+        ...Object.fromEntries(Object.entries(model.runtime.stageMs).map(([stage, ms]) => [`${stage}Ms`, Math.round(ms)])),
       },
       metrics: totals.metrics,
       families: totals.families,

@@ -15,8 +15,19 @@ export class ImageFeeder {
   /** Settles once the workers have started. */
   readonly ready: Promise<void> = this.pool?.ready ?? Promise.resolve();
 
+  private inlineMs = 0;
+
   async prepare(file: string, specs: ImageSpec[]): Promise<PreparedImage> {
-    return { file, pixels: await (this.pool ? this.pool.prepare(file, specs) : preprocessForEncoders(file, specs)) };
+    if (this.pool) return { file, pixels: await this.pool.prepare(file, specs) };
+    const t = performance.now();
+    const pixels = await preprocessForEncoders(file, specs);
+    this.inlineMs += performance.now() - t;
+    return { file, pixels };
+  }
+
+  /** Milliseconds spent decoding and preprocessing images (in the workers, alongside the model, when there is a pool). */
+  get decodeMs(): number {
+    return (this.pool?.decodeMs ?? 0) + this.inlineMs;
   }
 
   /** Reads ahead over one window's images, in the order its samples come. */

@@ -33,7 +33,7 @@ export class LanguageModel implements LanguageSide, CausalLM {
   }
 
   async embedIds(ids: number[], dims: [number, number]): Promise<ort.Tensor> {
-    return (await this.meter.run(this.embed, { [this.spec.embedInput]: int64(ids, dims) }))[this.spec.embedOutput]!;
+    return (await this.meter.run(this.embed, { [this.spec.embedInput]: int64(ids, dims) }, 'lmEmbed'))[this.spec.embedOutput]!;
   }
 
   /**
@@ -53,7 +53,7 @@ export class LanguageModel implements LanguageSide, CausalLM {
         () => int64(visuals.flatMap(() => Array.from({ length: n }, (_, t) => t)), [visuals.length, n]),
       ),
       ...this.kv.empty(visuals.length),
-    });
+    }, 'lmPrefix');
     return this.kv.rowsOf(this.kv.presentAsPast(result), visuals.length, n);
   }
 
@@ -76,7 +76,7 @@ export class LanguageModel implements LanguageSide, CausalLM {
   async prefill(feeds: Record<string, ort.Tensor>, prefixes: readonly ImagePrefix[]): Promise<ort.InferenceSession.ReturnType> {
     const scratch = this.prefixScratch.claim();
     try {
-      return await this.meter.run(this.decoder, { ...feeds, ...this.kv.stack(prefixes, scratch) });
+      return await this.meter.run(this.decoder, { ...feeds, ...this.kv.stack(prefixes, scratch) }, 'lmPrefill');
     } finally {
       scratch?.release();
     }
@@ -88,6 +88,6 @@ export class LanguageModel implements LanguageSide, CausalLM {
 
   /** One decoder call on feeds that already carry the cache. */
   async step(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
-    return this.meter.run(this.decoder, feeds);
+    return this.meter.run(this.decoder, feeds, 'lmSteps');
   }
 }

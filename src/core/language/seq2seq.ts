@@ -34,7 +34,7 @@ export class EncoderDecoderLM implements LanguageSide {
   }
 
   async embedIds(ids: number[], dims: [number, number]): Promise<ort.Tensor> {
-    return (await this.meter.run(this.embed, { [this.spec.embedInput]: int64(ids, dims) }))[this.spec.embedOutput]!;
+    return (await this.meter.run(this.embed, { [this.spec.embedInput]: int64(ids, dims) }, 'lmEmbed'))[this.spec.embedOutput]!;
   }
 
   /** The visual tokens are what the encoder will read before each prompt. */
@@ -87,8 +87,8 @@ class Seq2SeqBatch implements DecodingBatch {
     const states = (await lm.meter.run(lm.encoder, {
       [ed.encoderInputs.embeds]: new ort.Tensor('float32', embeds, [requests.length, total, d]),
       [ed.encoderInputs.attentionMask]: maskTensor,
-    }))[ed.encoderOutput]!;
-    const cross = await lm.meter.run(lm.cross, { [ed.crossInput]: states });
+    }, 'lmEncoder'))[ed.encoderOutput]!;
+    const cross = await lm.meter.run(lm.cross, { [ed.crossInput]: states }, 'lmCross');
     const feeds: Record<string, ort.Tensor> = { [spec.inputs.attentionMask]: maskTensor, [ed.decoderStatesInput]: states };
     for (const name of lm.crossNames) feeds[name] = cross[name]!;
     return new Seq2SeqBatch(lm, { feeds });
@@ -109,7 +109,7 @@ class Seq2SeqBatch implements DecodingBatch {
       [lm.spec.inputs.embeds]: await lm.embedIds([...tokens], [tokens.length, 1]),
       ...this.contextFor(requestOf),
       ...past,
-    });
+    }, 'lmSteps');
   }
 
   first(): Promise<DecoderResult> {

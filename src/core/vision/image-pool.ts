@@ -13,7 +13,7 @@ export interface ImageJob {
 }
 
 export type ImageJobResult =
-  | { id: number; pixels: Float32Array[] }
+  | { id: number; pixels: Float32Array[]; ms: number }
   | { id: number; error: { code?: string; message: string; file?: string } };
 
 interface Pending {
@@ -36,6 +36,8 @@ export function defaultImageWorkers(): number {
 export class ImagePool {
   private readonly workers: { worker: Worker; pending: Map<number, Pending> }[] = [];
   private nextId = 0;
+  /** Milliseconds the workers spent decoding and preprocessing (alongside the main thread, not on it). */
+  decodeMs = 0;
   /** Settles once every worker has loaded its modules (a worker takes ~0.1 s to start). */
   readonly ready: Promise<void>;
 
@@ -57,7 +59,10 @@ export class ImagePool {
         if (!p) return;
         slot.pending.delete(r.id);
         if (slot.pending.size === 0) worker.unref();
-        if ('pixels' in r) p.resolve(r.pixels);
+        if ('pixels' in r) {
+          this.decodeMs += r.ms;
+          p.resolve(r.pixels);
+        }
         else p.reject(r.error.code ? new XfError(r.error.code, r.error.message, { file: r.error.file }) : new Error(r.error.message));
       });
       worker.on('error', (err) => {

@@ -14,8 +14,9 @@ parentPort!.on('message', (job: ImageJob) => {
   void (async () => {
     let result: ImageJobResult;
     try {
+      const t = performance.now();
       const pixels = await preprocessForEncoders(job.file, job.specs);
-      result = { id: job.id, pixels };
+      result = { id: job.id, pixels, ms: performance.now() - t };
       parentPort!.postMessage(result, pixels.map((p) => p.buffer as ArrayBuffer));
       return;
     } catch (err) {

@@ -55,7 +55,7 @@ export class VisionTower {
   private async runEncoder(i: number, pixels: readonly Float32Array[]): Promise<ort.Tensor> {
     const { spec, session } = this.encoders[i]!;
     const [w, h] = spec.image.size;
-    const out = await this.meter.run(session, { [spec.input]: new ort.Tensor('float32', stackRows(pixels), [pixels.length, 3, h, w]) });
+    const out = await this.meter.run(session, { [spec.input]: new ort.Tensor('float32', stackRows(pixels), [pixels.length, 3, h, w]) }, 'visionEncoders');
     return out[spec.output]!;
   }
 
@@ -79,7 +79,7 @@ export class VisionTower {
       }
       feeds[spec.fusionInput] = out;
     }
-    const tokens = (await this.meter.run(this.fusion, feeds))[this.manifest.fusion.output]!;
+    const tokens = (await this.meter.run(this.fusion, feeds, 'fusion'))[this.manifest.fusion.output]!;
     const [b, n, d] = tokens.dims as [number, number, number];
     if (b !== batch || d !== this.manifest.lm.hiddenSize || n !== this.manifest.fusion.numTokens) {
       throw new XfError('E_GRAPH_IO', `fusion output has shape [${tokens.dims.join(', ')}], the manifest says [${batch}, ${this.manifest.fusion.numTokens}, ${this.manifest.lm.hiddenSize}] (fusion.numTokens, lm.hiddenSize)`, {
