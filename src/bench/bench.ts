@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../lib/package-root.js';
+import { blip2Shapes } from './blip2-shapes.js';
 import { CLUSTERED_NULL, runCalibration, UNCLUSTERED } from './calibration.js';
 import { syntheticGqa } from './synthetic.js';
 
@@ -55,6 +56,12 @@ export async function main(argv: string[]): Promise<void> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
   };
   const log = (s: string) => { if (!json) console.log(s); };
+  if (argv.includes('--blip2-only')) {
+    figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), quick, measure, log);
+    rmSync(work, { recursive: true, force: true });
+    if (json) console.log(JSON.stringify(figures, null, 2));
+    return;
+  }
   if (argv.includes('--calibration-only')) {
     await calibration(figures, log);
     if (json) console.log(JSON.stringify(figures, null, 2));
@@ -142,6 +149,9 @@ export async function main(argv: string[]): Promise<void> {
   helps.sort((a, b) => a - b);
   figures['helpStartupMs'] = { median: helps[2], min: helps[0], target: '< 300 ms' };
   log(`xfbench --help: median ${helps[2]!.toFixed(0)} ms (target < 300 ms)`);
+
+  // 7. a BLIP-2-shaped model against transformers' loops
+  figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), quick, measure, log);
 
   await calibration(figures, log);
   rmSync(work, { recursive: true, force: true });

@@ -43,11 +43,13 @@ export class ScratchArrays {
   }
 }
 
-/** Rows of a tensor's first dimension, copied in the order `rows` names them (a row may repeat). */
-export function gatherRows(t: ort.Tensor, rows: readonly number[]): ort.Tensor {
+type RowData = Float32Array | BigInt64Array;
+
+/** Rows of a tensor's first dimension, copied in the order `rows` names them (a row may repeat), into `into` when given. */
+export function gatherRows(t: ort.Tensor, rows: readonly number[], into?: RowData): ort.Tensor {
   const per = t.size / t.dims[0]!;
-  const data = t.data as Float32Array | BigInt64Array;
-  const out = new (data.constructor as Float32ArrayConstructor | BigInt64ArrayConstructor)(rows.length * per);
+  const data = t.data as RowData;
+  const out = into ?? new (data.constructor as Float32ArrayConstructor | BigInt64ArrayConstructor)(rows.length * per);
   rows.forEach((src, i) => (out as Float32Array).set((data as Float32Array).subarray(src * per, (src + 1) * per), i * per));
   return new ort.Tensor(t.type as 'float32', out as Float32Array, [rows.length, ...t.dims.slice(1)]);
 }
@@ -55,6 +57,55 @@ export function gatherRows(t: ort.Tensor, rows: readonly number[]): ort.Tensor {
 /** gatherRows over each tensor of a record of feeds. */
 export function gatherFeeds(feeds: Record<string, ort.Tensor>, rows: readonly number[]): Record<string, ort.Tensor> {
   return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, gatherRows(t, rows)]));
+}
+
+/**
+ * Gathers a beam search's cache rows each step. The cache is the largest thing a step copies
+ * (hundreds of MB at BLIP-2's shapes), so rows are moved in place in the decoder's own output
+ * wherever the batch does not grow: a beam that continues its own row is not copied at all, and only
+ * rows that are overwritten while another row still needs them are saved first. When the batch grows
+ * (each question's first row becoming its beams), rows go to buffers reused every other step.
+ */
+export class RowGatherer {
+  private readonly sets = [new Map<string, RowData>(), new Map<string, RowData>()];
+  private turn = 0;
+
+  gather(feeds: Record<string, ort.Tensor>, rows: readonly number[]): Record<string, ort.Tensor> {
+    this.turn ^= 1;
+    const out: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      out[name] = rows.length <= t.dims[0]! ? gatherInPlace(t, rows) : gatherRows(t, rows, this.buffer(name, t, rows.length));
+    }
+    return out;
+  }
+
+  private buffer(name: string, t: ort.Tensor, rows: number): RowData {
+    const buffers = this.sets[this.turn]!;
+    const length = (t.size / t.dims[0]!) * rows;
+    let buffer = buffers.get(name);
+    if (!buffer || buffer.length < length || buffer.constructor !== t.data.constructor) {
+      // room to grow: the cache gains a position per step
+      buffer = new (t.data.constructor as Float32ArrayConstructor | BigInt64ArrayConstructor)(Math.ceil(length * 1.3));
+      buffers.set(name, buffer);
+    }
+    return buffer.subarray(0, length);
+  }
+}
+
+/** Row i of the result is row rows[i] of `t`, built in t's own data (which nobody reads after). */
+function gatherInPlace(t: ort.Tensor, rows: readonly number[]): ort.Tensor {
+  const per = t.size / t.dims[0]!;
+  const data = t.data as Float32Array;
+  const overwritten = (r: number) => r < rows.length && rows[r] !== r;
+  const saved = new Map<number, Float32Array>();
+  // a source row read by a later destination must be kept before its own place is written
+  rows.forEach((src, i) => {
+    if (src !== i && src < i && overwritten(src) && !saved.has(src)) saved.set(src, data.slice(src * per, (src + 1) * per));
+  });
+  rows.forEach((src, i) => {
+    if (src !== i) data.set(saved.get(src) ?? data.subarray(src * per, (src + 1) * per), i * per);
+  });
+  return new ort.Tensor(t.type as 'float32', data.subarray(0, rows.length * per), [rows.length, ...t.dims.slice(1)]);
 }
 
 /** [batch, width] attention mask: 1 everywhere except each row's hole of padding. */

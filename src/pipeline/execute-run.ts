@@ -138,7 +138,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       provider: model.provider,
       fingerprint: fp,
       config: {
-        ...settings, shard: opts.shard ?? null, device: opts.device, threads: opts.threads ?? null, threadsUsed: opts.threads ?? defaultIntraOpThreads(), batchSize, window: opts.window ?? DEFAULT_WINDOW, visionCache: opts.visionCache !== false,
+        ...settings, shard: opts.shard ?? null, device: opts.device, threads: opts.threads ?? null, threadsUsed: opts.threads ?? defaultIntraOpThreads(bundle.bytes), batchSize, window: opts.window ?? DEFAULT_WINDOW, visionCache: opts.visionCache !== false,
         prefetch: opts.prefetch ?? DEFAULT_PREFETCH, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null,
       },
     };

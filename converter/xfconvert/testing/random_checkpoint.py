@@ -47,6 +47,27 @@ SHAPES = {
                queries=32),
 }
 
+# BLIP-2 at a real but CPU-sized shape, for `npm run bench`: ViT-B/16 at 224 px (197 tokens), a
+# BERT-base-sized Q-Former with 32 queries (cross-attention every other layer, as BLIP-2's), OPT-125M
+# with its 50272-token vocabulary
+SHAPES["blip2-base"] = dict(
+    vision=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, image_size=224,
+                patch_size=16),
+    qformer=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+                 cross_attention_frequency=2),
+    text=dict(hidden_size=768, ffn_dim=3072, num_hidden_layers=12, num_attention_heads=12, max_position_embeddings=2048),
+    queries=32)
+OPT_VOCAB = 50272
+
+
+def synthetic_words(n: int, seed: int = 0) -> list[str]:
+    """Made-up words enough for a byte-level BPE to learn OPT's number of tokens from."""
+    import random
+    rng = random.Random(seed)
+    syllables = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["th", "st", "ng", "qu"]
+    return [" ".join("".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(12)) for _ in range(n)]
+
+
 # an X-Former: the "opt" BLIP-2 with a Q-Former whose cross-attention is on every other layer (0 and 2 of 3,
 # as BLIP-2's own), and an MAE ViT at 32 px patches: 50 tokens against CLIP's 197, 44 wide against 48
 XFORMER_QFORMER = dict(hidden_size=40, intermediate_size=72, num_hidden_layers=3, num_attention_heads=5,
@@ -162,7 +183,10 @@ def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
     if kind == "xformer":
         build_xformer(out, corpus)
     else:
-        build_blip2(out, SHAPES[kind], "t5" if kind == "t5" else "opt", corpus, 420 if kind == "opt" else 380)
+        vocab = {"opt": 420, "blip2-base": OPT_VOCAB}.get(kind, 380)
+        if kind == "blip2-base":
+            corpus = corpus + synthetic_words(60_000, seed)
+        build_blip2(out, SHAPES[kind], "t5" if kind == "t5" else "opt", corpus, vocab)
     return out
 
 

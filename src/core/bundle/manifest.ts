@@ -110,6 +110,8 @@ export interface Bundle {
   manifest: Manifest;
   /** sha256 of the manifest bytes; the manifest pins every file's sha256, so this names the bundle. */
   hash: string;
+  /** Bytes of its files (graphs and their weights, the tokenizer). */
+  bytes: number;
   file(name: string): string;
 }
 
@@ -126,7 +128,7 @@ export async function loadBundle(dir: string, options: { verifyHashes?: boolean 
       file: manifestPath, field: 'formatVersion', suggestion: `This xfbench reads versions ${SUPPORTED_FORMAT_VERSIONS.join(', ')}.`,
     });
   }
-  const { value: manifest, bytes } = await readJson(manifestPath, manifestSchema, 'bundle manifest');
+  const { value: manifest, bytes: manifestBytes } = await readJson(manifestPath, manifestSchema, 'bundle manifest');
   const referenced = [
     ...manifest.encoders.map((e) => e.graph), manifest.fusion.graph, manifest.lm.embedGraph, manifest.lm.decoderGraph, manifest.tokenizer.file,
     ...(manifest.lm.encoderDecoder ? [manifest.lm.encoderDecoder.encoderGraph, manifest.lm.encoderDecoder.crossGraph] : []),
@@ -136,10 +138,12 @@ export async function loadBundle(dir: string, options: { verifyHashes?: boolean 
       throw new XfError('E_MANIFEST', `file "${f}" is used but has no sha256 in "files"`, { file: manifestPath, field: 'files' });
     }
   }
+  let bytes = 0;
   for (const [f, expected] of Object.entries(manifest.files)) {
     const p = path.join(dir, f);
     const fst = await stat(p).catch(() => undefined);
     if (!fst?.isFile()) throw new XfError('E_BUNDLE_FILE_MISSING', `bundle file "${f}" is missing`, { file: p });
+    bytes += fst.size;
     if (options.verifyHashes !== false) {
       const actual = await sha256File(p);
       if (actual !== expected) {
@@ -149,5 +153,5 @@ export async function loadBundle(dir: string, options: { verifyHashes?: boolean 
       }
     }
   }
-  return { dir, manifest, hash: sha256Text(bytes), file: (name) => path.join(dir, name) };
+  return { dir, manifest, hash: sha256Text(manifestBytes), bytes, file: (name) => path.join(dir, name) };
 }

@@ -1,7 +1,7 @@
 import type * as ort from 'onnxruntime-node';
 import { KvLayout } from '../language/kv-layout.js';
 import type { Bundle, Manifest } from './manifest.js';
-import { checkGraphIo, chooseProvider, openGraph, type ProviderChoice, type SessionOptions } from './sessions.js';
+import { checkGraphIo, chooseProvider, defaultIntraOpThreads, openGraph, type ProviderChoice, type SessionOptions } from './sessions.js';
 
 export interface EncoderSession {
   spec: Manifest['encoders'][number];
@@ -23,8 +23,9 @@ export interface BundleSessions {
 export async function openBundleSessions(bundle: Bundle, opts: SessionOptions): Promise<BundleSessions> {
   const m = bundle.manifest;
   const first = m.encoders[0]!;
-  const { session: firstSession, choice } = await chooseProvider(bundle.file(first.graph), opts);
-  const open = (graph: string) => openGraph(bundle.file(graph), choice.used, opts.threads);
+  const threads = opts.threads ?? defaultIntraOpThreads(bundle.bytes);
+  const { session: firstSession, choice } = await chooseProvider(bundle.file(first.graph), { ...opts, threads });
+  const open = (graph: string) => openGraph(bundle.file(graph), choice.used, threads);
   const encoders: EncoderSession[] = [{ spec: first, session: firstSession }];
   for (const spec of m.encoders.slice(1)) encoders.push({ spec, session: await open(spec.graph) });
   for (const e of encoders) checkGraphIo(e.session, bundle.file(e.spec.graph), [e.spec.input], [e.spec.output]);

@@ -8,6 +8,7 @@ export type Provider = 'cpu' | 'cuda';
 
 export interface SessionOptions {
   device: DeviceRequest;
+  /** Intra-op threads; default: defaultIntraOpThreads(bundle bytes). */
   threads?: number;
 }
 
@@ -18,12 +19,19 @@ export interface ProviderChoice {
   note?: string;
 }
 
+/** Bundles with more bytes of weights than this get every core for onnxruntime by default. */
+export const LARGE_BUNDLE_BYTES = 100 * 2 ** 20;
+
 /**
- * Intra-op threads when not told: the cores the image workers leave. onnxruntime's own default (one
- * per core) makes its threads and the image worker fight over the cores: on a 2-core machine a plain
- * run of gqa-mini went at 383 questions/s against 605 with one thread.
+ * Intra-op threads when not told. For a small bundle, the cores the image workers leave:
+ * onnxruntime's own default (one per core) makes its threads and the image worker fight over the
+ * cores, and its ops are too small to gain from a second thread (on a 2-core machine a plain run of
+ * gqa-mini went at 383 questions/s against 605 with one thread). For a large one (real shapes) the
+ * ops dominate and images are few per question: every core (a BLIP-2-shaped bundle of 1.3 GB went
+ * at 2.29 questions/s with 2 threads against 1.88 with 1, on the same machine).
  */
-export function defaultIntraOpThreads(): number {
+export function defaultIntraOpThreads(bundleBytes = 0): number {
+  if (bundleBytes >= LARGE_BUNDLE_BYTES) return availableParallelism();
   return Math.max(1, availableParallelism() - defaultImageWorkers());
 }
 

@@ -25,37 +25,40 @@ interface QuestionSearch {
   firstLogits?: Float32Array;
 }
 
-/** log_softmax of one row in float32, as torch computes it; barred ids get -inf (transformers' min-new-tokens processor). */
-function logSoftmax(row: Float32Array, barred: readonly number[]): Float32Array {
+/** log(sum(exp(x - max))) of one row, in float32 as torch's log_softmax computes it, and the max. */
+function logSumExp(row: Float32Array): { max: number; lse: number } {
   let max = -Infinity;
-  for (const x of row) if (x > max) max = x;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
   let sum = 0;
-  for (const x of row) sum += Math.exp(x - max);
-  const lse = Math.fround(Math.log(sum));
-  const out = new Float32Array(row.length);
-  for (let i = 0; i < row.length; i++) out[i] = Math.fround(row[i]! - max) - lse;
-  for (const id of barred) out[id] = -Infinity;
-  return out;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
+  return { max, lse: Math.fround(Math.log(sum)) };
 }
 
 /**
  * The best `keep` of beam score + log-probability over every beam's vocabulary, best first; of equal
- * scores the lower (beam, token) index first, as torch.topk orders them on CPU.
+ * scores the lower (beam, token) index first, as torch.topk orders them on CPU. Each score is what
+ * transformers computes in float32: log_softmax (with end tokens barred for the first minNewTokens,
+ * its min-new-tokens processor), plus the beam's score. Nothing is allocated per token: at a real
+ * vocabulary this loop runs 50,000 times per beam and step.
  */
 function topCandidates(search: QuestionSearch, logits: ort.Tensor, gen: GenerationSettings, step: number, keep: number): Candidate[] {
   const top: Candidate[] = [];
   const barred = step < gen.minNewTokens ? gen.endIds : [];
+  let worst = -Infinity;
   for (const [b, beam] of search.beams.entries()) {
     const raw = lastLogits(logits, beam.row);
     if (step === 0) search.firstLogits = Float32Array.from(raw);
-    const logp = logSoftmax(raw, barred);
-    for (let token = 0; token < logp.length; token++) {
-      const score = Math.fround(beam.score + logp[token]!);
-      if (top.length === keep && !(score > top[keep - 1]!.score)) continue;
+    const { max, lse } = logSumExp(raw);
+    for (let token = 0; token < raw.length; token++) {
+      const logp = Math.fround(Math.fround(raw[token]! - max) - lse);
+      const score = Math.fround(beam.score + logp);
+      if (top.length === keep && !(score > worst)) continue;
+      if (barred.length > 0 && barred.includes(token)) continue;
       let at = top.length;
       while (at > 0 && top[at - 1]!.score < score) at--;
       top.splice(at, 0, { score, beam: b, token });
       if (top.length > keep) top.pop();
+      if (top.length === keep) worst = top[keep - 1]!.score;
     }
   }
   return top;

@@ -1,6 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
-import { attentionMask, gatherFeeds, int64 } from '../tensors.js';
+import { attentionMask, int64, RowGatherer } from '../tensors.js';
 import type { DecoderResult, DecodingBatch, GenerationRequest } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
 import type { ImagePrefix, KvLayout } from './kv-layout.js';
@@ -35,6 +35,8 @@ export interface CausalLM {
  * out and positions that skip it, so every row computes what it would alone.
  */
 export class CausalBatch implements DecodingBatch {
+  private readonly gatherer = new RowGatherer();
+
   private constructor(
     private readonly lm: CausalLM,
     private readonly requests: readonly GenerationRequest[],
@@ -68,7 +70,7 @@ export class CausalBatch implements DecodingBatch {
         attentionMask(requestOf.map((i) => this.holes[i]!), width),
         () => int64(requestOf.map((i) => rows.prefix + rows.lengths[i]! + step), [tokens.length, 1]),
       ),
-      ...(sources ? gatherFeeds(past, sources) : past),
+      ...(sources ? this.gatherer.gather(past, sources) : past),
     });
   }
 

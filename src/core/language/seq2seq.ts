@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import type { RuntimeMeter } from '../bundle/runtime-meter.js';
-import { gatherFeeds, int64 } from '../tensors.js';
+import { gatherFeeds, int64, RowGatherer } from '../tensors.js';
 import type { VisualTokens } from '../vision/vision-tower.js';
 import type { DecoderResult, DecodingBatch, GenerationRequest, LanguageSide } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
@@ -59,6 +59,7 @@ interface EncoderContext {
  */
 class Seq2SeqBatch implements DecodingBatch {
   private gathered?: { key: string; feeds: Record<string, ort.Tensor> };
+  private readonly gatherer = new RowGatherer();
 
   private constructor(private readonly lm: EncoderDecoderLM, private readonly context: EncoderContext) {}
 
@@ -120,7 +121,7 @@ class Seq2SeqBatch implements DecodingBatch {
 
   next(previous: DecoderResult, tokens: readonly number[], requestOf: readonly number[], _step: number, sources?: readonly number[]): Promise<DecoderResult> {
     const past = this.lm.kv.presentAsPast(previous);
-    return this.decode(tokens, requestOf, sources ? gatherFeeds(past, sources) : past);
+    return this.decode(tokens, requestOf, sources ? this.gatherer.gather(past, sources) : past);
   }
 
   logits(result: DecoderResult): ort.Tensor {
