@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { XfError } from '../../lib/errors.js';
 import { readJson, sha256File, sha256Text } from '../../lib/files.js';
+import { VerifiedFiles } from './verified-files.js';
 
 export const MANIFEST_FILE = 'xfbench.json';
 export const SUPPORTED_FORMAT_VERSIONS = [1] as const;
@@ -139,19 +140,23 @@ export async function loadBundle(dir: string, options: { verifyHashes?: boolean 
     }
   }
   let bytes = 0;
+  const verified = options.verifyHashes === false ? undefined : await VerifiedFiles.open();
   for (const [f, expected] of Object.entries(manifest.files)) {
     const p = path.join(dir, f);
+    const key = path.resolve(p);
     const fst = await stat(p).catch(() => undefined);
     if (!fst?.isFile()) throw new XfError('E_BUNDLE_FILE_MISSING', `bundle file "${f}" is missing`, { file: p });
     bytes += fst.size;
-    if (options.verifyHashes !== false) {
+    if (verified && !verified.known(key, fst, expected)) {
       const actual = await sha256File(p);
       if (actual !== expected) {
         throw new XfError('E_SHA256_MISMATCH', `sha256 ${actual.slice(0, 12)}… does not match the manifest's ${expected.slice(0, 12)}…`, {
           file: p, suggestion: 'The file was changed or truncated; re-export the bundle or fix xfbench.json.',
         });
       }
+      verified.remember(key, fst, actual);
     }
   }
+  await verified?.save();
   return { dir, manifest, hash: sha256Text(manifestBytes), bytes, file: (name) => path.join(dir, name) };
 }
