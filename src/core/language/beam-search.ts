@@ -85,10 +85,10 @@ function advance(search: QuestionSearch, candidates: Candidate[], gen: Generatio
 /**
  * Beam search as transformers' generate runs it (num_beams > 1, no sampling, early_stopping=False):
  * log-softmax scores summed along each beam, the top 2 x numBeams candidates (more with several end
- * tokens) each step, finished hypotheses ranked with the length penalty. Several questions at once,
+ * tokens) each step, finished hypotheses ranked with the length penalty. Several questions at once:
  * the first call runs one row per question (its beams all start there), then each step runs every
- * unfinished question's beams as rows of one batch. A finished question leaves
- * the batch; its answer is what it would be alone.
+ * unfinished question's beams as rows of one batch. A finished question leaves the batch; its answer
+ * is what it would be alone.
  */
 export async function decodeBeams(batch: DecodingBatch, tokenizer: BundleTokenizer, gen: GenerationSettings, count: number): Promise<Generation[]> {
   const keep = Math.max(2, 1 + gen.endIds.length) * gen.numBeams;
