@@ -24,13 +24,20 @@ def weight_bytes(model: onnx.ModelProto) -> int:
     return total
 
 
-def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Weights and compute in float16; inputs and outputs stay float32 (Casts at the edges), so the runtime is unchanged."""
+def to_float16(path: str) -> onnx.ModelProto:
+    """
+    The graph at `path` with weights and compute in float16; inputs and outputs stay float32 (Casts at
+    the edges), so the runtime is unchanged. Shapes are inferred from the file (the in-memory inference
+    the converter would run refuses a model over protobuf's 2 GiB).
+    """
     from onnxconverter_common import float16  # only --dtype fp16 needs it
+    inferred = path.replace(".onnx", ".shapes.onnx")
+    onnx.shape_inference.infer_shapes_path(path, inferred)
+    model = onnx.load(inferred)
     with warnings.catch_warnings():
         # it warns for every weight below float16's smallest normal number, which it flushes as intended
         warnings.simplefilter("ignore")
-        return float16.convert_float_to_float16(model, keep_io_types=True)
+        return float16.convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=True)
 
 
 class GraphWriter:
@@ -49,9 +56,7 @@ class GraphWriter:
         return os.path.join(folder, f"{name}.onnx")
 
     def finish(self, name: str) -> None:
-        model = onnx.load(self.scratch_path(name))
-        if self.dtype == "fp16":
-            model = to_float16(model)
+        model = to_float16(self.scratch_path(name)) if self.dtype == "fp16" else onnx.load(self.scratch_path(name))
         graph = f"{name}.onnx"
         large = weight_bytes(model) > EXTERNAL_DATA_THRESHOLD
         if large and self.external_data == "never":

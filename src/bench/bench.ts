@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   const log = (s: string) => { if (!json) console.log(s); };
   if (argv.includes('--blip2-only')) {
-    figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), quick, measure, log);
+    figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), quick, measure, log, argv.includes('--full'));
     rmSync(work, { recursive: true, force: true });
     if (json) console.log(JSON.stringify(figures, null, 2));
     return;
@@ -150,8 +150,8 @@ export async function main(argv: string[]): Promise<void> {
   figures['helpStartupMs'] = { median: helps[2], min: helps[0], target: '< 300 ms' };
   log(`xfbench --help: median ${helps[2]!.toFixed(0)} ms (target < 300 ms)`);
 
-  // 7. a BLIP-2-shaped model against transformers' loops
-  figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), quick, measure, log);
+  // 7. a BLIP-2-shaped model against transformers' loops (with --full, an OPT-1.3B-shaped LM for memory)
+  figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), quick, measure, log, argv.includes('--full'));
 
   await calibration(figures, log);
   rmSync(work, { recursive: true, force: true });

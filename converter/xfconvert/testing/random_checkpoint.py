@@ -58,6 +58,10 @@ SHAPES["blip2-base"] = dict(
     text=dict(hidden_size=768, ffn_dim=3072, num_hidden_layers=12, num_attention_heads=12, max_position_embeddings=2048),
     queries=32)
 OPT_VOCAB = 50272
+# the same vision side with an OPT-1.3B-shaped LM, for `npm run bench -- --full`'s memory point
+SHAPES["blip2-opt1.3b"] = {**SHAPES["blip2-base"],
+                           "text": dict(hidden_size=2048, ffn_dim=8192, num_hidden_layers=24, num_attention_heads=32,
+                                        max_position_embeddings=2048)}
 
 
 def synthetic_words(n: int, seed: int = 0) -> list[str]:
@@ -183,8 +187,8 @@ def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
     if kind == "xformer":
         build_xformer(out, corpus)
     else:
-        vocab = {"opt": 420, "blip2-base": OPT_VOCAB}.get(kind, 380)
-        if kind == "blip2-base":
+        vocab = {"opt": 420, "blip2-base": OPT_VOCAB, "blip2-opt1.3b": OPT_VOCAB}.get(kind, 380)
+        if kind.startswith("blip2-"):
             corpus = corpus + synthetic_words(60_000, seed)
         build_blip2(out, SHAPES[kind], "t5" if kind == "t5" else "opt", corpus, vocab)
     return out
