@@ -89,8 +89,17 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
     });
   }
   if (process.env.XFBENCH_CONVERT_DEBUG) for (const l of otherOutput) process.stderr.write(`${l}\n`);
-  const bundle = await loadBundle(partial);
+  // the manifest and every file it names, before the move; the sha256s after it, so the checks are
+  // remembered under the bundle's own path (a 6 GB bundle is not hashed again at its first run)
+  await loadBundle(partial, { verifyHashes: false }).catch(async (err: unknown) => {
+    await rm(partial, { recursive: true, force: true });
+    throw err;
+  });
   await rm(out, { recursive: true, force: true });
   await rename(partial, out);
-  return { bundle: { ...bundle, dir: out, file: (n) => path.join(out, n) }, seconds: result.seconds, bytes: result.bytes, versions };
+  const bundle = await loadBundle(out).catch(async (err: unknown) => {
+    await rm(out, { recursive: true, force: true });
+    throw err;
+  });
+  return { bundle, seconds: result.seconds, bytes: result.bytes, versions };
 }
