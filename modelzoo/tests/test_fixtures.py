@@ -8,6 +8,8 @@ import os
 import sys
 import unittest
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from xfzoo.build_fixtures import coco_name, gqa_split  # noqa: E402
@@ -120,6 +122,24 @@ class Vqav2Mini(unittest.TestCase):
             self.assertEqual(len(a["answers"]), 10)
             self.assertIn(a["answer_type"], ("yes/no", "number", "other"))
             self.assertTrue(os.path.isfile(os.path.join(FIXTURES, "vqav2-mini", "val2014", coco_name(q["image_id"]))))
+
+
+class EvaluationImagesUnseenInTraining(unittest.TestCase):
+    """No committed evaluation image equals a training image: a scene the models were trained on
+    would be scored as if it were new."""
+
+    EVALUATION_SETS = ("gqa-mini", "gvtbench-mini", "vqav2-mini", "okvqa-mini", "mmvp-mini", "mme-mini", "pope-mini")
+
+    def test_no_evaluation_image_is_a_training_image(self):
+        from PIL import Image
+        from xfzoo.data import image_hash, training_image_hashes
+        seen = training_image_hashes()
+        for name in self.EVALUATION_SETS:
+            files = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(FIXTURES, name)) for f in fs if f.endswith(".png")]
+            self.assertGreaterEqual(len(files), 50, name)
+            repeated = [os.path.relpath(f, FIXTURES) for f in files
+                        if image_hash(np.asarray(Image.open(f).convert("RGB"))) in seen]
+            self.assertEqual(repeated, [], f"{name}: images identical to training images")
 
 
 class Bundles(unittest.TestCase):

@@ -5,25 +5,26 @@ import os
 import shutil
 
 from .config import CONFIG, FIXTURES
-from .data import gqa_questions, make_scenes, perception_questions, save_images, vqa_questions, write_json
+from .data import (gqa_questions, make_scenes, perception_questions, save_images, training_image_hashes, vqa_questions,
+                   write_json)
 
 SEED = CONFIG["seed"]
 
 
 def gqa_split():
-    scenes, images = make_scenes(SEED + 100, CONFIG["test_images"], "n")
+    scenes, images = make_scenes(SEED + 100, CONFIG["test_images"], "n", training_image_hashes())
     records, _ = gqa_questions(scenes, SEED + 101, 20_000_000, CONFIG["test_questions_per_image"])
     return scenes, images, records
 
 
 def gvt_split(prefix: str, seed: int, n: int):
-    scenes, images = make_scenes(seed, n, prefix)
+    scenes, images = make_scenes(seed, n, prefix, training_image_hashes())
     oc, mci = perception_questions(scenes, seed + 1)
     return scenes, images, oc, mci
 
 
 def vqa_split():
-    scenes, images = make_scenes(SEED + 300, 150, "v")
+    scenes, images = make_scenes(SEED + 300, 150, "v", training_image_hashes())
     return scenes, images, vqa_questions(scenes, SEED + 301)
 
 

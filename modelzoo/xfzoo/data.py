@@ -1,6 +1,8 @@
 """Builds the splits: in-memory training data and the committed mini benchmarks in official layouts."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -22,10 +24,35 @@ class Split:
     qa: list[tuple[int, str, str, str]]  # (image index, question, answer as the LM says it, kind)
 
 
-def make_scenes(seed: int, n: int, prefix: str) -> tuple[list[Scene], np.ndarray]:
+def make_scenes(seed: int, n: int, prefix: str, avoid: frozenset[str] = frozenset()) -> tuple[list[Scene], np.ndarray]:
+    """n scenes from the seed; a scene whose image's hash is in `avoid` is drawn again."""
     rng = np.random.default_rng(seed)
-    scenes = [sample_scene(rng, f"{prefix}{i:05d}") for i in range(n)]
+    scenes = [sample_unseen_scene(rng, f"{prefix}{i:05d}", avoid) for i in range(n)]
     return scenes, np.stack([render(s) for s in scenes])
+
+
+def image_hash(image: np.ndarray) -> str:
+    """The identity of an image: its pixels (the generator can draw one scene twice from two seeds)."""
+    return hashlib.sha256(np.ascontiguousarray(image, dtype=np.uint8).tobytes()).hexdigest()
+
+
+def sample_unseen_scene(rng: np.random.Generator, image_id: str, avoid: frozenset[str]) -> Scene:
+    while True:
+        scene = sample_scene(rng, image_id)
+        if not avoid or image_hash(render(scene)) not in avoid:
+            return scene
+
+
+def training_scenes() -> tuple[list[Scene], np.ndarray]:
+    from .config import CONFIG
+    return make_scenes(CONFIG["seed"] + 1, CONFIG["train_images"], "t")
+
+
+@functools.lru_cache(maxsize=1)
+def training_image_hashes() -> frozenset[str]:
+    """Every training image's hash: no evaluation image may equal one (single-object scenes repeat
+    across seeds: about 1% of the evaluation images did before this was checked)."""
+    return frozenset(image_hash(im) for im in training_scenes()[1])
 
 
 def lm_answer(answer: str) -> str:

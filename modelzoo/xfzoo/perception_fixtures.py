@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .data import save_images
+from .data import image_hash, sample_unseen_scene, save_images, training_image_hashes
 from .questions import unique_ref, object_phrase
 from .scenes import COLORS, SHAPES, TEXTURES, render, sample_scene
 
@@ -18,7 +18,7 @@ def _pair(rng, k: int):
     """Two scenes that differ in one attribute of one object (MMVP's 'CLIP-blind' pairs)."""
     while True:
         a = sample_scene(rng, f"mmvp{k}")
-        if not a.objects:
+        if not a.objects or image_hash(render(a)) in training_image_hashes():
             continue
         obj = a.objects[int(rng.integers(len(a.objects)))]
         keys = unique_ref(a, obj, rng)
@@ -26,6 +26,8 @@ def _pair(rng, k: int):
             continue
         other = str(rng.choice([t for t in TEXTURES if t != obj.texture]))
         b = replace(a, objects=[replace(o, texture=other) if o is obj else o for o in a.objects])
+        if image_hash(render(b)) in training_image_hashes():
+            continue
         ref = object_phrase(obj.attrs(), keys)
         return a, b, ref, obj.texture, other
 
@@ -58,7 +60,7 @@ def write_mme(root: str, seed: int, per_task: int = 30) -> None:
     for task in ("existence", "count", "color", "position"):
         lines, images, names = [], [], []
         while len(names) < per_task:
-            scene = sample_scene(rng, f"{task}{len(names)}")
+            scene = sample_unseen_scene(rng, f"{task}{len(names)}", training_image_hashes())
             if len(scene.objects) < 2:
                 continue
             o = scene.objects[int(rng.integers(len(scene.objects)))]
@@ -100,7 +102,7 @@ def write_pope(root: str, seed: int, images_n: int = 60) -> None:
     out = os.path.join(root, "pope-mini")
     shutil.rmtree(out, ignore_errors=True)
     rng = np.random.default_rng(seed)
-    scenes = [sample_scene(rng, f"pope{k}") for k in range(images_n)]
+    scenes = [sample_unseen_scene(rng, f"pope{k}", training_image_hashes()) for k in range(images_n)]
     names = [f"COCO_val2014_{300000 + k:012d}.png" for k in range(images_n)]
     save_images(np.stack([render(s) for s in scenes]), [os.path.join(out, "images", n) for n in names])
     freq = {c: 0 for c in COLORS}

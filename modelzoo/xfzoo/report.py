@@ -31,6 +31,9 @@ def table(results: dict) -> str:
     else:
         lines += ["", f"Measured in PyTorch by `build_all.py --from fusion` (fusion stages onward, {results['wall_seconds']} s on "
                       "this machine), with the data, CLIP, MAE and LM of the same seeded code in modelzoo/work/."]
+    if results.get("scored_by") == "evaluate":
+        lines[-1] += (" The same weights were scored again on the current mini benchmarks by "
+                      "`build_all.py --from evaluate`.")
     return "\n".join(lines)
 
 

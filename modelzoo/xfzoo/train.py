@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import CONFIG, WORK, normalise
-from .data import PROMPT, Split, captions, gqa_questions, make_scenes, perception_questions, training_texts, lm_answer
+from .data import PROMPT, Split, captions, gqa_questions, perception_questions, training_scenes, training_texts, lm_answer
 from .models import CLIP, MAE, ComposedWordsLM, FusionModule, TinyLM, random_keep, reconstruction_loss, stage1_masks
 from .questions import ATTR_VALUES, cell_word, describe
 from .scenes import SHAPES, SceneObject
@@ -29,7 +29,7 @@ def log(stage: str, msg: str) -> None:
 
 def training_split() -> Split:
     c = CONFIG
-    scenes, images = make_scenes(c["seed"] + 1, c["train_images"], "t")
+    scenes, images = training_scenes()
     _, qa = gqa_questions(scenes, c["seed"] + 2, 90_000_000, c["train_questions_per_image"])
     oc, mci = perception_questions(scenes, c["seed"] + 3)
     qa += [(i, q, lm_answer(a), "count") for i, q, a in oc]
