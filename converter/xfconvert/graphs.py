@@ -1,6 +1,8 @@
 """The graphs of a bundle, each a thin wrapper around transformers' own modules (no re-implementation)."""
 from __future__ import annotations
 
+import inspect
+
 import torch
 
 OPSET = 14
@@ -70,10 +72,15 @@ def cache_names(layers: int, prefix: str) -> list[str]:
     return [f"{prefix}.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
 
 
+# torch 2.9 and later export through dynamo by default, which ignores dynamic_axes; the tracing
+# exporter (torch 1.13's only one, and what every bundle so far came from) is asked for by name there.
+_TRACING = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+
+
 def export(module: torch.nn.Module, args: tuple, path: str, inputs: list[str], outputs: list[str], dynamic: dict) -> None:
     with torch.no_grad():
         torch.onnx.export(module.eval(), args, path, opset_version=OPSET, input_names=inputs, output_names=outputs,
-                          dynamic_axes=dynamic, do_constant_folding=True)
+                          dynamic_axes=dynamic, do_constant_folding=True, **_TRACING)
 
 
 def export_vision(vision_model, size: tuple[int, int], path: str) -> None:

@@ -56,8 +56,10 @@ export async function main(argv: string[]): Promise<void> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
   };
   const log = (s: string) => { if (!json) console.log(s); };
+  const valueOf = (flag: string, fallback: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] ?? fallback : fallback);
+  const blip2Options = { quick, full: argv.includes('--full'), device: valueOf('--device', 'cpu'), torchDevice: valueOf('--torch-device', 'cpu') };
   if (argv.includes('--blip2-only')) {
-    figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), quick, measure, log, argv.includes('--full'));
+    figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), blip2Options, measure, log);
     rmSync(work, { recursive: true, force: true });
     if (json) console.log(JSON.stringify(figures, null, 2));
     return;
@@ -151,7 +153,7 @@ export async function main(argv: string[]): Promise<void> {
   log(`xfbench --help: median ${helps[2]!.toFixed(0)} ms (target < 300 ms)`);
 
   // 7. a BLIP-2-shaped model against transformers' loops (with --full, an OPT-1.3B-shaped LM for memory)
-  figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), quick, measure, log, argv.includes('--full'));
+  figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), blip2Options, measure, log);
 
   await calibration(figures, log);
   rmSync(work, { recursive: true, force: true });

@@ -106,7 +106,19 @@ async function memoryAtScale(python: string, work: string, corpus: string, data:
   return { runs, fit: { fixedMb, rssPerBundleByte: perByte }, estimates };
 }
 
-export async function blip2Shapes(work: string, quick: boolean, measure: Measure, log: (s: string) => void, full = false): Promise<Record<string, unknown>> {
+export interface Blip2Options {
+  /** 40 questions instead of 200. */
+  quick: boolean;
+  /** Also the OPT-1.3B-shaped LM, for memory at scale. */
+  full: boolean;
+  /** xfbench's execution provider (webgpu on a GPU machine: scripts/device-check.sh). */
+  device: string;
+  /** transformers' torch device. */
+  torchDevice: string;
+}
+
+export async function blip2Shapes(work: string, opts: Blip2Options, measure: Measure, log: (s: string) => void): Promise<Record<string, unknown>> {
+  const { quick, full, device, torchDevice } = opts;
   const choice = findPython();
   try {
     checkConverterPython(choice);
@@ -134,7 +146,7 @@ export async function blip2Shapes(work: string, quick: boolean, measure: Measure
   const points: Record<string, unknown>[] = [];
   for (const numBeams of [1, 5]) {
     const out = path.join(work, `run-beams-${numBeams}`);
-    const run = measure(['run', 'gqa', '--data', data, '--model', bundle, '--out', out, '--device', 'cpu', '--num-beams', String(numBeams), '--json']);
+    const run = measure(['run', 'gqa', '--data', data, '--model', bundle, '--out', out, '--device', device, '--num-beams', String(numBeams), '--json']);
     if (run.status !== 0) return { error: `xfbench run: ${run.stderr.trim()}` };
     const record = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { timings: Record<string, number> };
     const t = record.timings;
@@ -145,7 +157,7 @@ export async function blip2Shapes(work: string, quick: boolean, measure: Measure
     }
     const loops: Record<string, { questionsPerSecond: number; sameAnswers: number } | { error: string }> = {};
     for (const [name, batch] of [['batch1', 1], ['batched', TRANSFORMERS_BATCH]] as const) {
-      const r = converterPython(python, ['-m', 'xfconvert.testing.transformers_loop', checkpoint, bundle, questionsFile, '--batch', String(batch), '--num-beams', String(numBeams)]);
+      const r = converterPython(python, ['-m', 'xfconvert.testing.transformers_loop', checkpoint, bundle, questionsFile, '--batch', String(batch), '--num-beams', String(numBeams), '--device', torchDevice]);
       if (!r.ok) {
         loops[name] = { error: r.error };
         continue;
@@ -159,7 +171,7 @@ export async function blip2Shapes(work: string, quick: boolean, measure: Measure
     const breakdown = { imageDecodeInWorkersMs: t['imageDecodeMs'] ?? 0, ...stageMs, harnessMs: Math.max(0, t['evaluateMs']! - inRuntime) };
     const speedup = (name: 'batch1' | 'batched') => { const l = loops[name]!; return 'error' in l ? null : qps / l.questionsPerSecond; };
     const point = {
-      numBeams, questions: questions.length, xfbenchQuestionsPerSecond: qps,
+      numBeams, device, torchDevice, questions: questions.length, xfbenchQuestionsPerSecond: qps,
       transformersBatch1QuestionsPerSecond: 'error' in loops['batch1']! ? null : loops['batch1'].questionsPerSecond,
       transformersBatchedQuestionsPerSecond: 'error' in loops['batched']! ? null : loops['batched'].questionsPerSecond,
       sameAnswers: { batch1: 'error' in loops['batch1']! ? loops['batch1'].error : loops['batch1'].sameAnswers, batched: 'error' in loops['batched']! ? loops['batched'].error : loops['batched'].sameAnswers, of: questions.length },

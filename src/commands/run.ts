@@ -4,7 +4,8 @@ import type { GateResult } from '../compare/gate.js';
 import { XfCommand } from '../lib/base-command.js';
 import type { MetricValue } from '../metrics/types.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from '../pipeline/settings.js';
-import { datasetArg, datasetFlags, threadsFlag } from './shared-flags.js';
+import type { DeviceRequest } from '../core/bundle/devices.js';
+import { datasetArg, datasetFlags, deviceFlag, threadsFlag } from './shared-flags.js';
 
 export interface RunSummary {
   runDir: string;
@@ -41,7 +42,7 @@ export default class Run extends XfCommand {
     model: Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
     ...datasetFlags,
     limit: Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
-    device: Flags.string({ description: 'execution provider', options: ['auto', 'cpu', 'cuda'], default: 'auto' }),
+    device: deviceFlag,
     threads: threadsFlag,
     'cache-dir': Flags.string({ description: 'keep visual tokens on disk across runs (keyed by bundle and image content)' }),
     'vision-cache': Flags.boolean({ description: 'reuse visual tokens of identical images (--no-vision-cache to recompute)', default: true, allowNo: true }),
@@ -78,7 +79,7 @@ export default class Run extends XfCommand {
     try {
       outcome = await executeRun({
         dataset: args.dataset, ablate: flags.ablate, shard: flags.shard === undefined ? undefined : (await import('../pipeline/shards.js')).parseShard(flags.shard), model: flags.model, data: flags.data, out: flags.out, limit: flags.limit,
-        device: flags.device as 'auto' | 'cpu' | 'cuda', threads: flags.threads, choices: flags.choices,
+        device: flags.device as DeviceRequest, threads: flags.threads, choices: flags.choices,
         allQuestions: flags['all-questions'], imageTemplate: flags['image-template'], cacheDir: flags['cache-dir'], maxErrors: flags['max-errors'],
         visionCache: flags['vision-cache'], prefetch: flags.prefetch, batchSize: flags['batch-size'], window: flags.window,
         generation: { numBeams: flags['num-beams'], maxNewTokens: flags['max-new-tokens'] },

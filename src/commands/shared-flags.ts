@@ -1,10 +1,17 @@
 import { Args, Flags } from '@oclif/core';
+import { DEVICE_REQUESTS } from '../core/bundle/devices.js';
 
 /** Flags that `run` and `score` share: where the data is, where the run goes, how it is scored. */
 export const datasetArg = { dataset: Args.string({ description: 'dataset id (e.g. gqa)', required: true }) };
 
 /** `run` and `suite run`: the runtime's threads (the default is defined beside the sessions, core/bundle/sessions.ts). */
 export const threadsFlag = Flags.integer({ description: 'onnxruntime intra-op threads (default: the cores the image workers leave; `xfbench doctor` shows it)', min: 1 });
+
+/** `run` and `suite run`: the execution provider; one that cannot load is an error, never a silent CPU run. */
+export const deviceFlag = Flags.string({
+  description: 'execution provider (auto: CUDA if it loads, else CPU; webgpu: a Vulkan device through WebGPU, never chosen by auto)',
+  options: [...DEVICE_REQUESTS], default: 'auto',
+});
 
 /** Every command that prints per-category tables takes it. */
 export const detailsFlag = Flags.boolean({ description: 'print every category, not only the families a metric shows by default (GQA: detailed type, steps, length)', default: false });

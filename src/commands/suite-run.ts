@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
-import { threadsFlag } from './shared-flags.js';
+import type { DeviceRequest } from '../core/bundle/devices.js';
+import { deviceFlag, threadsFlag } from './shared-flags.js';
 import type { SuiteRecord } from '../suites/suite-file.js';
 
 export interface SuiteSummary {
@@ -24,7 +25,7 @@ export default class SuiteRun extends XfCommand {
   static override flags = {
     model: Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
     out: Flags.string({ description: 'suite folder to create or continue (default: runs/<time>-suite-<name>)' }),
-    device: Flags.string({ description: 'execution provider', options: ['auto', 'cpu', 'cuda'], default: 'auto' }),
+    device: deviceFlag,
     threads: threadsFlag,
     quiet: Flags.boolean({ description: 'no progress bar', default: false }),
   };
@@ -42,7 +43,7 @@ export default class SuiteRun extends XfCommand {
     let outcome;
     try {
       outcome = await executeSuite({
-        suiteFile: args.suite, model: flags.model, out: flags.out, device: flags.device as 'auto' | 'cpu' | 'cuda', threads: flags.threads,
+        suiteFile: args.suite, model: flags.model, out: flags.out, device: flags.device as DeviceRequest, threads: flags.threads,
         onMember: (name, i, n) => {
           progress.stop();
           if (human) process.stderr.write(`xfbench: suite ${i + 1}/${n}: ${name}\n`);

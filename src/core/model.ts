@@ -1,7 +1,8 @@
 import type { Bundle, Manifest } from './bundle/manifest.js';
 import { openBundleSessions, type BundleSessions } from './bundle/open-sessions.js';
 import { RuntimeMeter } from './bundle/runtime-meter.js';
-import type { ProviderChoice, SessionOptions } from './bundle/sessions.js';
+import { keepsOutputsOnDevice, type ProviderChoice, type SessionOptions } from './bundle/sessions.js';
+import { DeviceCache, HostCache, type CacheResidence } from './language/cache-residence.js';
 import { decodeBeams } from './language/beam-search.js';
 import type { Generation, GenerationRequest, LanguageSide } from './language/decoding.js';
 import { resolveGeneration, type GenerationOverrides, type GenerationSettings } from './language/generation.js';
@@ -28,6 +29,7 @@ export class VisionLanguageModel {
   private constructor(
     readonly bundle: Bundle,
     private readonly sessions: BundleSessions,
+    private readonly cache: CacheResidence,
     readonly vision: VisionTower,
     readonly language: LanguageSide,
     readonly prompts: PromptEncoder,
@@ -50,12 +52,14 @@ export class VisionLanguageModel {
       throw err;
     }
     const meter = new RuntimeMeter();
+    const provider = sessions.provider.used;
+    const cache = keepsOutputsOnDevice(provider) ? await DeviceCache.open(provider, meter) : new HostCache();
     return new VisionLanguageModel(
-      bundle, sessions,
+      bundle, sessions, cache,
       new VisionTower(sessions.encoders, sessions.fusion, m, meter, bundle.file(m.fusion.graph)),
       sessions.seq2seq && m.lm.encoderDecoder
-        ? new EncoderDecoderLM(sessions.embed, sessions.seq2seq.encoder, sessions.seq2seq.cross, sessions.decoder, m.lm, m.lm.encoderDecoder, meter)
-        : new LanguageModel(sessions.embed, sessions.decoder, m.lm, meter),
+        ? new EncoderDecoderLM(sessions.embed, sessions.seq2seq.encoder, sessions.seq2seq.cross, sessions.decoder, m.lm, m.lm.encoderDecoder, meter, cache)
+        : new LanguageModel(sessions.embed, sessions.decoder, m.lm, meter, cache),
       new PromptEncoder(m.prompt.template, tokenizer),
       meter,
       generation,
@@ -119,6 +123,7 @@ export class VisionLanguageModel {
   }
 
   async dispose(): Promise<void> {
+    await this.cache.close();
     await this.sessions.release();
   }
 }

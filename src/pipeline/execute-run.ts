@@ -116,7 +116,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     const images = new ImageFeeder();
     let model: VisionLanguageModel;
     try {
-      model = await VisionLanguageModel.open(bundle, { device: opts.device, threads: opts.threads }, generation);
+      model = await VisionLanguageModel.open(bundle, { device: opts.device, threads: opts.threads, hostReadsFeatures: ablations.length > 0 }, generation);
       await images.ready;
     } catch (err) {
       images.close();

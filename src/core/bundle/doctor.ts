@@ -36,9 +36,20 @@ function version(pkg: string): string {
   }
 }
 
+/** A real attempt to open the probe graph on WebGPU: usable, or why not. */
+async function probeWebGpu(probeGraph: string): Promise<{ usable: boolean; reason?: string }> {
+  try {
+    const { session } = await chooseProvider(probeGraph, { device: 'webgpu' });
+    await session.release();
+    return { usable: true };
+  } catch (err) {
+    return { usable: false, reason: (err as Error).message.replace(/^the WebGPU execution provider found no usable device: /, '') };
+  }
+}
+
 /**
  * The machine as xfbench sees it: versions, and every execution provider onnxruntime-node lists, with a
- * real attempt to open a graph on CUDA (the only one `run` uses besides the CPU).
+ * real attempt to open a graph on CUDA and on WebGPU (the ones `run` uses besides the CPU).
  */
 export async function diagnose(probeGraph: string): Promise<Diagnosis> {
   const listed = ort.listSupportedBackends();
@@ -48,10 +59,12 @@ export async function diagnose(probeGraph: string): Promise<Diagnosis> {
       return choice;
     },
   );
+  const webgpu = listed.some((b) => b.name === 'webgpu') ? await probeWebGpu(probeGraph) : { usable: false };
   const providers: ProviderStatus[] = listed.map((b) => {
+    if (b.name === 'webgpu') return { name: b.name, bundled: b.bundled, ...webgpu };
     if (b.name === 'cpu') return { name: b.name, bundled: b.bundled, usable: true };
     if (b.name === 'cuda') return { name: b.name, bundled: b.bundled, usable: cuda.used === 'cuda', ...(cuda.used === 'cuda' ? {} : { reason: cuda.note?.replace(/; using CPU$/, '') ?? 'not available' }) };
-    return { name: b.name, bundled: b.bundled, usable: false, reason: `listed by onnxruntime-node, not used by xfbench (run takes --device cpu or cuda)` };
+    return { name: b.name, bundled: b.bundled, usable: false, reason: `listed by onnxruntime-node, not used by xfbench (run takes --device cpu, cuda or webgpu)` };
   });
   const cores = cpus();
   return {

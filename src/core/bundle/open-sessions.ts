@@ -20,21 +20,27 @@ export interface BundleSessions {
   release(): Promise<void>;
 }
 
+/**
+ * On a provider that keeps outputs in device memory (WebGPU), the encoders' features go to the
+ * fusion graph and the decoder's keys and values to its next call without a trip through the host,
+ * unless the run reads the features itself (ablations). Logits and visual tokens always come back.
+ */
 export async function openBundleSessions(bundle: Bundle, opts: SessionOptions): Promise<BundleSessions> {
   const m = bundle.manifest;
   const first = m.encoders[0]!;
   const threads = opts.threads ?? defaultIntraOpThreads(bundle.bytes);
-  const { session: firstSession, choice } = await chooseProvider(bundle.file(first.graph), { ...opts, threads });
-  const open = (graph: string) => openGraph(bundle.file(graph), choice.used, threads);
+  const featuresOnDevice = (spec: Manifest['encoders'][number]) => (opts.hostReadsFeatures ? [] : [spec.output]);
+  const { session: firstSession, choice } = await chooseProvider(bundle.file(first.graph), { ...opts, threads }, featuresOnDevice(first));
+  const open = (graph: string, outputsOnDevice?: readonly string[]) => openGraph(bundle.file(graph), choice.used, threads, outputsOnDevice);
   const encoders: EncoderSession[] = [{ spec: first, session: firstSession }];
-  for (const spec of m.encoders.slice(1)) encoders.push({ spec, session: await open(spec.graph) });
+  for (const spec of m.encoders.slice(1)) encoders.push({ spec, session: await open(spec.graph, featuresOnDevice(spec)) });
   for (const e of encoders) checkGraphIo(e.session, bundle.file(e.spec.graph), [e.spec.input], [e.spec.output]);
   const fusion = await open(m.fusion.graph);
   checkGraphIo(fusion, bundle.file(m.fusion.graph), m.encoders.map((e) => e.fusionInput), [m.fusion.output]);
   const embed = await open(m.lm.embedGraph);
   checkGraphIo(embed, bundle.file(m.lm.embedGraph), [m.lm.embedInput], [m.lm.embedOutput]);
-  const decoder = await open(m.lm.decoderGraph);
   const kv = new KvLayout(m.lm.cache);
+  const decoder = await open(m.lm.decoderGraph, kv.presentNames());
   const ed = m.lm.encoderDecoder;
   const crossNames = ed ? kv.pairNames(ed.crossKey, ed.crossValue) : [];
   checkGraphIo(

@@ -1,7 +1,7 @@
 import type * as ort from 'onnxruntime-node';
 
 /** What a session.run call is for, so a run can say where its compute went. */
-export type Stage = 'visionEncoders' | 'fusion' | 'lmEmbed' | 'lmPrefix' | 'lmPrefill' | 'lmSteps' | 'lmEncoder' | 'lmCross';
+export type Stage = 'visionEncoders' | 'fusion' | 'lmEmbed' | 'lmPrefix' | 'lmPrefill' | 'lmSteps' | 'lmEncoder' | 'lmCross' | 'cacheRows';
 
 /**
  * Every session.run of one model goes through here, so the time spent inside onnxruntime (the

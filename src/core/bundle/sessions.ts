@@ -1,15 +1,20 @@
 import * as ort from 'onnxruntime-node';
-import { availableParallelism } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { XfError } from '../../lib/errors.js';
 import { defaultImageWorkers } from '../vision/image-pool.js';
+import { keepsOutputsOnDevice, type DeviceRequest, type Provider } from './devices.js';
 
-export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
-export type Provider = 'cpu' | 'cuda';
+export { DEVICE_REQUESTS, keepsOutputsOnDevice, type DeviceRequest, type Provider } from './devices.js';
 
 export interface SessionOptions {
   device: DeviceRequest;
   /** Intra-op threads; default: defaultIntraOpThreads(bundle bytes). */
   threads?: number;
+  /** The run reads encoder features on the host (ablations), so they may not stay in device memory. */
+  hostReadsFeatures?: boolean;
 }
 
 export interface ProviderChoice {
@@ -35,9 +40,11 @@ export function defaultIntraOpThreads(bundleBytes = 0): number {
   return Math.max(1, availableParallelism() - defaultImageWorkers());
 }
 
-function sessionOptions(provider: Provider, threads = defaultIntraOpThreads()): ort.InferenceSession.SessionOptions {
+function sessionOptions(provider: Provider, threads = defaultIntraOpThreads(), outputsOnDevice: readonly string[] = []): ort.InferenceSession.SessionOptions {
+  const onDevice = keepsOutputsOnDevice(provider) ? outputsOnDevice : [];
   return {
     executionProviders: [provider],
+    ...(onDevice.length > 0 ? { preferredOutputLocation: Object.fromEntries(onDevice.map((name) => [name, 'gpu-buffer' as const])) } : {}),
     graphOptimizationLevel: 'all',
     // errors reach the user through XfError; the runtime's own log lines would only duplicate them
     logSeverityLevel: 4,
@@ -46,26 +53,41 @@ function sessionOptions(provider: Provider, threads = defaultIntraOpThreads()): 
   };
 }
 
-async function createOn(file: string, provider: Provider, threads?: number): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(file, sessionOptions(provider, threads));
+async function createOn(file: string, provider: Provider, threads?: number, outputsOnDevice?: readonly string[]): Promise<ort.InferenceSession> {
+  // Dawn's Vulkan loader complains on stderr about an unset XDG_RUNTIME_DIR (headless machines, CI)
+  if (provider === 'webgpu') process.env.XDG_RUNTIME_DIR ??= tmpdir();
+  return ort.InferenceSession.create(file, sessionOptions(provider, threads, outputsOnDevice));
 }
 
 /**
  * Opens the first graph on the provider the user asked for and decides which provider every later
- * graph uses. `cuda` that cannot load is an error (never a silent CPU run); `auto` tries CUDA and says
- * why it fell back.
+ * graph uses. `cuda` or `webgpu` that cannot load is an error (never a silent CPU run); `auto` tries
+ * CUDA and says why it fell back. `auto` never picks WebGPU: where no GPU is present it finds a
+ * software Vulkan device, slower than the CPU provider.
  */
-export async function chooseProvider(firstGraph: string, opts: SessionOptions): Promise<{ session: ort.InferenceSession; choice: ProviderChoice }> {
+export async function chooseProvider(firstGraph: string, opts: SessionOptions, outputsOnDevice?: readonly string[]): Promise<{ session: ort.InferenceSession; choice: ProviderChoice }> {
   // The runtime logs a failed CUDA load itself; the user hears about it once, from us.
   ort.env.logLevel = 'fatal';
   if (opts.device === 'cpu') {
     return { session: await openGraph(firstGraph, 'cpu', opts.threads), choice: { requested: 'cpu', used: 'cpu' } };
   }
+  if (opts.device === 'webgpu') {
+    const unusable = (reason: string) => new XfError('E_WEBGPU_UNAVAILABLE', `the WebGPU execution provider found no usable device: ${reason}`, {
+      suggestion: 'WebGPU runs on Vulkan here: install the GPU\'s Vulkan driver and loader (libvulkan1), or use --device cpu.',
+    });
+    const probe = probeWebGpu(firstGraph);
+    if (!probe.ok) throw unusable(probe.reason);
+    try {
+      return { session: await createOn(firstGraph, 'webgpu', opts.threads, outputsOnDevice), choice: { requested: 'webgpu', used: 'webgpu' } };
+    } catch (err) {
+      throw unusable(firstLine(err));
+    }
+  }
   try {
     const session = await createOn(firstGraph, 'cuda', opts.threads);
     return { session, choice: { requested: opts.device, used: 'cuda' } };
   } catch (err) {
-    const reason = (err as Error).message.split('\n')[0] ?? 'unknown error';
+    const reason = firstLine(err);
     if (opts.device === 'cuda') {
       throw new XfError('E_CUDA_UNAVAILABLE', `the CUDA execution provider could not be loaded: ${reason}`, {
         suggestion: 'Install the CUDA binaries of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js) with CUDA 12 and cuDNN 9, or use --device cpu.',
@@ -76,11 +98,34 @@ export async function chooseProvider(firstGraph: string, opts: SessionOptions): 
   }
 }
 
-export async function openGraph(file: string, provider: Provider, threads?: number): Promise<ort.InferenceSession> {
+const WEBGPU_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'webgpu-probe.js');
+
+/** Whether the graph opens on WebGPU, tried in a child process (webgpu-probe.ts says why). */
+function probeWebGpu(graph: string): { ok: true } | { ok: false; reason: string } {
+  const r = spawnSync(process.execPath, [WEBGPU_PROBE, graph], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() } });
   try {
-    return await createOn(file, provider, threads);
+    const answer = JSON.parse(r.stdout) as { ok: boolean; reason?: string };
+    return answer.ok ? { ok: true } : { ok: false, reason: reasonOf(answer.reason ?? 'unknown error') };
+  } catch {
+    return { ok: false, reason: `the WebGPU probe ended with ${r.signal ?? `status ${r.status}`}` };
+  }
+}
+
+function firstLine(err: unknown): string {
+  return reasonOf((err as Error).message.split('\n')[0] ?? 'unknown error');
+}
+
+/** onnxruntime's messages can start with a source location and a failed check; the reason follows "was false." */
+function reasonOf(line: string): string {
+  return line.replace(/^.*\bwas false\.\s*/, '');
+}
+
+/** Opens a graph; on a provider that can, the outputs named in `outputsOnDevice` stay in device memory. */
+export async function openGraph(file: string, provider: Provider, threads?: number, outputsOnDevice?: readonly string[]): Promise<ort.InferenceSession> {
+  try {
+    return await createOn(file, provider, threads, outputsOnDevice);
   } catch (err) {
-    throw new XfError('E_GRAPH', `cannot load ONNX graph (${(err as Error).message.split('\n')[0]})`, { file });
+    throw new XfError('E_GRAPH', `cannot load ONNX graph (${firstLine(err)})`, { file });
   }
 }
 

@@ -96,31 +96,35 @@ export async function decodeBeams(batch: DecodingBatch, tokenizer: BundleTokeniz
     beams: [{ tokens: [], score: 0, row: i }], hypotheses: new BeamHypotheses(gen.numBeams, gen.lengthPenalty), done: false,
   }));
   let result = await batch.first();
-  for (let step = 0; ; step++) {
-    const logits = batch.logits(result);
-    const tokens: number[] = [];
-    const requestOf: number[] = [];
-    const sources: number[] = [];
-    const last = step + 1 >= gen.maxNewTokens;
-    for (const [i, search] of searches.entries()) {
-      if (search.done) continue;
-      const next = advance(search, topCandidates(search, logits, gen, step, keep), gen, step);
-      const beams = next.map((c) => ({ tokens: [...search.beams[c.beam]!.tokens, c.token], score: c.score, row: -1, source: search.beams[c.beam]!.row }));
-      if (last && !search.done) {
-        // transformers' finalize: the running beams join the hypotheses at the maximum length
-        for (const b of beams) search.hypotheses.add(b.tokens, b.score, b.tokens.length);
+  try {
+    for (let step = 0; ; step++) {
+      const logits = batch.logits(result);
+      const tokens: number[] = [];
+      const requestOf: number[] = [];
+      const sources: number[] = [];
+      const last = step + 1 >= gen.maxNewTokens;
+      for (const [i, search] of searches.entries()) {
+        if (search.done) continue;
+        const next = advance(search, topCandidates(search, logits, gen, step, keep), gen, step);
+        const beams = next.map((c) => ({ tokens: [...search.beams[c.beam]!.tokens, c.token], score: c.score, row: -1, source: search.beams[c.beam]!.row }));
+        if (last && !search.done) {
+          // transformers' finalize: the running beams join the hypotheses at the maximum length
+          for (const b of beams) search.hypotheses.add(b.tokens, b.score, b.tokens.length);
+        }
+        if (last || search.done) continue;
+        search.beams = beams.map((b) => {
+          const row = tokens.length;
+          tokens.push(b.tokens.at(-1)!);
+          requestOf.push(i);
+          sources.push(b.source);
+          return { tokens: b.tokens, score: b.score, row };
+        });
       }
-      if (last || search.done) continue;
-      search.beams = beams.map((b) => {
-        const row = tokens.length;
-        tokens.push(b.tokens.at(-1)!);
-        requestOf.push(i);
-        sources.push(b.source);
-        return { tokens: b.tokens, score: b.score, row };
-      });
+      if (tokens.length === 0) break;
+      result = await batch.next(result, tokens, requestOf, step, sources);
     }
-    if (tokens.length === 0) break;
-    result = await batch.next(result, tokens, requestOf, step, sources);
+  } finally {
+    batch.finish(result);
   }
   return searches.map((s) => {
     const ids = s.hypotheses.best();

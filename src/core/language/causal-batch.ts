@@ -1,7 +1,8 @@
 import type * as ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
-import { attentionMask, int64, RowGatherer } from '../tensors.js';
-import type { DecoderResult, DecodingBatch, GenerationRequest } from './decoding.js';
+import { attentionMask, int64 } from '../tensors.js';
+import type { CacheResidence } from './cache-residence.js';
+import { releaseCaches, type DecoderResult, type DecodingBatch, type GenerationRequest } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
 import type { ImagePrefix, KvLayout } from './kv-layout.js';
 import type { PromptEncoder } from './prompts.js';
@@ -22,6 +23,7 @@ export interface PromptBatch {
 export interface CausalLM {
   readonly spec: Manifest['lm'];
   readonly kv: KvLayout;
+  readonly cache: CacheResidence;
   inputs(embeds: ort.Tensor, mask: ort.Tensor, positions: () => ort.Tensor): Record<string, ort.Tensor>;
   embedIds(ids: number[], dims: [number, number]): Promise<ort.Tensor>;
   embedPrompts(prompts: readonly number[][], prefix: number, padId: number): Promise<PromptBatch>;
@@ -35,8 +37,6 @@ export interface CausalLM {
  * out and positions that skip it, so every row computes what it would alone.
  */
 export class CausalBatch implements DecodingBatch {
-  private readonly gatherer = new RowGatherer();
-
   private constructor(
     private readonly lm: CausalLM,
     private readonly requests: readonly GenerationRequest[],
@@ -64,14 +64,21 @@ export class CausalBatch implements DecodingBatch {
     const { lm, rows } = this;
     const width = rows.prefix + rows.width + step + 1;
     const past = lm.kv.presentAsPast(previous);
-    return lm.step({
+    const cache = sources ? await lm.cache.gather(past, sources) : past;
+    const result = await lm.step({
       ...lm.inputs(
         await lm.embedIds([...tokens], [tokens.length, 1]),
         attentionMask(requestOf.map((i) => this.holes[i]!), width),
         () => int64(requestOf.map((i) => rows.prefix + rows.lengths[i]! + step), [tokens.length, 1]),
       ),
-      ...(sources ? this.gatherer.gather(past, sources) : past),
+      ...cache,
     });
+    releaseCaches(lm.cache, past, cache);
+    return result;
+  }
+
+  finish(last: DecoderResult): void {
+    this.lm.cache.release(Object.values(this.lm.kv.presentAsPast(last)));
   }
 
   logits(result: DecoderResult) {

@@ -1,5 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import type { VisualTokens } from '../vision/vision-tower.js';
+import type { CacheResidence } from './cache-residence.js';
 import type { GenerationSettings } from './generation.js';
 import type { ImagePrefix } from './kv-layout.js';
 import type { PromptEncoder } from './prompts.js';
@@ -31,6 +32,14 @@ export interface DecodingBatch {
    */
   next(previous: DecoderResult, tokens: readonly number[], requestOf: readonly number[], step: number, sources?: readonly number[]): Promise<DecoderResult>;
   logits(result: DecoderResult): ort.Tensor;
+  /** Frees the cache the last call left in device memory. */
+  finish(last: DecoderResult): void;
+}
+
+/** A step's past cache, and its gathered copy where rows moved, once the step no longer needs them. */
+export function releaseCaches(cache: CacheResidence, past: Record<string, ort.Tensor>, fed: Record<string, ort.Tensor>): void {
+  cache.release(Object.values(past));
+  if (fed !== past) cache.release(Object.values(fed));
 }
 
 /** The language side of a model: what it keeps per image, and how it starts answering questions. */

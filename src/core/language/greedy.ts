@@ -21,25 +21,29 @@ export async function decodeGreedy(batch: DecodingBatch, tokenizer: BundleTokeni
   const outputs = Array.from({ length: count }, () => ({ ids: [] as number[], done: false, firstLogits: undefined as Float32Array | undefined }));
   const everyRow = outputs.map((_, i) => i);
   let result = await batch.first();
-  for (let step = 0; ; step++) {
-    const logits = batch.logits(result);
-    const next: number[] = [];
-    for (const [i, out] of outputs.entries()) {
-      const row = lastLogits(logits, i);
-      const id = argmax(row, step < gen.minNewTokens, gen.endIds);
-      next.push(out.done ? gen.endIds[0]! : id);
-      if (out.done) continue;
-      out.firstLogits ??= Float32Array.from(row);
-      if (gen.endIds.includes(id)) {
-        out.done = true;
-        continue;
+  try {
+    for (let step = 0; ; step++) {
+      const logits = batch.logits(result);
+      const next: number[] = [];
+      for (const [i, out] of outputs.entries()) {
+        const row = lastLogits(logits, i);
+        const id = argmax(row, step < gen.minNewTokens, gen.endIds);
+        next.push(out.done ? gen.endIds[0]! : id);
+        if (out.done) continue;
+        out.firstLogits ??= Float32Array.from(row);
+        if (gen.endIds.includes(id)) {
+          out.done = true;
+          continue;
+        }
+        out.ids.push(id);
+        if (out.ids.length >= gen.maxNewTokens) out.done = true;
+        else if (gen.stop.length > 0 && gen.stop.some((s) => tokenizer.decode(out.ids).includes(s))) out.done = true;
       }
-      out.ids.push(id);
-      if (out.ids.length >= gen.maxNewTokens) out.done = true;
-      else if (gen.stop.length > 0 && gen.stop.some((s) => tokenizer.decode(out.ids).includes(s))) out.done = true;
+      if (outputs.every((o) => o.done)) break;
+      result = await batch.next(result, next, everyRow, step);
     }
-    if (outputs.every((o) => o.done)) break;
-    result = await batch.next(result, next, everyRow, step);
+  } finally {
+    batch.finish(result);
   }
   return outputs.map((o) => ({ text: cutAtStop(tokenizer.decode(o.ids), gen.stop), tokenIds: o.ids, firstLogits: o.firstLogits! }));
 }

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import type { RuntimeMeter } from '../bundle/runtime-meter.js';
 import { attentionMask, int64, ScratchArrays, stackRows } from '../tensors.js';
+import type { CacheResidence } from './cache-residence.js';
 import type { VisualTokens } from '../vision/vision-tower.js';
 import { CausalBatch, type CausalLM, type PromptBatch } from './causal-batch.js';
 import type { DecodingBatch, GenerationRequest, LanguageSide } from './decoding.js';
@@ -22,6 +23,7 @@ export class LanguageModel implements LanguageSide, CausalLM {
     private readonly decoder: ort.InferenceSession,
     readonly spec: Manifest['lm'],
     private readonly meter: RuntimeMeter,
+    readonly cache: CacheResidence,
   ) {
     this.kv = new KvLayout(spec.cache);
   }
@@ -54,7 +56,10 @@ export class LanguageModel implements LanguageSide, CausalLM {
       ),
       ...this.kv.empty(visuals.length),
     }, 'lmPrefix');
-    return this.kv.rowsOf(this.kv.presentAsPast(result), visuals.length, n);
+    const past = this.kv.presentAsPast(result);
+    const prefixes = this.kv.rowsOf(await this.cache.toHost(past), visuals.length, n);
+    this.cache.release(Object.values(past));
+    return prefixes;
   }
 
   /** Token-id prompts after their rows' image prefixes of `prefix` positions, left-padded with `padId`. */

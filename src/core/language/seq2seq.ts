@@ -1,9 +1,10 @@
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import type { RuntimeMeter } from '../bundle/runtime-meter.js';
-import { gatherFeeds, int64, RowGatherer } from '../tensors.js';
+import { gatherFeeds, int64 } from '../tensors.js';
+import type { CacheResidence } from './cache-residence.js';
 import type { VisualTokens } from '../vision/vision-tower.js';
-import type { DecoderResult, DecodingBatch, GenerationRequest, LanguageSide } from './decoding.js';
+import { releaseCaches, type DecoderResult, type DecodingBatch, type GenerationRequest, type LanguageSide } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
 import { KvLayout, type ImagePrefix } from './kv-layout.js';
 import type { PromptEncoder } from './prompts.js';
@@ -28,6 +29,7 @@ export class EncoderDecoderLM implements LanguageSide {
     readonly spec: Manifest['lm'],
     readonly ed: EncoderDecoderSpec,
     readonly meter: RuntimeMeter,
+    readonly cache: CacheResidence,
   ) {
     this.kv = new KvLayout(spec.cache);
     this.crossNames = this.kv.pairNames(ed.crossKey, ed.crossValue);
@@ -59,7 +61,6 @@ interface EncoderContext {
  */
 class Seq2SeqBatch implements DecodingBatch {
   private gathered?: { key: string; feeds: Record<string, ort.Tensor> };
-  private readonly gatherer = new RowGatherer();
 
   private constructor(private readonly lm: EncoderDecoderLM, private readonly context: EncoderContext) {}
 
@@ -119,9 +120,17 @@ class Seq2SeqBatch implements DecodingBatch {
     return this.decode(everyRow.map(() => this.lm.ed.decoderStartTokenId), everyRow, this.lm.kv.empty(rows));
   }
 
-  next(previous: DecoderResult, tokens: readonly number[], requestOf: readonly number[], _step: number, sources?: readonly number[]): Promise<DecoderResult> {
-    const past = this.lm.kv.presentAsPast(previous);
-    return this.decode(tokens, requestOf, sources ? this.gatherer.gather(past, sources) : past);
+  async next(previous: DecoderResult, tokens: readonly number[], requestOf: readonly number[], _step: number, sources?: readonly number[]): Promise<DecoderResult> {
+    const { cache, kv } = this.lm;
+    const past = kv.presentAsPast(previous);
+    const fed = sources ? await cache.gather(past, sources) : past;
+    const result = await this.decode(tokens, requestOf, fed);
+    releaseCaches(cache, past, fed);
+    return result;
+  }
+
+  finish(last: DecoderResult): void {
+    this.lm.cache.release(Object.values(this.lm.kv.presentAsPast(last)));
   }
 
   logits(result: DecoderResult): ort.Tensor {

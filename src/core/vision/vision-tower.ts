@@ -46,6 +46,7 @@ export class VisionTower {
   async features(encoder: string, images: readonly PreparedImage[]): Promise<{ perImage: Float32Array[]; channels: number }> {
     const i = this.encoders.findIndex((e) => e.spec.id === encoder);
     const out = await this.runEncoder(i, images.map((img) => img.pixels[i]!));
+    if (out.location !== 'cpu') throw new Error('encoder features kept in device memory cannot be read; open the bundle with hostReadsFeatures');
     const [b, , c] = out.dims as [number, number, number];
     const data = out.data as Float32Array;
     const per = data.length / b;
@@ -80,6 +81,7 @@ export class VisionTower {
       feeds[spec.fusionInput] = out;
     }
     const tokens = (await this.meter.run(this.fusion, feeds, 'fusion'))[this.manifest.fusion.output]!;
+    for (const features of Object.values(feeds)) if (features.location === 'gpu-buffer') features.dispose();
     const [b, n, d] = tokens.dims as [number, number, number];
     if (b !== batch || d !== this.manifest.lm.hiddenSize || n !== this.manifest.fusion.numTokens) {
       throw new XfError('E_GRAPH_IO', `fusion output has shape [${tokens.dims.join(', ')}], the manifest says [${batch}, ${this.manifest.fusion.numTokens}, ${this.manifest.lm.hiddenSize}] (fusion.numTokens, lm.hiddenSize)`, {
