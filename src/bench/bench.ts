@@ -47,6 +47,31 @@ function python(args: string[]): { questions: number; seconds: number } | { erro
   return JSON.parse(r.stdout) as { questions: number; seconds: number };
 }
 
+/**
+ * Issue 23's fast-defaults check: a plain `run gqa` against `--threads 1..cores`, alternated three times so
+ * that drift in the machine's speed falls on every setting alike; the best of three per setting (single runs of one setting spread by ±15% here).
+ */
+function defaultsAgainstExplicit(work: string, measure: (args: string[]) => Measured, log: (s: string) => void): Record<string, unknown> {
+  const settings: Array<[string, string[]]> = [['plain', []], ...Array.from({ length: cpus().length }, (_, i) => [`--threads ${i + 1}`, ['--threads', String(i + 1)]] as [string, string[]])];
+  const best = new Map<string, number>();
+  for (let round = 0; round < 3; round++) {
+    for (const [name, extra] of settings) {
+      const out = path.join(work, `defaults-${round}-${name.replace(/\W+/g, '')}`);
+      const m = measure(['run', 'gqa', '--out', out, '--device', 'cpu', '--json', ...extra]);
+      if (m.status !== 0) return { error: `xfbench run ${name}: ${m.stderr.trim()}` };
+      const r = runJson(out);
+      const qps = r.dataset.evaluated / (r.timings['evaluateMs']! / 1000);
+      best.set(name, Math.max(best.get(name) ?? 0, qps));
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  const explicit = [...best].filter(([name]) => name !== 'plain');
+  const [bestName, bestQps] = explicit.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const plain = best.get('plain')!;
+  log(`defaults: plain run ${plain.toFixed(0)} q/s; ${explicit.map(([n, q]) => `${n} ${q.toFixed(0)}`).join(', ')} q/s; plain / best (${bestName}) = ${(plain / bestQps).toFixed(3)} (target >= 0.95)`);
+  return { questionsPerSecond: Object.fromEntries(best), best: bestName, plainOverBest: plain / bestQps, target: 'plain >= 0.95 x the best explicit setting' };
+}
+
 export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const quick = argv.includes('--quick'); // skip the 1M-question scaling point (about 1 GB of temporary files) and the 100k run
@@ -64,11 +89,20 @@ export async function main(argv: string[]): Promise<void> {
     if (json) console.log(JSON.stringify(figures, null, 2));
     return;
   }
+  if (argv.includes('--defaults-only')) {
+    figures['defaults'] = defaultsAgainstExplicit(work, measure, log);
+    rmSync(work, { recursive: true, force: true });
+    if (json) console.log(JSON.stringify(figures, null, 2));
+    return;
+  }
   if (argv.includes('--calibration-only')) {
     await calibration(figures, log);
     if (json) console.log(JSON.stringify(figures, null, 2));
     return;
   }
+
+  // 0. the plain run against every explicit thread count this machine allows, in the same invocation
+  figures['defaults'] = defaultsAgainstExplicit(work, measure, log);
 
   // 1-2. throughput of `xfbench run` on gqa-mini (default batch size, and batch 1 for reference), and
   // the compute floor measured inside the same process
