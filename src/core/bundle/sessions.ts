@@ -54,8 +54,6 @@ function sessionOptions(provider: Provider, threads = defaultIntraOpThreads(), o
 }
 
 async function createOn(file: string, provider: Provider, threads?: number, outputsOnDevice?: readonly string[]): Promise<ort.InferenceSession> {
-  // Dawn's Vulkan loader complains on stderr about an unset XDG_RUNTIME_DIR (headless machines, CI)
-  if (provider === 'webgpu') process.env.XDG_RUNTIME_DIR ??= tmpdir();
   return ort.InferenceSession.create(file, sessionOptions(provider, threads, outputsOnDevice));
 }
 
@@ -72,6 +70,9 @@ export async function chooseProvider(firstGraph: string, opts: SessionOptions, o
     return { session: await openGraph(firstGraph, 'cpu', opts.threads), choice: { requested: 'cpu', used: 'cpu' } };
   }
   if (opts.device === 'webgpu') {
+    // Dawn's Vulkan loader complains on stderr about an unset XDG_RUNTIME_DIR (headless machines, CI);
+    // set here, it holds for the probe's child and every graph opened after this one
+    process.env.XDG_RUNTIME_DIR ??= tmpdir();
     const unusable = (reason: string) => new XfError('E_WEBGPU_UNAVAILABLE', `the WebGPU execution provider found no usable device: ${reason}`, {
       suggestion: 'WebGPU runs on Vulkan here: install the GPU\'s Vulkan driver and loader (libvulkan1), or use --device cpu.',
     });
@@ -102,7 +103,7 @@ const WEBGPU_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'we
 
 /** Whether the graph opens on WebGPU, tried in a child process (webgpu-probe.ts says why). */
 function probeWebGpu(graph: string): { ok: true } | { ok: false; reason: string } {
-  const r = spawnSync(process.execPath, [WEBGPU_PROBE, graph], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() } });
+  const r = spawnSync(process.execPath, [WEBGPU_PROBE, graph], { encoding: 'utf8' });
   try {
     const answer = JSON.parse(r.stdout) as { ok: boolean; reason?: string };
     return answer.ok ? { ok: true } : { ok: false, reason: reasonOf(answer.reason ?? 'unknown error') };

@@ -5,9 +5,7 @@
  * off the user's terminal, so a missing device reads as xfbench's one line.
  */
 import * as ort from 'onnxruntime-node';
-import { tmpdir } from 'node:os';
 
-process.env.XDG_RUNTIME_DIR ??= tmpdir();
 try {
   const session = await ort.InferenceSession.create(process.argv[2]!, { executionProviders: ['webgpu'], logSeverityLevel: 4 });
   await session.release();
