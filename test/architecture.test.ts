@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/paths.js';
 
@@ -15,8 +16,22 @@ const LAYERS: readonly (readonly string[])[] = [
   ['compare', 'pipeline', 'convert'],
   ['suites'],
   ['report'],
+  ['workflows'],
   ['commands'],
   ['bench'],
+];
+
+/**
+ * Inside core/, the same rule between its parts, lowest first: a folder or a file directly in core/.
+ * The bundle (manifest, sessions) knows no vision or language; the LM reads visual tokens; the model
+ * and doctor put everything together.
+ */
+const CORE_LAYERS: readonly (readonly string[])[] = [
+  ['tensors.ts'],
+  ['bundle'],
+  ['vision'],
+  ['language'],
+  ['model.ts', 'doctor.ts'],
 ];
 
 const SRC = path.join(ROOT, 'src');
@@ -28,18 +43,53 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every relative import of a file (static, re-export, type-only and dynamic), as paths of .ts files. */
+interface ImportSite {
+  spec: string | undefined;
+  line: number;
+}
+
+/**
+ * Every module a file names, found by TypeScript's own parser: import and export declarations
+ * (type-only and side-effect ones included), `import x = require()`, and dynamic `import()` calls. A
+ * dynamic import whose argument is not a plain string cannot be checked: it is listed with no spec.
+ */
+function importSites(file: string): ImportSite[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const sites: ImportSite[] = [];
+  const add = (node: ts.Node, spec: ts.Expression | undefined) => sites.push({
+    spec: spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)) ? spec.text : undefined,
+    line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1,
+  });
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) {
+      if (node.moduleSpecifier) add(node, node.moduleSpecifier);
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
+      add(node, node.moduleReference.expression);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      add(node, node.arguments[0]);
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
+      add(node, node.argument.literal as ts.Expression);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return sites;
+}
+
+/** Every relative import of a file, as paths of .ts files. */
 function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  const specs = [
-    ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s*'([^']+)'/gm),
-    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
-  ].map((m) => m[1]!).filter((s) => s.startsWith('.'));
-  return specs.map((s) => path.resolve(path.dirname(file), s).replace(/\.js$/, '.ts'));
+  return importSites(file)
+    .map((s) => s.spec)
+    .filter((s): s is string => s !== undefined && s.startsWith('.'))
+    .map((s) => path.resolve(path.dirname(file), s).replace(/\.js$/, '.ts'));
 }
 
 const folderOf = (file: string) => path.relative(SRC, file).split(path.sep)[0]!;
 const layerOf = (folder: string) => LAYERS.findIndex((l) => l.includes(folder));
+const CORE = path.join(SRC, 'core');
+const corePartOf = (file: string) => path.relative(CORE, file).split(path.sep)[0]!;
+const coreLayerOf = (file: string) => CORE_LAYERS.findIndex((l) => l.includes(corePartOf(file)));
+const inCore = (file: string) => folderOf(file) === 'core';
 const rel = (file: string) => path.relative(ROOT, file);
 
 const files = sourceFiles(SRC);
@@ -61,6 +111,32 @@ describe('the layout of src/', () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+
+  it('puts every part of core/ in a layer, and imports only downward inside core/', () => {
+    const parts = [...new Set(files.filter(inCore).map(corePartOf))];
+    for (const part of parts) expect(coreLayerOf(path.join(CORE, part)), `src/core/${part} is in no core layer`).toBeGreaterThanOrEqual(0);
+    const upward: string[] = [];
+    for (const [file, imports] of graph) {
+      if (!inCore(file)) continue;
+      for (const target of imports) {
+        if (!inCore(target) || corePartOf(file) === corePartOf(target)) continue;
+        if (coreLayerOf(target) >= coreLayerOf(file)) upward.push(`${rel(file)} -> ${rel(target)}`);
+      }
+    }
+    expect(upward).toEqual([]);
+  });
+
+  it('names every dynamically imported module with a plain string, so the checks above see it', () => {
+    const opaque = files.flatMap((f) => importSites(f).filter((s) => s.spec === undefined).map((s) => `${rel(f)}:${s.line}`));
+    expect(opaque).toEqual([]);
+  });
+
+  it('finds imports of every form (the parser, not a pattern, reads them)', () => {
+    const probe = path.join(ROOT, 'test/fixtures-architecture/imports.ts');
+    expect(importSites(probe).map((s) => s.spec)).toEqual([
+      './single.js', './double.js', './side-effect.js', './type-only.js', './re-export.js', './star.js', './dynamic.js', './template.js', './required.js', './import-type.js', undefined,
+    ]);
   });
 
   it('has no import cycle', () => {

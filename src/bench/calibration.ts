@@ -73,7 +73,7 @@ function asRun(name: string, samples: readonly Sample[], correct: readonly boole
     record: {
       xfbenchVersion: 'simulation', createdAt: '', command: '', gitCommit: null, kind: 'score', bundle: null, provider: null,
       dataset: { id: 'gqa', dir: '', sha256: 'simulated', questions: samples.length, evaluated: samples.length },
-      config: { name, metrics: ['gqa.accuracy'] }, timings: {}, metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: null, n: 0, higherIsBetter: true }],
+      config: { name, metrics: ['gqa.accuracy'], allQuestions: false, choices: null }, timings: {}, metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: null, n: 0, higherIsBetter: true }],
     },
   };
 }

@@ -57,7 +57,7 @@ export default class Compare extends XfCommand {
 
   async run(): Promise<CompareOutput> {
     const { args, argv, flags } = await this.parse(Compare);
-    const { compareAndGate } = await import('./compare-and-gate.js');
+    const { compareAndGate } = await import('../workflows/compare-and-gate.js');
     const candidates = [args.b, ...(argv as string[]).slice(2)].map((d) => path.resolve(d));
     const result = await compareAndGate(path.resolve(args.a), candidates, {
       intersect: flags.intersect, gate: flags.gate, format: flags.format as 'table' | 'md' | 'junit', output: flags.output, details: flags.details,

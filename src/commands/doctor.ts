@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
-import type { Diagnosis } from '../core/bundle/doctor.js';
+import type { Diagnosis } from '../core/doctor.js';
 
 export default class Doctor extends XfCommand {
   static override summary = 'Check this machine: Node and onnxruntime versions, execution providers and why one is unavailable, threads.';
@@ -10,7 +10,7 @@ export default class Doctor extends XfCommand {
   async run(): Promise<Diagnosis> {
     await this.parse(Doctor);
     const [{ diagnose }, { loadBundle }, { packageRoot }, { DEFAULT_BUNDLE_DIR }] = await Promise.all([
-      import('../core/bundle/doctor.js'), import('../core/bundle/manifest.js'), import('../lib/package-root.js'), import('../pipeline/settings.js'),
+      import('../core/doctor.js'), import('../core/bundle/manifest.js'), import('../lib/package-root.js'), import('../pipeline/settings.js'),
     ]);
     // a real graph is opened on each provider: the bundled model's first encoder, which is small
     const bundle = await loadBundle(path.join(packageRoot(), DEFAULT_BUNDLE_DIR), { verifyHashes: false });

@@ -62,8 +62,8 @@ export default class Run extends XfCommand {
   async run(): Promise<RunSummary> {
     const { args, flags } = await this.parse(Run);
     // heavy modules (onnxruntime, sharp) load here, not at start-up, so --help stays fast
-    const [{ executeRun }, table, { displayPath }, { EXIT, XfError }] = await Promise.all([
-      import('../pipeline/execute-run.js'), import('../report/table.js'), import('../lib/display-path.js'), import('../lib/errors.js'),
+    const [{ executeRun }, { untilStopSignal, settleStop }, table, { displayPath }, { EXIT }] = await Promise.all([
+      import('../pipeline/execute-run.js'), import('../workflows/stop-signals.js'), import('../report/table.js'), import('../lib/display-path.js'), import('../lib/errors.js'),
     ]);
     // a bad gate file or baseline is refused before any model work
     if (flags.gate) await (await import('../compare/gate.js')).loadGate(path.resolve(flags.gate));
@@ -71,25 +71,20 @@ export default class Run extends XfCommand {
 
     const human = !this.jsonEnabled();
     const progress = (await import('./progress.js')).progressBar(human && !flags.quiet);
-    let interrupted = false;
-    const onSignal = () => { interrupted = true; };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const shard = flags.shard === undefined ? undefined : (await import('../pipeline/shards.js')).parseShard(flags.shard);
     let outcome;
     try {
-      outcome = await executeRun({
-        dataset: args.dataset, ablate: flags.ablate, shard: flags.shard === undefined ? undefined : (await import('../pipeline/shards.js')).parseShard(flags.shard), model: flags.model, data: flags.data, out: flags.out, limit: flags.limit,
+      outcome = await untilStopSignal((shouldStop) => executeRun({
+        dataset: args.dataset, ablate: flags.ablate, shard, model: flags.model, data: flags.data, out: flags.out, limit: flags.limit,
         device: flags.device as DeviceRequest, threads: flags.threads, choices: flags.choices,
         allQuestions: flags['all-questions'], imageTemplate: flags['image-template'], cacheDir: flags['cache-dir'], maxErrors: flags['max-errors'],
         visionCache: flags['vision-cache'], prefetch: flags.prefetch, batchSize: flags['batch-size'], window: flags.window,
         generation: { numBeams: flags['num-beams'], maxNewTokens: flags['max-new-tokens'] },
         onProviderNote: human ? (note) => process.stderr.write(`xfbench: ${note}\n`) : undefined,
         onProgress: (d, t) => progress.update(d, t),
-        shouldStop: () => interrupted,
-      });
+        shouldStop,
+      }));
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       progress.stop();
     }
     const r = outcome.record;
@@ -106,17 +101,10 @@ export default class Run extends XfCommand {
       runDir: outcome.runDir, dataset: r.dataset.id, bundle: r.bundle!.name, provider: outcome.provider, status: outcome.status,
       questions: r.dataset.evaluated, resumedFrom: outcome.resumedFrom, errors: outcome.errors, metrics: outcome.metrics,
     };
-    if (outcome.stoppedBy === 'max-errors') {
-      throw new XfError('E_TOO_MANY_ERRORS', `stopped after ${outcome.errors} failed samples (--max-errors ${flags['max-errors']}); what was done is kept`, {
-        file: outcome.runDir, suggestion: 'Fix the images and run the same command again to continue.',
-      });
-    }
-    if (outcome.stoppedBy === 'signal') {
-      process.stderr.write(`xfbench: interrupted; ${r.dataset.evaluated} predictions kept. Run the same command again to continue.\n`);
-      this.exit(130);
-    }
+    const kept = `${r.dataset.evaluated} predictions kept`;
+    if (settleStop(outcome.stoppedBy, { dir: outcome.runDir, errors: outcome.errors, maxErrors: flags['max-errors'], kept })) this.exit(EXIT.interrupted);
     if (flags.baseline && flags.gate) {
-      const { compareAndGate } = await import('./compare-and-gate.js');
+      const { compareAndGate } = await import('../workflows/compare-and-gate.js');
       const { gates, passed } = await compareAndGate(path.resolve(flags.baseline), [outcome.runDir], { gate: path.resolve(flags.gate), print: human ? (t) => this.log(t) : undefined });
       summary.gate = gates?.[0];
       if (!passed) {

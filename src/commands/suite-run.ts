@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core';
-import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
 import type { DeviceRequest } from '../core/bundle/devices.js';
 import { deviceFlag, threadsFlag } from './shared-flags.js';
@@ -28,44 +27,37 @@ export default class SuiteRun extends XfCommand {
     device: deviceFlag,
     threads: threadsFlag,
     quiet: Flags.boolean({ description: 'no progress bar', default: false }),
+    'max-errors': Flags.integer({ description: 'stop cleanly once more than N samples of a benchmark failed (bad images)', min: 0 }),
   };
 
   async run(): Promise<SuiteSummary> {
     const { args, flags } = await this.parse(SuiteRun);
-    const [{ executeSuite }, summary, { writeFileAtomic }, { displayPath }, { progressBar }] = await Promise.all([
-      import('../suites/run-suite.js'), import('../report/suite-summary.js'), import('../lib/files.js'), import('../lib/display-path.js'), import('./progress.js'),
+    const [{ runSuiteWithSummaries }, { untilStopSignal, settleStop }, summary, { displayPath }, { progressBar }, { EXIT }] = await Promise.all([
+      import('../workflows/suite-run.js'), import('../workflows/stop-signals.js'), import('../report/suite-summary.js'), import('../lib/display-path.js'), import('./progress.js'), import('../lib/errors.js'),
     ]);
     const human = !this.jsonEnabled();
-    let interrupted = false;
-    const onSignal = () => { interrupted = true; };
-    process.once('SIGINT', onSignal);
     let progress = progressBar(false);
     let outcome;
     try {
-      outcome = await executeSuite({
-        suiteFile: args.suite, model: flags.model, out: flags.out, device: flags.device as DeviceRequest, threads: flags.threads,
+      outcome = await untilStopSignal((shouldStop) => runSuiteWithSummaries({
+        suiteFile: args.suite, model: flags.model, out: flags.out, device: flags.device as DeviceRequest, threads: flags.threads, maxErrors: flags['max-errors'],
         onMember: (name, i, n) => {
           progress.stop();
           if (human) process.stderr.write(`xfbench: suite ${i + 1}/${n}: ${name}\n`);
           progress = progressBar(human && !flags.quiet);
         },
         onProgress: (d, t) => progress.update(d, t),
-        shouldStop: () => interrupted,
-      });
+        shouldStop,
+      }));
     } finally {
       progress.stop();
-      process.off('SIGINT', onSignal);
     }
-    await writeFileAtomic(path.join(outcome.dir, 'summary.md'), summary.suiteMarkdown(outcome.record));
-    await writeFileAtomic(path.join(outcome.dir, 'summary.html'), summary.suiteHtml(outcome.record));
     if (human) {
       this.log(summary.suiteTable(outcome.record));
       this.log(`suite written to ${displayPath(outcome.dir)}`);
     }
-    if (outcome.stopped) {
-      process.stderr.write('xfbench: the suite stopped early; run the same command again to continue.\n');
-      this.exit(130);
-    }
+    const kept = `the suite's finished benchmarks and ${outcome.record.members.at(-1)?.questions ?? 0} predictions of the last one kept`;
+    if (settleStop(outcome.stoppedBy, { dir: outcome.dir, errors: outcome.errors, maxErrors: flags['max-errors'], kept })) this.exit(EXIT.interrupted);
     return { dir: outcome.dir, suite: outcome.record };
   }
 }

@@ -6,6 +6,7 @@ import { metricRegistry } from '../metrics/registry.js';
 import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
 import type { AggregateContext, FamilyEntry } from '../metrics/types.js';
 import { runName, type LoadedRun } from '../runs/read-run.js';
+import { firstAnswerDifference, SCORING_KEYS } from '../runs/run-config.js';
 import { adjustAndJudge } from './multiplicity.js';
 import { pairedRows, unpairedRows } from './paired-rows.js';
 import { verifyStoredScores } from './verify-scores.js';
@@ -24,37 +25,26 @@ export interface CompareOptions {
 }
 
 /**
- * Settings that decide which items each metric counts and with what: compare applies A's to both
- * runs, so runs that differ in them are refused. `raw` (normalisation off) changes only the answers,
- * which the stored scores already reflect: a raw-vs-normalised comparison is a fair question, and is
- * marked rather than refused.
+ * Refuses runs that differ in a scoring setting (compare applies A's to both runs); returns what
+ * differs but is allowed. `raw` (normalisation off) changes only the answers, which the stored scores
+ * already reflect: a raw-vs-normalised comparison is a fair question, and is marked rather than refused.
  */
-const SCORING_SETTINGS = ['allQuestions', 'choices', 'metrics'] as const;
-
-function setting(run: LoadedRun, key: string): string {
-  return JSON.stringify(run.record.config[key] ?? null);
-}
-
-/** Refuses runs scored under different settings; returns what differs but is allowed. */
 function checkSameScoring(runA: LoadedRun, runB: LoadedRun): string[] {
-  for (const key of SCORING_SETTINGS) {
-    const a = setting(runA, key);
-    const b = setting(runB, key);
-    if (a !== b) {
-      throw new XfError('E_SETTINGS_DIFFER', `the runs were scored differently (${key}: ${a} in A, ${b} in B)`, {
-        file: runB.dir, field: `config.${key}`, suggestion: 'Run or score both with the same --all-questions and --choices, and the same xfbench metrics.',
-      });
-    }
+  const diff = firstAnswerDifference(runA.record.config, runB.record.config, SCORING_KEYS);
+  if (diff) {
+    throw new XfError('E_SETTINGS_DIFFER', `the runs were scored differently (${diff.key}: ${diff.a} in A, ${diff.b} in B)`, {
+      file: runB.dir, field: `config.${diff.key}`, suggestion: 'Run or score both with the same --all-questions and --choices, and the same xfbench metrics.',
+    });
   }
   // a model run has no `raw`: its answers are always normalised
-  const raw = (run: LoadedRun) => run.record.config['raw'] === true;
+  const raw = (run: LoadedRun) => run.record.config.raw === true;
   return raw(runA) === raw(runB) ? [] : [`A's answers were scored ${raw(runA) ? 'raw' : 'normalised'}, B's ${raw(runB) ? 'raw' : 'normalised'} (--raw)`];
 }
 
 /** The scoring context the runs recorded: their --all-questions and, when its file is still there, their --choices. */
 async function recordedContext(run: LoadedRun): Promise<{ ctx: AggregateContext; note?: string }> {
-  const ctx: AggregateContext = { includeUnbalanced: Boolean(run.record.config['allQuestions']) };
-  const choices = run.record.config['choices'];
+  const ctx: AggregateContext = { includeUnbalanced: run.record.config.allQuestions };
+  const choices = run.record.config.choices;
   if (typeof choices !== 'string') return { ctx };
   const registry = datasetRegistry();
   const adapter = registry.has(run.record.dataset.id) ? await registry.get(run.record.dataset.id) : undefined;

@@ -12,7 +12,6 @@ import { LanguageModel } from './language/language-model.js';
 import { EncoderDecoderLM } from './language/seq2seq.js';
 import { PromptEncoder } from './language/prompts.js';
 import { BundleTokenizer } from './language/tokenizer.js';
-import { preprocessForEncoders } from './vision/image.js';
 import { VisionTower, type BatchAblation, type PreparedImage, type VisualTokens } from './vision/vision-tower.js';
 
 export type { Generation, GenerationRequest } from './language/decoding.js';
@@ -82,11 +81,6 @@ export class VisionLanguageModel {
     return this.prompts.prompt(question);
   }
 
-  /** Decodes and preprocesses one image for every encoder, on this thread (the pipeline uses a worker pool instead). */
-  async prepareImage(file: string): Promise<PreparedImage> {
-    return { file, pixels: await preprocessForEncoders(file, this.vision.imageSpecs) };
-  }
-
   encodeBatch(images: readonly PreparedImage[], ablation?: BatchAblation): Promise<VisualTokens[]> {
     return this.vision.encodeBatch(images, ablation);
   }
@@ -94,10 +88,6 @@ export class VisionLanguageModel {
   /** Every encoder on the prepared image, then the fusion module: the visual tokens the LM reads. */
   async encodePrepared(prepared: PreparedImage): Promise<VisualTokens> {
     return (await this.vision.encodeBatch([prepared]))[0]!;
-  }
-
-  async encodeImage(file: string): Promise<VisualTokens> {
-    return this.encodePrepared(await this.prepareImage(file));
   }
 
   prefixes(visuals: readonly VisualTokens[]): Promise<ImagePrefix[]> {

@@ -30,4 +30,5 @@ export class XfError extends Error {
 }
 
 /** Exit statuses of the CLI. */
-export const EXIT = { ok: 0, failure: 1, badInput: 2, gateFailed: 3 } as const;
+/** Exit statuses; `interrupted` is the shell's 128 + SIGINT, for a run stopped by a signal with its work kept. */
+export const EXIT = { ok: 0, failure: 1, badInput: 2, gateFailed: 3, interrupted: 130 } as const;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { VisionLanguageModel } from '../core/model.js';
 import { derangement, type ChannelStats, type EncoderAblation } from '../core/vision/ablation.js';
+import type { ImagePool } from '../core/vision/image-pool.js';
 import type { BatchAblation, PreparedImage } from '../core/vision/vision-tower.js';
-import type { ImageFeeder } from './image-feeder.js';
 
 /** What `run --ablate` needs during the run: per-batch settings, each image's partner, and a salt for the vision cache. */
 export interface RunAblation {
@@ -49,13 +49,13 @@ class ChannelSums {
  * shards merge into the unsharded run. Images that cannot be read are left out of both (their samples
  * fail anyway).
  */
-export async function prepareAblation(model: VisionLanguageModel, feeder: ImageFeeder, ablations: EncoderAblation[], imagesInScope: readonly string[]): Promise<RunAblation> {
+export async function prepareAblation(model: VisionLanguageModel, pool: ImagePool, ablations: EncoderAblation[], imagesInScope: readonly string[]): Promise<RunAblation> {
   const images = [...new Set(imagesInScope)].sort();
   const sums = new Map(ablations.filter((a) => a.mode === 'mean' || a.mode === 'noise').map((a) => [a.encoder, new ChannelSums()]));
   const readable: string[] = [];
   for (let start = 0; start < images.length; start += STATS_BATCH) {
     const batch = images.slice(start, start + STATS_BATCH);
-    const prepared = (await Promise.all(batch.map((f) => feeder.prepare(f, model.vision.imageSpecs).catch(() => undefined))))
+    const prepared = (await Promise.all(batch.map((f) => pool.prepare(f, model.vision.imageSpecs).catch(() => undefined))))
       .filter((p): p is PreparedImage => p !== undefined);
     readable.push(...prepared.map((p) => p.file));
     if (prepared.length === 0) continue;

@@ -1,9 +1,10 @@
 import type { VisionLanguageModel } from '../core/model.js';
+import { ImagePool } from '../core/vision/image-pool.js';
 import type { VisionCache } from '../core/vision/vision-cache.js';
 import type { Sample } from '../datasets/types.js';
 import type { PredictionLine, PredictionWriter } from '../runs/prediction-line.js';
 import type { RunAblation } from './ablation-setup.js';
-import { ImageFeeder } from './image-feeder.js';
+import { ImagePrefetcher } from './image-prefetch.js';
 import { planByImage, windows } from './plan.js';
 import type { SampleScorer } from './scoring.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from './settings.js';
@@ -25,8 +26,8 @@ function fitting(model: VisionLanguageModel, sample: Sample, outcome: ImageOutco
 export interface EvaluateOptions {
   /** Turns each answer into its scored prediction line. */
   scorer: SampleScorer;
-  /** Decodes images for the encoders; without one, a feeder is opened for this call. */
-  images?: ImageFeeder;
+  /** Decodes images for the encoders; without one, a pool is opened for this call. */
+  images?: ImagePool;
   /** `run --ablate`: encoders' features taken away (ablation-setup.ts). */
   ablation?: RunAblation;
   /** Ids already in predictions.jsonl (a resumed run). */
@@ -62,15 +63,15 @@ export interface EvaluateResult {
  * sample whose image cannot be read is written as an error row and the run goes on.
  */
 export async function evaluate(model: VisionLanguageModel, samples: AsyncIterable<Sample>, writer: PredictionWriter, opts: EvaluateOptions): Promise<EvaluateResult> {
-  const feeder = opts.images ?? new ImageFeeder();
+  const pool = opts.images ?? ImagePool.open();
   try {
-    return await evaluateWith(model, samples, writer, feeder, opts);
+    return await evaluateWith(model, samples, writer, pool, opts);
   } finally {
-    if (!opts.images) feeder.close();
+    if (!opts.images) pool.close();
   }
 }
 
-async function evaluateWith(model: VisionLanguageModel, samples: AsyncIterable<Sample>, writer: PredictionWriter, feeder: ImageFeeder, opts: EvaluateOptions): Promise<EvaluateResult> {
+async function evaluateWith(model: VisionLanguageModel, samples: AsyncIterable<Sample>, writer: PredictionWriter, pool: ImagePool, opts: EvaluateOptions): Promise<EvaluateResult> {
   const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
   const timings: StageTimings = { visionMs: 0, generateMs: 0, images: 0, questions: 0 };
   let errors = 0;
@@ -82,7 +83,7 @@ async function evaluateWith(model: VisionLanguageModel, samples: AsyncIterable<S
   };
   for await (const window of windows(samples, Math.max(1, opts.window ?? DEFAULT_WINDOW), opts.skip)) {
     const todo = planByImage(window).flat();
-    const images = feeder.readAhead(model.vision.imageSpecs, todo, opts.prefetch ?? DEFAULT_PREFETCH, opts.cache);
+    const images = new ImagePrefetcher(pool, model.vision.imageSpecs, todo, opts.prefetch ?? DEFAULT_PREFETCH, opts.cache);
     // the last image of the previous batch: an image's samples are consecutive and may span two batches
     let carried: ImageOutcome | undefined;
     for (let start = 0; start < todo.length; start += batchSize) {

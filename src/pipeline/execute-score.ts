@@ -5,7 +5,7 @@ import { XfError } from '../lib/errors.js';
 import type { MetricValue } from '../metrics/types.js';
 import { PredictionWriter } from '../runs/prediction-line.js';
 import { openRunDir, PREDICTIONS_FILE, removeUnfinishedRun } from '../runs/run-dir.js';
-import { recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record.js';
+import { outcomeFields, recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record.js';
 import { readPredictionsFile, readRunAnswers, type ExternalPredictions, type PredictionsFormat } from './external-predictions.js';
 import { openEvaluation, type DatasetOptions } from './open-dataset.js';
 import { RunTally, SampleScorer } from './scoring.js';
@@ -98,12 +98,10 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
     ...recordHeader('score'),
     bundle: null,
     predictionsSource: { file, sha256: preds.sha256, format: preds.format },
-    dataset: { id: adapter.id, dir: dataset.dir, sha256: dataset.hash(), questions, evaluated: totals.evaluated },
     provider: null,
     config: { name, raw: Boolean(opts.raw), metrics: metrics.map((m) => m.id), allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null },
+    ...outcomeFields({ id: adapter.id, dir: dataset.dir, sha256: dataset.hash(), questions }, totals),
     timings: {},
-    metrics: totals.metrics,
-    families: totals.families,
   };
   await writeRunRecord(runDir, record);
   return { runDir, record, name, format: preds.format, questions, scored: totals.evaluated, metrics: totals.metrics };

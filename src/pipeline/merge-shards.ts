@@ -2,7 +2,8 @@ import path from 'node:path';
 import { XfError } from '../lib/errors.js';
 import { readPredictionLines, PredictionWriter, type PredictionLine } from '../runs/prediction-line.js';
 import { openRunDir, PREDICTIONS_FILE, RUN_FILE } from '../runs/run-dir.js';
-import { readRunRecord, writeRunRecord, type RunRecord } from '../runs/run-record.js';
+import { ANSWER_SETTING_FLAGS, answerSettingsOf, firstAnswerDifference, sharedSpeedSettings } from '../runs/run-config.js';
+import { outcomeFields, readRunRecord, recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record.js';
 import { aggregateInDatasetOrder, firstSamples } from './dataset-passes.js';
 import { openEvaluation } from './open-dataset.js';
 import { planByImage, windows } from './plan.js';
@@ -26,28 +27,24 @@ function fail(dir: string, message: string, suggestion?: string): XfError {
   return new XfError('E_MERGE', message, { file: path.join(dir, RUN_FILE), suggestion });
 }
 
-/** Settings that must agree across shards: everything in the config but the shard and how fast it ran. */
-function comparable(record: RunRecord): string {
-  const { shard: _s, device: _d, threads: _t, batchSize: _b, prefetch: _p, cacheDir: _c, visionCache: _v, maxErrors: _m, ...rest } = record.config;
-  return JSON.stringify(rest);
-}
-
 /** Every shard finished, of one dataset, bundle and set of settings, and together covering 0..N-1 exactly once. */
 async function readShards(dirs: readonly string[]): Promise<ShardRun[]> {
   const runs: ShardRun[] = [];
   for (const dir of dirs) {
     const record = await readRunRecord(dir);
-    const shard = record.config['shard'] as Shard | null | undefined;
+    const shard = record.config.shard;
     if (!shard) throw fail(dir, 'this run is not a shard (it was not run with --shard)');
     if (record.status !== 'complete') throw fail(dir, `shard ${shardLabel(shard)} is not finished (status: ${record.status ?? 'unknown'})`, 'Run its command again to finish it, then merge.');
     runs.push({ dir, record, shard });
   }
   const first = runs[0]!;
   for (const r of runs.slice(1)) {
+    // speed settings (threads, batch size, ...) may differ: shards on nodes of different sizes are the usual case
+    const setting = firstAnswerDifference(first.record.config, r.record.config);
     const what = r.record.fingerprint?.bundle !== first.record.fingerprint?.bundle ? 'model bundle'
       : r.record.fingerprint?.dataset !== first.record.fingerprint?.dataset ? 'dataset files'
         : r.shard.count !== first.shard.count ? `number of shards (${r.shard.count}, not ${first.shard.count})`
-          : comparable(r.record) !== comparable(first.record) ? 'settings' : undefined;
+          : setting ? `setting (${ANSWER_SETTING_FLAGS[setting.key]}: ${setting.b}, not ${setting.a})` : undefined;
     if (what) throw fail(r.dir, `shard ${shardLabel(r.shard)} was run with another ${what} than shard ${shardLabel(first.shard)} (${first.dir})`);
   }
   const byIndex = new Map<number, ShardRun>();
@@ -71,10 +68,9 @@ export async function executeMerge(dirs: readonly string[], out: string): Promis
   const base = shards[0]!.record;
   const config = base.config;
   const { dataset, metrics, ctx } = await openEvaluation(base.dataset.id, {
-    data: base.dataset.dir, choices: typeof config['choices'] === 'string' ? config['choices'] : undefined,
-    allQuestions: Boolean(config['allQuestions']), imageTemplate: typeof config['imageTemplate'] === 'string' ? config['imageTemplate'] : undefined, imagesOptional: true,
+    data: base.dataset.dir, choices: config.choices ?? undefined, allQuestions: config.allQuestions, imageTemplate: config.imageTemplate ?? undefined, imagesOptional: true,
   });
-  const limit = typeof config['limit'] === 'number' ? config['limit'] : undefined;
+  const limit = config.limit ?? undefined;
   // every line of every shard, checked to lie in its shard; held in memory until written in order
   const lines = new Map<string, PredictionLine>();
   for (const s of shards) {
@@ -89,7 +85,7 @@ export async function executeMerge(dirs: readonly string[], out: string): Promis
   const tally = new RunTally(metrics, ctx);
   let missing: string | undefined;
   try {
-    const window = typeof config['window'] === 'number' ? config['window'] : DEFAULT_WINDOW;
+    const window = config.window ?? DEFAULT_WINDOW;
     for await (const part of windows(firstSamples(dataset.samples(), limit), window)) {
       for (const sample of planByImage(part).flat()) {
         const line = lines.get(sample.id);
@@ -108,20 +104,16 @@ export async function executeMerge(dirs: readonly string[], out: string): Promis
   if (lines.size > 0) throw fail(shards[0]!.dir, `the shards hold ${lines.size} questions the dataset does not have (e.g. ${lines.keys().next().value as string})`);
   // the figures, as a run aggregates them: in dataset order
   const totals = await aggregateInDatasetOrder(firstSamples(dataset.samples(), limit), path.join(runDir, PREDICTIONS_FILE), tally);
-  const errors = Object.values(totals.errorsByCode).reduce((a, b) => a + b, 0);
   const record: RunRecord = {
     ...base,
-    createdAt: new Date().toISOString(),
-    command: ['xfbench', ...process.argv.slice(2)].join(' '),
+    ...recordHeader('run'),
     status: 'complete',
     fingerprint: base.fingerprint ? { bundle: base.fingerprint.bundle, dataset: base.fingerprint.dataset, settings: base.fingerprint.settings } : undefined,
-    config: { ...config, shard: null, mergedFrom: shards.map((s) => s.dir) },
-    dataset: { ...base.dataset, evaluated: totals.evaluated },
-    errors: { count: errors, byCode: totals.errorsByCode },
+    // the speed settings all shards shared; one that differed between them describes no single run
+    config: { ...answerSettingsOf(config), ...sharedSpeedSettings(shards.map((s) => s.record.config)), shard: null, mergedFrom: shards.map((s) => s.dir) },
+    ...outcomeFields(base.dataset, totals),
     resumed: undefined,
     timings: { shards: shards.length, evaluateMs: shards.reduce((a, s) => a + (s.record.timings['evaluateMs'] ?? 0), 0) },
-    metrics: totals.metrics,
-    families: totals.families,
   };
   await writeRunRecord(runDir, record);
   return { runDir, record, shards: shards.length };

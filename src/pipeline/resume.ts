@@ -3,14 +3,15 @@ import path from 'node:path';
 import { XfError } from '../lib/errors.js';
 import { sha256Text } from '../lib/files.js';
 import { RUN_FILE } from '../runs/run-dir.js';
+import { ANSWER_SETTING_FLAGS, answerSettingsOf, firstAnswerDifference, type RunConfig } from '../runs/run-config.js';
 import { readRunRecord, type RunRecord } from '../runs/run-record.js';
 import { shardLabel, type Shard } from './shards.js';
 
 export type Fingerprint = NonNullable<RunRecord['fingerprint']>;
 
 /** What must match for a run folder to be continued: the bundle, the data, and every setting that changes answers. */
-export function fingerprint(bundleHash: string, datasetHash: string, settings: Record<string, unknown>, shard?: Shard): Fingerprint {
-  return { bundle: bundleHash, dataset: datasetHash, settings: sha256Text(JSON.stringify(settings)), ...(shard ? { shard: shardLabel(shard) } : {}) };
+export function fingerprint(bundleHash: string, datasetHash: string, config: RunConfig, shard?: Shard): Fingerprint {
+  return { bundle: bundleHash, dataset: datasetHash, settings: sha256Text(JSON.stringify(answerSettingsOf(config))), ...(shard ? { shard: shardLabel(shard) } : {}) };
 }
 
 /** The record of the run already in the folder, if any. */
@@ -18,11 +19,18 @@ export async function previousRecord(runDir: string): Promise<RunRecord | undefi
   return existsSync(path.join(runDir, RUN_FILE)) ? readRunRecord(runDir) : undefined;
 }
 
-export function checkResumable(previous: RunRecord, now: Fingerprint, runDir: string): void {
+/** Which answer setting differs, named by its flag, when the previous config says. */
+function settingsLabel(previous: RunConfig, now: RunConfig): string {
+  const diff = firstAnswerDifference(previous, now);
+  return diff ? `settings (${ANSWER_SETTING_FLAGS[diff.key]}: ${diff.a} then, ${diff.b} now)` : 'settings that change answers';
+}
+
+export function checkResumable(previous: RunRecord, now: Fingerprint, config: RunConfig, runDir: string): void {
   const was = previous.fingerprint;
   const file = path.join(runDir, RUN_FILE);
   if (!was) throw new XfError('E_RESUME_MISMATCH', 'this run folder was not written by a resumable run', { file });
-  for (const [key, label] of [['bundle', 'model bundle'], ['dataset', 'dataset files'], ['settings', 'settings (--limit, --choices, --all-questions, --image-template)'], ['shard', 'shard (--shard)']] as const) {
+  const settings = settingsLabel(previous.config, config);
+  for (const [key, label] of [['bundle', 'model bundle'], ['dataset', 'dataset files'], ['settings', settings], ['shard', 'shard (--shard)']] as const) {
     if (was[key] !== now[key]) {
       throw new XfError('E_RESUME_MISMATCH', `cannot continue this run: the ${label} differ from the ones it was started with`, {
         file, field: `fingerprint.${key}`, suggestion: 'Use the same flags as the first time, or another --out for a new run.',

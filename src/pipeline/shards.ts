@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Sample } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 
+import type { Shard } from '../runs/run-config.js';
+
 /** One part of a dataset: `index` of `count`, 0-based (Slurm's array task id, Kubernetes' completion index). */
-export interface Shard {
-  index: number;
-  count: number;
-}
+export type { Shard } from '../runs/run-config.js';
 
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());

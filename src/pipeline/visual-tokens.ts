@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { XfError } from '../lib/errors.js';
 import { batchAblation, type RunAblation } from './ablation-setup.js';
 import type { PredictionLine } from '../runs/prediction-line.js';
-import type { ImagePrefetcher } from './image-feeder.js';
+import type { ImagePrefetcher } from './image-prefetch.js';
 
 export interface ImageOutcome {
   imagePath: string;

@@ -14,8 +14,8 @@ export interface LoadedRun {
 
 /** How a run is called in tables and reports: its bundle (or the scored system), and an ablation if it had one. */
 export function runName(run: LoadedRun): string {
-  const name = run.record.bundle?.name ?? String(run.record.config['name'] ?? run.dir);
-  const ablate = run.record.config['ablate'] as Array<{ encoder: string; mode: string }> | undefined;
+  const name = run.record.bundle?.name ?? run.record.config.name ?? run.dir;
+  const ablate = run.record.config.ablate;
   return ablate?.length ? `${name} [${ablate.map((a) => `${a.encoder}=${a.mode}`).join(', ')}]` : name;
 }
 
@@ -30,7 +30,7 @@ export async function readRun(dir: string): Promise<LoadedRun> {
     });
   }
   record.families ??= await familiesOfValues(record.metrics);
-  const shard = record.config['shard'] as { index: number; count: number } | null | undefined;
+  const shard = record.config.shard;
   if (shard) {
     throw new XfError('E_RUN_SHARD', `this run is shard ${shard.index}/${shard.count} of the dataset, not the whole of it`, {
       file: path.join(dir, RUN_FILE), suggestion: 'Merge the shards first: xfbench merge SHARD_DIR... --out DIR.',

@@ -4,6 +4,7 @@ import { parseJson, readBytes, validate, writeFileAtomic } from '../lib/files.js
 import { gitCommit } from '../lib/git.js';
 import { packageRoot, packageVersion } from '../lib/package-root.js';
 import { familyEntrySchema, metricValueSchema } from '../metrics/types.js';
+import { runConfigSchema } from './run-config.js';
 import { RUN_FILE } from './run-dir.js';
 
 /** run.json: what ran, on what, how, and what came out. The schema is the type: what is written is what is read. */
@@ -25,7 +26,8 @@ export const runRecordSchema = z.object({
   errors: z.object({ count: z.number().int(), byCode: z.record(z.string(), z.number().int()) }).optional(),
   /** A continued run: predictions kept, bytes of a torn last line cut off, failed samples tried again. */
   resumed: z.object({ fromQuestions: z.number().int(), tornBytesDropped: z.number().int(), retriedFailed: z.number().int().optional() }).optional(),
-  config: z.record(z.string(), z.unknown()),
+  /** The settings it ran with, typed once (run-config.ts). */
+  config: runConfigSchema,
   timings: z.record(z.string(), z.number()),
   metrics: z.array(metricValueSchema),
   /** Which categories of `metrics` form which family (structural, detailed, ...) and which tables show by default. */
@@ -41,6 +43,15 @@ export function recordHeader(kind: RunRecord['kind']): Pick<RunRecord, 'xfbenchV
     gitCommit: gitCommit(packageRoot()),
     kind,
   };
+}
+
+/** What every kind of run (run, score, merge) records of its outcome, from its totals. */
+export function outcomeFields(
+  dataset: Omit<RunRecord['dataset'], 'evaluated'>,
+  totals: { metrics: RunRecord['metrics']; families: NonNullable<RunRecord['families']>; evaluated: number; errorsByCode: Record<string, number> },
+): Pick<RunRecord, 'dataset' | 'errors' | 'metrics' | 'families'> {
+  const count = Object.values(totals.errorsByCode).reduce((a, b) => a + b, 0);
+  return { dataset: { ...dataset, evaluated: totals.evaluated }, errors: { count, byCode: totals.errorsByCode }, metrics: totals.metrics, families: totals.families };
 }
 
 /** The one reader of run.json: missing, malformed and mis-shaped files each get their own clear error. */

@@ -8,7 +8,7 @@ import { defaultRunDir } from '../runs/run-dir.js';
 import { loadSuiteSpec, writeSuiteRecord, type SuiteRecord } from './suite-file.js';
 
 /** What a suite passes on to each member's run, and where the suite folder goes. */
-export interface SuiteOptions extends Pick<RunOptions, 'model' | 'out' | 'device' | 'threads' | 'onProgress' | 'shouldStop'> {
+export interface SuiteOptions extends Pick<RunOptions, 'model' | 'out' | 'device' | 'threads' | 'maxErrors' | 'onProgress' | 'shouldStop'> {
   suiteFile: string;
   onMember?: (name: string, index: number, count: number) => void;
 }
@@ -16,7 +16,10 @@ export interface SuiteOptions extends Pick<RunOptions, 'model' | 'out' | 'device
 export interface SuiteOutcome {
   dir: string;
   record: SuiteRecord;
-  stopped: boolean;
+  /** Why the suite stopped before its last member finished, if it did. */
+  stoppedBy: RunOutcome['stoppedBy'];
+  /** Failed samples over the members run. */
+  errors: number;
 }
 
 /** The figure a member is summarised by: its first metric's overall value. */
@@ -43,7 +46,7 @@ export async function executeSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
     });
     const outcome = await executeRun({
       dataset: m.dataset, model: opts.model, data: m.data, out: path.join(dir, m.name), limit: m.limit, allQuestions: m.allQuestions,
-      choices: m.choices, imageTemplate: m.imageTemplate, device: opts.device, threads: opts.threads, onProgress: opts.onProgress, shouldStop: opts.shouldStop,
+      choices: m.choices, imageTemplate: m.imageTemplate, device: opts.device, threads: opts.threads, maxErrors: opts.maxErrors, onProgress: opts.onProgress, shouldStop: opts.shouldStop,
     });
     outcomes.push(outcome);
     if (outcome.stoppedBy) break;
@@ -55,5 +58,5 @@ export async function executeSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
     members: outcomes.map((o, i) => ({ name: members[i]!.name, dataset: members[i]!.dataset, run: members[i]!.name, questions: o.record.dataset.evaluated, headline: headline(o) })),
   };
   await writeSuiteRecord(dir!, record);
-  return { dir: dir!, record, stopped: outcomes.some((o) => o.stoppedBy !== null) };
+  return { dir: dir!, record, stoppedBy: outcomes.find((o) => o.stoppedBy)?.stoppedBy ?? null, errors: outcomes.reduce((a, o) => a + o.errors, 0) };
 }

@@ -6,6 +6,7 @@ import { VisionLanguageModel, type GenerationRequest } from '../../src/core/mode
 import { runCli } from '../helpers/cli.js';
 import { firstGqaQuestions, runConverterPython, writeGqaCorpus, type QuestionRef, type ReferenceCase } from '../helpers/converter.js';
 import { tempDir } from '../helpers/paths.js';
+import { encodeImage, prepareImage } from '../helpers/images.js';
 
 const QUESTIONS = 50;
 
@@ -72,7 +73,7 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
       return;
     }
     expect([m.fusionKind, ...m.encoders.map((e) => [e.id, e.image.resize, e.image.mean[0]])]).toEqual(['clip+mae', clip, ['mae', 'bilinear', 0.485]]);
-    const prepared = await model.prepareImage(questions[0]!.image);
+    const prepared = await prepareImage(model, questions[0]!.image);
     const [plain] = await model.encodeBatch([prepared]);
     const [noMae] = await model.encodeBatch([prepared], { modes: new Map([['mae', 'zero']]), stats: new Map() });
     expect(maxAbsDiff(plain!.data, noMae!.data)).toBeGreaterThan(1e-3);
@@ -83,7 +84,7 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
   });
 
   async function requests(): Promise<GenerationRequest[]> {
-    const visuals = await Promise.all(questions.map((q) => model.encodeImage(q.image)));
+    const visuals = await Promise.all(questions.map((q) => encodeImage(model, q.image)));
     const prefixes = await model.prefixes(visuals);
     return questions.map((q, i) => ({ prefix: prefixes[i]!, question: q.question }));
   }

@@ -6,6 +6,7 @@ import { VisionLanguageModel } from '../../src/core/model.js';
 import { runCli } from '../helpers/cli.js';
 import { firstGqaQuestions, runConverterPython, writeGqaCorpus, type ReferenceCase } from '../helpers/converter.js';
 import { tempDir } from '../helpers/paths.js';
+import { encodeImage } from '../helpers/images.js';
 
 /** fp16 first-step logits against fp32 transformers: the tolerance docs/convert.md states. */
 const FP16_LOGIT_TOLERANCE = 2e-2;
@@ -40,7 +41,7 @@ describe('xfbench convert: external data and fp16', () => {
   });
 
   async function answers(model: VisionLanguageModel) {
-    const visuals = await Promise.all(questions.map((q) => model.encodeImage(q.image)));
+    const visuals = await Promise.all(questions.map((q) => encodeImage(model, q.image)));
     const prefixes = await model.prefixes(visuals);
     return model.generateBatch(questions.map((q, i) => ({ prefix: prefixes[i]!, question: q.question })));
   }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../src/core/bundle/manifest.js';
 import { VisionLanguageModel } from '../../src/core/model.js';
 import { BUNDLES, FIXTURES, GQA_MINI } from '../helpers/paths.js';
+import { encodeImage, prepareImage } from '../helpers/images.js';
 
 interface ParityCase {
   questionId: string;
@@ -42,7 +43,7 @@ for (const [kind, dir] of Object.entries(BUNDLES)) {
     it(`reproduces visual tokens and first-step logits within 1e-4, and the greedy answers (${kind})`, async () => {
       for (const c of refs.cases) {
         const image = readdirImage(c.imageId);
-        const visual = await model.encodeImage(image);
+        const visual = await encodeImage(model, image);
         expect(visual.dims).toEqual([1, c.visualTokens.length, c.visualTokens[0]!.length]);
         expect(maxAbsDiff(visual.data, c.visualTokens.flat())).toBeLessThanOrEqual(1e-4);
         const gen = await model.generate(visual, c.question);
@@ -52,7 +53,7 @@ for (const [kind, dir] of Object.entries(BUNDLES)) {
     });
 
     it(`encodes a batch of images as it encodes each alone (${kind})`, async () => {
-      const prepared = await Promise.all(refs.cases.map((c) => model.prepareImage(readdirImage(c.imageId))));
+      const prepared = await Promise.all(refs.cases.map((c) => prepareImage(model, readdirImage(c.imageId))));
       const batched = await model.encodeBatch(prepared);
       for (const [i, p] of prepared.entries()) {
         const single = await model.encodePrepared(p);
@@ -63,7 +64,7 @@ for (const [kind, dir] of Object.entries(BUNDLES)) {
 
     it(`decodes a batch of questions on different images exactly as one at a time (${kind})`, async () => {
       // prompts of different lengths on different images, so rows are padded by different amounts
-      const visuals = await Promise.all(refs.cases.map((c) => model.encodeImage(readdirImage(c.imageId))));
+      const visuals = await Promise.all(refs.cases.map((c) => encodeImage(model, readdirImage(c.imageId))));
       const prefixes = await model.prefixes(visuals);
       const requests = refs.cases.map((c, i) => ({ visual: visuals[i]!, prefix: prefixes[i]!, question: c.question }));
       requests.push({ ...requests[0]!, question: `${requests[0]!.question.replace(/\?$/, '')} in this picture?` });
@@ -81,7 +82,7 @@ for (const [kind, dir] of Object.entries(BUNDLES)) {
     it(`decodes batches that overlap in time, or follow smaller ones, exactly as each alone (${kind})`, async () => {
       // batches share arrays for stacking image prefixes: one that finds them in use, or too small,
       // must still see only its own rows
-      const visuals = await Promise.all(refs.cases.map((c) => model.encodeImage(readdirImage(c.imageId))));
+      const visuals = await Promise.all(refs.cases.map((c) => encodeImage(model, readdirImage(c.imageId))));
       const prefixes = await model.prefixes(visuals);
       const requests = refs.cases.map((c, i) => ({ prefix: prefixes[i]!, question: c.question }));
       const small = await model.generateBatch(requests.slice(0, 2));

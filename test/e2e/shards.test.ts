@@ -18,7 +18,10 @@ function runAsync(args: string[], killAfterMs?: number): Promise<number | null> 
   });
 }
 
-const shardArgs = (i: number) => ['run', 'gqa', '--limit', LIMIT, '--shard', `${i}/4`, '--out', shardDir(i), '--device', 'cpu', '--threads', '1'];
+// as on nodes of different sizes: shards 0 and 2 on one thread, 1 on two, 3 on the default threads and another batch size
+const speedArgs = (i: number) => [['--threads', '1'], ['--threads', '2'], ['--threads', '1'], ['--batch-size', '4']][i]!;
+const shardArgs = (i: number) => ['run', 'gqa', '--limit', LIMIT, '--shard', `${i}/4`, '--out', shardDir(i), '--device', 'cpu', ...speedArgs(i)];
+const config = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { config: Record<string, unknown> }).config;
 const metrics = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { metrics: unknown }).metrics;
 
 describe('shards and merge', () => {
@@ -31,6 +34,11 @@ describe('shards and merge', () => {
     const m = runCli(['merge', ...[0, 1, 2, 3].map(shardDir), '--out', merged, '--json']);
     expect(m.status, m.stderr).toBe(0);
     expect((JSON.parse(m.stdout) as { shards: number; questions: number }).questions).toBe(Number(LIMIT));
+    // the merged run keeps the answer settings and only the speed settings every shard shared
+    expect(new Set([0, 1, 2, 3].map((i) => config(shardDir(i))['threads'])).size).toBe(3);
+    expect(config(merged)).toMatchObject({ generation: config(shardDir(0))['generation'], limit: Number(LIMIT), device: 'cpu', prefetch: 2, shard: null });
+    expect(config(merged)).not.toHaveProperty('threads');
+    expect(config(merged)).not.toHaveProperty('batchSize');
     const whole = path.join(work, 'whole');
     expect(runCli(['run', 'gqa', '--limit', LIMIT, '--out', whole, '--device', 'cpu']).status).toBe(0);
     expect(readFileSync(path.join(merged, 'predictions.jsonl'), 'utf8')).toBe(readFileSync(path.join(whole, 'predictions.jsonl'), 'utf8'));
@@ -53,6 +61,9 @@ describe('shards and merge', () => {
     const other = path.join(work, 'other-bundle');
     expect(runCli(['run', 'gqa', '--limit', LIMIT, '--shard', '2/4', '--model', BUNDLES.clip, '--out', other, '--device', 'cpu']).status).toBe(0);
     refused([shardDir(0), shardDir(1), other, shardDir(3)], /E_MERGE .*shard 2\/4 was run with another model bundle/);
+    const shorter = path.join(work, 'shorter-answers');
+    expect(runCli(['run', 'gqa', '--limit', LIMIT, '--shard', '2/4', '--max-new-tokens', '3', '--out', shorter, '--device', 'cpu']).status).toBe(0);
+    refused([shardDir(0), shardDir(1), shorter, shardDir(3)], /E_MERGE .*shard 2\/4 was run with another setting \(--num-beams \/ --max-new-tokens: .*"maxNewTokens":3/);
     const unfinished = path.join(work, 'unfinished');
     cpSync(shardDir(2), unfinished, { recursive: true });
     const runJson = path.join(unfinished, 'run.json');

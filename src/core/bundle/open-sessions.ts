@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node';
-import { KvLayout } from '../language/kv-layout.js';
+import { CacheNames } from './cache-names.js';
 import type { Bundle, Manifest } from './manifest.js';
 import { checkGraphIo, chooseProvider, defaultIntraOpThreads, openGraph, type ProviderChoice, type SessionOptions } from './sessions.js';
 
@@ -39,7 +39,7 @@ export async function openBundleSessions(bundle: Bundle, opts: SessionOptions): 
   checkGraphIo(fusion, bundle.file(m.fusion.graph), m.encoders.map((e) => e.fusionInput), [m.fusion.output]);
   const embed = await open(m.lm.embedGraph);
   checkGraphIo(embed, bundle.file(m.lm.embedGraph), [m.lm.embedInput], [m.lm.embedOutput]);
-  const kv = new KvLayout(m.lm.cache);
+  const kv = new CacheNames(m.lm.cache);
   const decoder = await open(m.lm.decoderGraph, kv.presentNames());
   const ed = m.lm.encoderDecoder;
   const crossNames = ed ? kv.pairNames(ed.crossKey, ed.crossValue) : [];

@@ -1,10 +1,10 @@
 import * as ort from 'onnxruntime-node';
 import { spawnSync } from 'node:child_process';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XfError } from '../../lib/errors.js';
-import { defaultImageWorkers } from '../vision/image-pool.js';
+import { availableCores, defaultImageWorkers } from '../../lib/cores.js';
 import { keepsOutputsOnDevice, type DeviceRequest, type Provider } from './devices.js';
 
 export { DEVICE_REQUESTS, keepsOutputsOnDevice, type DeviceRequest, type Provider } from './devices.js';
@@ -36,8 +36,8 @@ export const LARGE_BUNDLE_BYTES = 100 * 2 ** 20;
  * at 2.29 questions/s with 2 threads against 1.88 with 1, on the same machine).
  */
 export function defaultIntraOpThreads(bundleBytes = 0): number {
-  if (bundleBytes >= LARGE_BUNDLE_BYTES) return availableParallelism();
-  return Math.max(1, availableParallelism() - defaultImageWorkers());
+  if (bundleBytes >= LARGE_BUNDLE_BYTES) return availableCores();
+  return Math.max(1, availableCores() - defaultImageWorkers());
 }
 
 function sessionOptions(provider: Provider, threads = defaultIntraOpThreads(), outputsOnDevice: readonly string[] = []): ort.InferenceSession.SessionOptions {

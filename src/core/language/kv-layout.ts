@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { CacheNames } from '../bundle/cache-names.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { ScratchArrays, stackRows } from '../tensors.js';
 
@@ -17,33 +18,12 @@ export interface ImagePrefix {
 }
 
 /**
- * The names and shapes of the decoder's key/value cache, as the manifest declares them: past inputs
- * and present outputs per layer, [batch, heads, positions, headDim] each.
+ * The shapes of the decoder's key/value cache, as the manifest declares them: past inputs and present
+ * outputs per layer, [batch, heads, positions, headDim] each (their names: CacheNames).
  */
-export class KvLayout {
-  constructor(private readonly spec: Manifest['lm']['cache']) {}
-
-  private name(template: string, layer: number): string {
-    return template.replace('{layer}', String(layer));
-  }
-
-  private layers(): number[] {
-    return Array.from({ length: this.spec.layers }, (_, i) => i);
-  }
-
-  /** Per layer, the key's and the value's name from two `{layer}` templates. */
-  pairNames(keyTemplate: string, valueTemplate: string): string[] {
-    return this.layers().flatMap((i) => [this.name(keyTemplate, i), this.name(valueTemplate, i)]);
-  }
-
-  /** The decoder inputs that carry the cache. */
-  pastNames(): string[] {
-    return this.pairNames(this.spec.pastKey, this.spec.pastValue);
-  }
-
-  /** The decoder outputs that carry the updated cache. */
-  presentNames(): string[] {
-    return this.pairNames(this.spec.presentKey, this.spec.presentValue);
+export class KvLayout extends CacheNames {
+  constructor(private readonly spec: Manifest['lm']['cache']) {
+    super(spec);
   }
 
   /** A cache of no positions, for the first call. */

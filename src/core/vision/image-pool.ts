@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { defaultImageWorkers } from '../../lib/cores.js';
 import { XfError } from '../../lib/errors.js';
 import { packageRoot } from '../../lib/package-root.js';
 import type { ImageSpec } from '../bundle/manifest.js';
+import type { PreparedImage } from './vision-tower.js';
 
 export interface ImageJob {
   id: number;
@@ -21,12 +23,16 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** The compiled worker; absent when running from sources (tests before a build), where images are prepared inline. */
-const WORKER_FILE = path.join(packageRoot(), 'dist/core/vision/image-worker.js');
-
-/** Image workers when not told otherwise: the cores left after the runtime's thread, two at most. */
-export function defaultImageWorkers(): number {
-  return Math.min(2, Math.max(1, cpus().length - 1));
+/**
+ * The compiled worker beside this module. Run from sources (vitest), this module is a .ts file and
+ * the worker is the build of the same source in dist/: `npm test` builds first. Either way every image
+ * is prepared by the one worker users run; there is no inline path that only tests take.
+ */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const file = here.endsWith('.js') ? path.join(path.dirname(here), 'image-worker.js') : path.join(packageRoot(), 'dist/core/vision/image-worker.js');
+  if (!existsSync(file)) throw new XfError('E_NOT_BUILT', 'the image worker is not built', { file, suggestion: 'Run npm run build.' });
+  return file;
 }
 
 /**
@@ -43,8 +49,9 @@ export class ImagePool {
 
   private constructor(size: number) {
     const started: Promise<void>[] = [];
+    const file = workerFile();
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_FILE);
+      const worker = new Worker(file);
       const slot = { worker, pending: new Map<number, Pending>() };
       started.push(new Promise((resolve, reject) => {
         worker.once('message', () => {
@@ -74,19 +81,20 @@ export class ImagePool {
     this.ready = Promise.all(started).then(() => undefined);
   }
 
-  /** A pool of `size` workers (default: `defaultImageWorkers()`), or undefined without a build. */
-  static open(size = defaultImageWorkers()): ImagePool | undefined {
-    return existsSync(WORKER_FILE) ? new ImagePool(size) : undefined;
+  /** A pool of `size` workers (default: `defaultImageWorkers()`). */
+  static open(size = defaultImageWorkers()): ImagePool {
+    return new ImagePool(size);
   }
 
-  prepare(file: string, specs: ImageSpec[]): Promise<Float32Array[]> {
+  /** Decodes and preprocesses an image for every encoder spec, on a worker. */
+  prepare(file: string, specs: readonly ImageSpec[]): Promise<PreparedImage> {
     const slot = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    return new Promise<Float32Array[]>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.worker.ref();
-      slot.worker.postMessage({ id, file, specs } satisfies ImageJob);
-    });
+      slot.worker.postMessage({ id, file, specs: [...specs] } satisfies ImageJob);
+    }).then((pixels) => ({ file, pixels }));
   }
 
   /** Stops the workers. Not awaited: a worker's exit does not always keep the event loop alive until terminate() settles. */

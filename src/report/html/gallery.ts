@@ -29,8 +29,8 @@ async function imagePaths(run: LoadedRun, ids: ReadonlySet<string>): Promise<Map
   const registry = datasetRegistry();
   if (!registry.has(run.record.dataset.id)) return found;
   try {
-    const template = run.record.config['imageTemplate'];
-    const dataset = await streamDataset(await registry.get(run.record.dataset.id), run.record.dataset.dir, { imageTemplate: typeof template === 'string' ? template : undefined });
+    const template = run.record.config.imageTemplate;
+    const dataset = await streamDataset(await registry.get(run.record.dataset.id), run.record.dataset.dir, { imageTemplate: template ?? undefined });
     for await (const s of dataset.samples()) if (ids.has(s.id)) found.set(s.id, s.imagePath);
   } catch {
     // the data moved or changed since the run: the gallery goes without pictures, and says so

@@ -7,7 +7,8 @@ import { compareJunitMany, compareMarkdown, compareTable } from '../report/compa
 import { readRun } from '../runs/read-run.js';
 import { compareSuites, isSuiteDir } from '../suites/compare-suites.js';
 
-export interface CompareOptions {
+/** `compare`'s and `run --baseline`'s options: the statistics' (compare/compare.ts) and what to gate, render and write. */
+export interface CompareAndGateOptions {
   intersect?: boolean;
   gate?: string;
   format?: 'table' | 'md' | 'junit';
@@ -31,7 +32,7 @@ export interface CompareResult {
  * What `xfbench compare` and `xfbench run --baseline` share: compare each candidate with the baseline,
  * gate each, render, write.
  */
-export async function compareAndGate(dirA: string, candidateDirs: readonly string[], opts: CompareOptions): Promise<CompareResult> {
+export async function compareAndGate(dirA: string, candidateDirs: readonly string[], opts: CompareAndGateOptions): Promise<CompareResult> {
   const gateFile = opts.gate;
   const gateSpec = gateFile ? await loadGate(gateFile) : undefined; // validate before the work
   if (opts.format === 'junit' && !gateSpec) {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { packageRoot } from '../../lib/package-root.js';
-import { defaultImageWorkers } from '../vision/image-pool.js';
-import { chooseProvider, defaultIntraOpThreads } from './sessions.js';
+import { availableCores, defaultImageWorkers } from '../lib/cores.js';
+import { packageRoot } from '../lib/package-root.js';
+import { chooseProvider, defaultIntraOpThreads } from './bundle/sessions.js';
 
 export interface ProviderStatus {
   name: string;
@@ -69,11 +69,11 @@ export async function diagnose(probeGraph: string): Promise<Diagnosis> {
   const cores = cpus();
   return {
     node: process.version, platform: `${process.platform} ${process.arch}`,
-    cpus: { count: availableParallelism(), model: cores[0]?.model },
+    cpus: { count: availableCores(), model: cores[0]?.model },
     memoryGb: Math.round(totalmem() / 2 ** 30),
     onnxruntime: version('onnxruntime-node'),
     providers,
-    threads: { intraOp: defaultIntraOpThreads(), imageWorkers: defaultImageWorkers(), logicalCpus: availableParallelism() },
+    threads: { intraOp: defaultIntraOpThreads(), imageWorkers: defaultImageWorkers(), logicalCpus: availableCores() },
     deviceAuto: cuda.used,
   };
 }
