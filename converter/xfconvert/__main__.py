@@ -2,11 +2,26 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import json
+import platform
 import sys
 import warnings
 
 from .checkpoint import ConvertError, open_checkpoint
+
+#: what the conversion imports; found (not imported) first, so a bad environment or checkpoint is told
+#: in a moment instead of after torch's and transformers' seconds of import time
+NEEDED = ("torch", "transformers", "onnx")
+
+
+def environment() -> dict:
+    """The versions of what the converter needs, or which module is missing (without importing any)."""
+    for module in NEEDED:
+        if importlib.util.find_spec(module) is None:
+            return {"missing": module}
+    return {"python": platform.python_version(), **{m: importlib.metadata.version(m) for m in NEEDED}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,9 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     # torch.onnx's tracer warns about every Python-level branch in transformers' code; the graphs are
     # checked against transformers' own answers by the tests instead
     warnings.filterwarnings("ignore")
+    env = environment()
+    print(json.dumps({"environment": env}), flush=True)
+    if "missing" in env:
+        return 2
     try:
+        checkpoint = open_checkpoint(args.checkpoint)
         from .bundle import convert
-        result = convert(open_checkpoint(args.checkpoint), args.out, args.name, log, args.dtype, args.external_data)
+        result = convert(checkpoint, args.out, args.name, log, args.dtype, args.external_data)
     except ConvertError as err:
         print(json.dumps({"error": {"file": err.file, "message": err.message}}), flush=True)
         return 2

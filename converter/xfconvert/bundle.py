@@ -14,6 +14,7 @@ from tokenizers import Tokenizer
 from . import graphs, xformer
 from .checkpoint import Checkpoint, ConvertError, image_spec, read_json
 from .onnx_files import GraphWriter
+from .manifest_schema import ManifestError, check_manifest
 
 FORMAT_VERSION = 1
 # LAVIS's zero-shot VQA/GQA prompt and generation settings (blip2_opt / blip2_t5 predict_answers)
@@ -211,6 +212,10 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtyp
         "generation": generation_settings(ckpt, tok),
         "files": {f: sha256(os.path.join(out, f)) for f in sorted(files)},
     }
+    try:
+        check_manifest(manifest)
+    except ManifestError as err:  # the converter's own fault, not the checkpoint's: a bug to report
+        raise RuntimeError(f"the manifest the converter made breaks schemas/bundle-manifest.schema.json at {err}") from None
     with open(os.path.join(out, "xfbench.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -1,22 +1,19 @@
 """
 X-Former at real shapes: a BLIP-2 checkpoint, a frozen MAE ViT (transformers' ViTMAEModel) and the
 dual cross-attention between them, laid out as docs/xformer-checkpoint.md defines. No official X-Former
-code is public: the dual cross-attention is the model zoo's (modelzoo/xfzoo/models.py), at any width,
-placed after each Q-Former layer's cross-attention to the image, as in the zoo's FusionLayer.
+code is public: the dual cross-attention is dual_attention.py's (the one the model zoo trains with), at
+any width, placed after each Q-Former layer's cross-attention to the image, as in the zoo's FusionLayer.
 """
 from __future__ import annotations
 
 import os
-import sys
 
 import torch
 import transformers
 from safetensors.torch import load_file
 
 from .checkpoint import ConvertError, read_json
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "modelzoo"))
-from xfzoo.models import DualCrossAttention  # noqa: E402  (the zoo's definition, shared)
+from .dual_attention import DualCrossAttention
 
 ARCHITECTURE = "XFormerForConditionalGeneration"
 

@@ -114,3 +114,29 @@ class ExportParity(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ManifestSchema(unittest.TestCase):
+    """The committed bundles' manifests pass the schema xfbench publishes (schemas/bundle-manifest.schema.json),
+    and a manifest xfbench would refuse does not."""
+
+    def test_committed_bundles_pass(self):
+        from xfzoo.shared import check_manifest
+        models = os.path.join(ROOT, "fixtures", "models")
+        bundles = sorted(os.listdir(models))
+        self.assertGreaterEqual(len(bundles), 2)
+        for name in bundles:
+            with open(os.path.join(models, name, "xfbench.json")) as f:
+                check_manifest(json.load(f))
+
+    def test_a_broken_manifest_is_refused_with_its_place(self):
+        from xfconvert.manifest_schema import ManifestError
+        from xfzoo.shared import check_manifest
+        with open(os.path.join(ROOT, "fixtures", "models", "xf-tiny-xformer", "xfbench.json")) as f:
+            manifest = json.load(f)
+        manifest["fusion"]["numTokens"] = "many"
+        with self.assertRaisesRegex(ManifestError, r"^fusion\.numTokens: 'many' is not of type 'integer'"):
+            check_manifest(manifest)
+        del manifest["fusion"]
+        with self.assertRaisesRegex(ManifestError, r"'fusion' is a required property"):
+            check_manifest(manifest)

@@ -14,6 +14,7 @@ from .config import FIXTURES, NORMALISE, WORK, normalise
 from .data import PROMPT, make_scenes
 from .evaluate import MAX_NEW_TOKENS, Pipeline, load_image, load_parts
 from .models import IMG, FusionModule, TinyLM, ViT
+from .shared import check_manifest
 
 OPSET = 14
 FORMAT_VERSION = 1
@@ -170,8 +171,10 @@ def export_bundles(root: str = FIXTURES) -> None:
                 shutil.copyfile(os.path.join(shared, f), os.path.join(folder, f))
         shutil.copyfile(os.path.join(WORK, "tokenizer.json"), os.path.join(folder, "tokenizer.json"))
         export_fusion(pipe.fusion, os.path.join(folder, "fusion.onnx"))
+        written = manifest(name, kind, pipe.lm, pipe.fusion.n_queries, files, folder)
+        check_manifest(written)
         with open(os.path.join(folder, "xfbench.json"), "w") as f:
-            json.dump(manifest(name, kind, pipe.lm, pipe.fusion.n_queries, files, folder), f, indent=2)
+            json.dump(written, f, indent=2)
             f.write("\n")
         write_parity(pipe, os.path.join(root, "references", name), os.path.join(root, "gqa-mini"))
 

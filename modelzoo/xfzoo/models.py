@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .scenes import GRID
+from .shared import Attention, dual_cross_attention  # the X-Former definitions the converter ships
 
 PATCH = 8
 IMG = 64
@@ -19,32 +20,6 @@ N_PATCHES = (IMG // PATCH) ** 2
 # one query per word of the scene description the LM reads (background + 8x8 grid; questions.describe)
 DESCRIPTION_WORDS = 1 + GRID * GRID
 NEG = -1e4  # additive mask value; finite so fully masked rows stay NaN-free in fp32
-
-
-class Attention(nn.Module):
-    def __init__(self, dim: int, heads: int, kv_dim: int | None = None):
-        super().__init__()
-        self.heads, self.dh = heads, dim // heads
-        self.q = nn.Linear(dim, dim)
-        self.k = nn.Linear(kv_dim or dim, dim)
-        self.v = nn.Linear(kv_dim or dim, dim)
-        self.o = nn.Linear(dim, dim)
-
-    def split(self, x):
-        b, t = x.shape[0], x.shape[1]
-        return x.reshape(b, t, self.heads, self.dh).transpose(1, 2)
-
-    def attend(self, q, k, v, mask):
-        att = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.dh)
-        if mask is not None:
-            att = att + mask
-        out = torch.matmul(torch.softmax(att, dim=-1), v)
-        b, t = out.shape[0], out.shape[2]
-        return self.o(out.transpose(1, 2).reshape(b, t, self.heads * self.dh))
-
-    def forward(self, x, kv=None, mask=None):
-        kv = x if kv is None else kv
-        return self.attend(self.split(self.q(x)), self.split(self.k(kv)), self.split(self.v(kv)), mask)
 
 
 class GatedMLP(nn.Module):
@@ -270,30 +245,6 @@ class ComposedWordsLM(TinyLM):
         state["emb.weight"] = plain_state["emb.weight"] - self.parts @ plain_state["emb.weight"]
         state["parts"] = self.parts
         self.load_state_dict(state)
-
-
-def dual_cross_attention(mod: nn.Module, q, mae):
-    """
-    X-Former's dual cross-attention, after a layer's cross-attention to CLIP: the MAE features attend to
-    the queries (M' = M + attn(M, Q)), then the queries attend to M' (Z' = Z + attn(Z, M')). `mod`
-    holds ln_m, ln_mq, ln_qm (LayerNorms) and m_from_q, q_from_m (Attention) at the queries' width.
-    """
-    mae = mae + mod.m_from_q(mod.ln_m(mae), kv=mod.ln_mq(q))
-    q = q + mod.q_from_m(mod.ln_qm(q), kv=mae)
-    return q, mae
-
-
-class DualCrossAttention(nn.Module):
-    """The dual cross-attention alone, at any width: what an X-Former adds to each Q-Former layer that reads the image."""
-
-    def __init__(self, dim: int, heads: int):
-        super().__init__()
-        self.ln_m, self.ln_mq, self.ln_qm = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.m_from_q = Attention(dim, heads)
-        self.q_from_m = Attention(dim, heads)
-
-    def forward(self, q, mae):
-        return dual_cross_attention(self, q, mae)
 
 
 class FusionLayer(nn.Module):

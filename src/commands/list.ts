@@ -8,6 +8,8 @@ export interface ListEntry {
   defaultData?: string;
   layout?: string;
   source?: string;
+  /** `report --format` for the benchmark's official predictions file, where xfbench writes one. */
+  predictionsFormat?: string;
 }
 
 export default class List extends XfCommand {
@@ -24,7 +26,7 @@ export default class List extends XfCommand {
       const reg = datasetRegistry();
       out.datasets = await Promise.all(reg.ids().map(async (id) => {
         const a = await reg.get(id);
-        return { id, description: a.description, defaultData: a.defaultDir, layout: a.layout, source: a.source };
+        return { id, description: a.description, defaultData: a.defaultDir, layout: a.layout, source: a.source, predictionsFormat: a.exportPredictions?.format };
       }));
     }
     if (args.what !== 'datasets') {
@@ -41,6 +43,7 @@ export default class List extends XfCommand {
         for (const e of entries) {
           this.log(`  ${e.id.padEnd(24)} ${e.description}${e.higherIsBetter === false ? ' [lower is better]' : ''}`);
           if (e.layout) this.log(`  ${''.padEnd(24)} layout: ${e.layout}\n  ${''.padEnd(24)} from: ${e.source}`);
+          if (e.predictionsFormat) this.log(`  ${''.padEnd(24)} official predictions file: report --format ${e.predictionsFormat}`);
         }
       }
     }

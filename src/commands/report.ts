@@ -14,7 +14,7 @@ export interface ReportOutput {
 }
 
 export default class Report extends XfCommand {
-  static override summary = 'Render run directories: tables, Markdown, CSV, the official GQA predictions file, or an HTML report.';
+  static override summary = 'Render run directories: tables, Markdown, CSV, a benchmark\'s official predictions file, or an HTML report.';
   static override description =
     'One run in any format. With --format html, one run or a baseline and candidates (report A B C): a self-contained page with charts ' +
     'and intervals, Δ with its interval and verdict against the baseline, provenance, and a gallery of samples with thumbnails and filters ' +
@@ -30,7 +30,8 @@ export default class Report extends XfCommand {
   static override strict = false;
   static override args = { run: Args.string({ description: 'run directory (html: more may follow, the first is the baseline)', required: true }) };
   static override flags = {
-    format: Flags.string({ description: 'what to write', options: ['table', 'md', 'csv', 'html', 'gqa-predictions'], default: 'table' }),
+    // besides these, each benchmark names its official predictions file (`xfbench list`), checked when the run is read
+    format: Flags.string({ description: 'what to write: table, md, csv, html, or the benchmark\'s official predictions file (gqa-predictions, vqa-results; see xfbench list)', default: 'table' }),
     output: Flags.string({ description: 'write to this file instead of stdout (written atomically)' }),
     details: detailsFlag,
     'gallery-limit': Flags.integer({ description: 'html: samples embedded in the gallery at most (disagreements and wrong answers first)', min: 0, default: 240 }),
@@ -50,7 +51,7 @@ export default class Report extends XfCommand {
       const comparisons = runs.length > 1 ? await compareWithBaseline(runs[0]!, runs.slice(1)) : [];
       text = await renderHtmlReport(runs, comparisons, { galleryLimit: flags['gallery-limit'] });
     } else {
-      text = (await import('../report/formats.js')).renderRun(runs[0]!, flags.format as 'table' | 'md' | 'csv' | 'gqa-predictions', { details: flags.details });
+      text = await (await import('../report/formats.js')).renderRun(runs[0]!, flags.format, { details: flags.details });
     }
     const output = flags.output ? path.resolve(flags.output) : null;
     if (output) await writeFileAtomic(output, text);

@@ -6,6 +6,7 @@ import { metricRegistry } from '../metrics/registry.js';
 import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
 import type { AggregateContext, FamilyEntry } from '../metrics/types.js';
 import { runName, type LoadedRun } from '../runs/read-run.js';
+import { scoringContext } from '../runs/scoring-context.js';
 import { firstAnswerDifference, SCORING_KEYS } from '../runs/run-config.js';
 import { adjustAndJudge } from './multiplicity.js';
 import { pairedRows, unpairedRows } from './paired-rows.js';
@@ -43,14 +44,11 @@ function checkSameScoring(runA: LoadedRun, runB: LoadedRun): string[] {
 
 /** The scoring context the runs recorded: their --all-questions and, when its file is still there, their --choices. */
 async function recordedContext(run: LoadedRun): Promise<{ ctx: AggregateContext; note?: string }> {
-  const ctx: AggregateContext = { includeUnbalanced: run.record.config.allQuestions };
-  const choices = run.record.config.choices;
-  if (typeof choices !== 'string') return { ctx };
+  const { allQuestions, choices } = run.record.config;
   const registry = datasetRegistry();
   const adapter = registry.has(run.record.dataset.id) ? await registry.get(run.record.dataset.id) : undefined;
-  if (!adapter?.loadChoices || !existsSync(choices)) return { ctx, note: `n/a: the runs' choices file ${choices} is no longer there` };
-  ctx.choices = await adapter.loadChoices(choices);
-  return { ctx };
+  if (choices && (!adapter?.loadChoices || !existsSync(choices))) return { ctx: { includeUnbalanced: allQuestions }, note: `n/a: the runs' choices file ${choices} is no longer there` };
+  return { ctx: adapter ? await scoringContext(adapter, { allQuestions, choices }) : { includeUnbalanced: allQuestions } };
 }
 
 interface Pairing {

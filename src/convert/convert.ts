@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { loadBundle, type Bundle } from '../core/bundle/manifest.js';
 import { XfError } from '../lib/errors.js';
 import { packageRoot } from '../lib/package-root.js';
-import { checkConverterPython, findPython, type ConverterVersions } from './python.js';
+import { checkVenvExists, converterEnvError, findPython, startFailure, type ConverterVersions } from './python.js';
 
 export interface ConvertOptions {
   checkpoint: string;
@@ -29,6 +29,8 @@ export interface ConvertOutcome {
 
 interface ConverterMessage {
   progress?: string;
+  /** First of all: the versions of what it needs, or the module it lacks (found without importing). */
+  environment?: ConverterVersions | { missing: string };
   error?: { file: string; message: string };
   result?: { seconds: number; bytes: number };
 }
@@ -55,7 +57,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
     throw new XfError('E_OUT_EXISTS', 'the output folder exists and is not empty', { file: out, suggestion: 'Name a new folder with --out; nothing there is overwritten.' });
   }
   const choice = findPython(opts.python);
-  const versions = checkConverterPython(choice);
+  checkVenvExists(choice);
   const partial = `${out}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   const args = ['-m', 'xfconvert', checkpoint, '--out', partial, '--dtype', opts.dtype ?? 'fp32', '--external-data', opts.externalData ?? 'auto', ...(opts.name ? ['--name', opts.name] : [])];
@@ -75,13 +77,21 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
     });
     lines.on('close', resolve);
   });
+  let startError: Error | undefined;
   const [status] = await Promise.all([
-    new Promise<number | null>((resolve) => child.on('close', resolve)),
+    new Promise<number | null>((resolve) => {
+      child.on('error', (err) => { startError = err; resolve(null); });
+      child.on('close', resolve);
+    }),
     read(child.stdout), read(child.stderr),
   ]);
+  if (startError) throw converterEnvError(choice, startFailure(startError));
+  const environment = messages.find((m) => m.environment)?.environment;
+  if (environment && 'missing' in environment) throw converterEnvError(choice, `has no module "${environment.missing}"`);
+  const versions = environment as ConverterVersions | undefined;
   const failed = messages.find((m) => m.error)?.error;
   const result = messages.find((m) => m.result)?.result;
-  if (status !== 0 || !result) {
+  if (status !== 0 || !result || !versions) {
     await rm(partial, { recursive: true, force: true });
     if (failed) throw new XfError('E_CHECKPOINT', failed.message, { file: failed.file });
     throw new XfError('E_CONVERT_FAILED', `the converter stopped with status ${status}: ${otherOutput.at(-1) ?? 'no message'}`, {

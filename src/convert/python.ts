@@ -32,21 +32,38 @@ export interface ConverterVersions {
 
 const PROBE = 'import json, sys, torch, transformers, onnx; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
 
-/** Checks that the interpreter runs and has what the converter imports; one clear error naming the install command if not. */
-export function checkConverterPython(choice: PythonChoice): ConverterVersions {
+/** The one error for a converter Python that cannot do the work: which interpreter, where it came from, and why. */
+export function converterEnvError(choice: PythonChoice, why: string): XfError {
   const where = choice.from === 'flag' ? '--python' : choice.from === 'environment' ? `$${PYTHON_ENV_VAR}` : undefined;
+  return new XfError('E_CONVERTER_ENV', `the converter's Python ${choice.python}${where ? ` (from ${where})` : ''} ${why}`, {
+    suggestion: `Run \`${INSTALL_COMMAND}\` and use its venv (the default), or point --python at an interpreter with torch, transformers and onnx.`,
+  });
+}
+
+/** The default venv exists; a clear error naming the install command if not (an interpreter named by the user is tried as it is). */
+export function checkVenvExists(choice: PythonChoice): void {
   if (choice.from === 'venv' && !existsSync(choice.python)) {
     throw new XfError('E_CONVERTER_ENV', `no Python for the converter: ${path.relative(process.cwd(), choice.python) || choice.python} does not exist`, {
       suggestion: `Run \`${INSTALL_COMMAND}\` (transformers in a venv over Debian's torch), or name an interpreter with --python or $${PYTHON_ENV_VAR}.`,
     });
   }
+}
+
+/** Why a Python process could not be started, in the words of converterEnvError. */
+export function startFailure(err: Error): string {
+  return `cannot be started (${(err as NodeJS.ErrnoException).code ?? err.message})`;
+}
+
+/**
+ * Checks that the interpreter runs and has what the converter imports, by importing it (the bench's
+ * check before it builds checkpoints; `convert` has the converter itself say so, in the same words).
+ */
+export function checkConverterPython(choice: PythonChoice): ConverterVersions {
+  checkVenvExists(choice);
   const r = spawnSync(choice.python, ['-c', PROBE], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
-    const why = r.error ? `cannot be started (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` : missing ? `has no module "${missing}"` : `failed (${(r.stderr ?? '').trim().split('\n').at(-1)})`;
-    throw new XfError('E_CONVERTER_ENV', `the converter's Python ${choice.python}${where ? ` (from ${where})` : ''} ${why}`, {
-      suggestion: `Run \`${INSTALL_COMMAND}\` and use its venv (the default), or point --python at an interpreter with torch, transformers and onnx.`,
-    });
+    throw converterEnvError(choice, r.error ? startFailure(r.error) : missing ? `has no module "${missing}"` : `failed (${(r.stderr ?? '').trim().split('\n').at(-1)})`);
   }
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ConverterVersions;
 }

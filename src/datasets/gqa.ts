@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { checkedFile, validate } from '../lib/files.js';
 import { streamJsonMembers } from '../lib/json-stream.js';
+import { readJsonListAnswers, type JsonListLayout } from './answers/json-list.js';
 import { ImageFolder } from './images.js';
 import type { AdapterOptions, DatasetAdapter, OpenedDataset, Sample, StreamedDataset } from './types.js';
 
@@ -50,13 +51,29 @@ export function normaliseGqaAnswer(text: string): string {
   return text.trim().toLowerCase().replace(/\.+$/, '').trim();
 }
 
+/** GQA's official predictions file, `[{"questionId": ..., "prediction": ...}]`: what its scorer reads, and what xfbench writes for it. */
+const GQA_PREDICTIONS: JsonListLayout<{ questionId: string | number; prediction: string }> = {
+  format: 'gqa-json',
+  item: z.object({ questionId: z.union([z.string(), z.number()]), prediction: z.string() }),
+  recognises: (first) => 'questionId' in first,
+  id: (p) => String(p.questionId),
+  answer: (p) => p.prediction,
+};
+
 export const gqaAdapter: DatasetAdapter = {
   id: 'gqa',
   description: 'GQA balanced questions (official questions JSON keyed by id, images/<imageId>.jpg)',
   defaultDir: 'fixtures/gqa-mini',
   layout: 'DIR/testdev_balanced_questions.json (or one *_questions.json), DIR/images/<imageId>.jpg',
   source: 'https://cs.stanford.edu/people/dorarad/gqa/download.html (questions 1.2, images)',
+  officialSubset: 'the balanced questions (isBalanced)',
   loadChoices: async (file) => (await import('./gqa-choices.js')).loadGqaChoices(file),
+  readAnswers: (file) => readJsonListAnswers(file, GQA_PREDICTIONS),
+  exportPredictions: {
+    format: 'gqa-predictions',
+    description: 'the predictions file GQA\'s official eval.py reads (testdev_balanced_predictions.json)',
+    render: (answers) => `${JSON.stringify([...answers].map((a) => ({ questionId: a.id, prediction: a.prediction })), null, 1)}\n`,
+  },
   async open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset> {
     const streamed = await this.stream!(dir, opts);
     const samples: Sample[] = [];

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
 import { fillTemplate, locateImage } from './image-paths.js';
-import { readGvtAnswers } from './answer-files.js';
+import { readGvtAnswers } from './answers/gvtbench-records.js';
 import { ContentIds } from './sample-ids.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 

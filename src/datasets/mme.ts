@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { XfError } from '../lib/errors.js';
 import { readBytes, sha256Text } from '../lib/files.js';
+import { AnswerCollector, isDir } from './answers/collect.js';
 import { locateImage } from './image-paths.js';
 import { ContentIds } from './sample-ids.js';
 import type { AnswerFile, DatasetAdapter, OpenedDataset, Sample } from './types.js';
@@ -14,9 +15,6 @@ interface Triple {
   line: number;
 }
 
-function isDir(p: string): boolean {
-  return existsSync(p) && statSync(p).isDirectory();
-}
 
 function tabLines(text: string, file: string, minFields: number): string[][] {
   return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '').map((l, i) => {
@@ -63,18 +61,18 @@ export async function readMmeAnswers(target: string): Promise<AnswerFile | undef
   if (!isDir(target) && !target.toLowerCase().endsWith('.txt')) return undefined;
   const files = isDir(target) ? readdirSync(target).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(target, f)) : [target];
   if (files.length === 0) throw new XfError('E_EMPTY_PREDICTIONS', 'no <subtask>.txt answer file in the folder', { file: target });
-  const byId = new Map<string, string>();
+  const answers = new AnswerCollector(target);
   const hashes: string[] = [];
   for (const file of files) {
     const bytes = await readBytes(file, 'MME answer file');
     hashes.push(`${path.basename(file)}:${sha256Text(bytes)}`);
     const task = path.basename(file, '.txt');
     const ids = new ContentIds();
-    tabLines(bytes.toString('utf8'), file, 4).forEach(([image, question, , prediction]) => {
-      byId.set(ids.next([task, path.basename(image!), question!]), prediction!.trim());
+    tabLines(bytes.toString('utf8'), file, 4).forEach(([image, question, , prediction], i) => {
+      answers.put(ids.next([task, path.basename(image!), question!]), prediction!.trim(), `line ${i + 1}`, file);
     });
   }
-  return { format: 'mme-answers', sha256: sha256Text(hashes.join('\n')), byId };
+  return answers.finish('mme-answers', sha256Text(hashes.join('\n')));
 }
 
 /** MME: one folder per subtask; two yes/no questions per image. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
-import { readPopeAnswers } from './answer-files.js';
+import { readPopeAnswers } from './answers/pope-answers.js';
 import { locateImage } from './image-paths.js';
 import type { AdapterOptions, DatasetAdapter, OpenedDataset, Sample } from './types.js';
 

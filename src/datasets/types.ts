@@ -50,6 +50,15 @@ export interface AnswerFile {
   byId: Map<string, string>;
 }
 
+/** A benchmark's official predictions file, written from a run's answers (`report --format <format>`). */
+export interface PredictionsExport {
+  /** Its `--format` name. */
+  format: string;
+  /** What reads it, for help and errors. */
+  description: string;
+  render(answers: Iterable<{ id: string; prediction: string }>): string;
+}
+
 /** Per question, the answers a choices file counts as valid and as plausible (GQA's validity and plausibility). */
 export type AnswerChoices = ReadonlyMap<string, { valid: readonly string[]; plausible: readonly string[] }>;
 
@@ -70,8 +79,15 @@ export interface DatasetAdapter {
    * the file is not in that layout (the generic readers then try it).
    */
   readAnswers?(fileOrFolder: string, samples: () => AsyncIterable<Sample>): Promise<AnswerFile | undefined>;
+  /** The file the benchmark's official scorer reads, where xfbench can write it. */
+  exportPredictions?: PredictionsExport;
   /** The sample id of a dataset record as lmms-eval logs it (`doc`), where it is not the record's question_id or id. */
   idFromLoggedDoc?(doc: Record<string, unknown>): string | undefined;
+  /**
+   * Where the files hold more questions than the official scorer counts: which ones it counts (GQA:
+   * the balanced questions). `--all-questions` counts them all; other datasets refuse it.
+   */
+  officialSubset?: string;
   /** Formats whose metrics read a choices file (`--choices`) say how to load one. */
   loadChoices?(file: string): Promise<AnswerChoices>;
   open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset>;

@@ -5,6 +5,7 @@ import { XfError } from '../lib/errors.js';
 import { parseJson, readBytes, sha256Text, validate } from '../lib/files.js';
 import { fillTemplate, locateImage } from './image-paths.js';
 import type { AdapterOptions, DatasetAdapter, OpenedDataset, Sample } from './types.js';
+import { readJsonListAnswers, type JsonListLayout } from './answers/json-list.js';
 
 const questionsSchema = z.object({
   data_subtype: z.string().optional(),
@@ -76,13 +77,34 @@ export async function openVqa(adapterId: string, dir: string, opts: AdapterOptio
   };
 }
 
+/** The official VQA results file, `[{"question_id": ..., "answer": ...}]`: what the VQA evaluation API reads. */
+const VQA_RESULTS: JsonListLayout<{ question_id: string | number; answer: string }> = {
+  format: 'vqa-json',
+  item: z.object({ question_id: z.union([z.string(), z.number()]), answer: z.string() }),
+  recognises: (first) => 'question_id' in first && 'answer' in first,
+  id: (r) => String(r.question_id),
+  answer: (r) => r.answer,
+};
+
+/** The adapters' shared parts: both sets are in the VQA API's format. */
+const vqaFormat = {
+  takesImageTemplate: true,
+  layout: 'DIR/*questions*.json + DIR/*annotations*.json (the VQA API format), DIR/val2014/ or DIR/images/ (COCO_val2014_<id:012>.jpg; --image-template)',
+  source: VQA_SOURCE,
+  readAnswers: (file: string) => readJsonListAnswers(file, VQA_RESULTS),
+  exportPredictions: {
+    format: 'vqa-results',
+    description: 'the results file the official VQA evaluation reads ([{question_id, answer}])',
+    // VQA's question ids are numbers, and its API looks them up as numbers
+    render: (answers: Iterable<{ id: string; prediction: string }>) => `${JSON.stringify([...answers].map((a) => ({ question_id: Number(a.id), answer: a.prediction })))}\n`,
+  },
+} satisfies Partial<DatasetAdapter>;
+
 export const vqav2Adapter: DatasetAdapter = {
   id: 'vqav2',
   description: 'VQAv2 (questions + annotations JSON, COCO images)',
   defaultDir: 'fixtures/vqav2-mini',
-  takesImageTemplate: true,
-  layout: 'DIR/*questions*.json + DIR/*annotations*.json (the VQA API format), DIR/val2014/ or DIR/images/ (COCO_val2014_<id:012>.jpg; --image-template)',
-  source: VQA_SOURCE,
+  ...vqaFormat,
   open: (dir, opts) => openVqa('vqav2', dir, opts),
 };
 
@@ -90,8 +112,6 @@ export const okvqaAdapter: DatasetAdapter = {
   id: 'okvqa',
   description: 'OK-VQA (the VQAv2 layout: questions + annotations JSON, COCO images)',
   defaultDir: 'fixtures/okvqa-mini',
-  takesImageTemplate: true,
-  layout: 'DIR/*questions*.json + DIR/*annotations*.json (the VQA API format), DIR/val2014/ or DIR/images/ (COCO_val2014_<id:012>.jpg; --image-template)',
-  source: VQA_SOURCE,
+  ...vqaFormat,
   open: (dir, opts) => openVqa('okvqa', dir, opts),
 };

@@ -179,7 +179,8 @@ export const gqaDistribution: Metric = streamingMetric({
         n += 1;
       },
       finish() {
-        const base = { metric: 'gqa.distribution', category: 'overall', higherIsBetter: false };
+        // values are around 0.01-1: two decimals would hide every difference
+        const base = { metric: 'gqa.distribution', category: 'overall', higherIsBetter: false, digits: 4 };
         if (n === 0) return [{ ...base, value: null, n: 0, note: 'n/a: no question has a global answer group' }];
         let sumScore = 0;
         let sumOverall = 0;

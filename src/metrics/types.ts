@@ -36,6 +36,8 @@ export const metricValueSchema = z.object({
   /** A second interval that respects clustering (questions on one image are correlated). */
   clusterInterval: intervalSchema.optional(),
   note: z.string().optional(),
+  /** Decimal places a report shows (default 2): a metric whose values are small says so itself. */
+  digits: z.number().int().min(0).max(8).optional(),
 });
 export type MetricValue = z.infer<typeof metricValueSchema>;
 

@@ -6,7 +6,8 @@ import type { MetricValue } from '../metrics/types.js';
 import { PredictionWriter } from '../runs/prediction-line.js';
 import { openRunDir, PREDICTIONS_FILE, removeUnfinishedRun } from '../runs/run-dir.js';
 import { outcomeFields, recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record.js';
-import { readPredictionsFile, readRunAnswers, type ExternalPredictions, type PredictionsFormat } from './external-predictions.js';
+import { readGenericAnswers } from '../datasets/answers/generic.js';
+import { readRunAnswers } from './run-answers.js';
 import { openEvaluation, type DatasetOptions } from './open-dataset.js';
 import { RunTally, SampleScorer } from './scoring.js';
 
@@ -27,7 +28,7 @@ export interface ScoreOutcome {
   runDir: string;
   record: RunRecord;
   name: string;
-  format: PredictionsFormat | string;
+  format: string;
   questions: number;
   scored: number;
   metrics: MetricValue[];
@@ -35,7 +36,7 @@ export interface ScoreOutcome {
 
 interface Answers {
   file: string;
-  preds: ExternalPredictions | AnswerFile;
+  preds: AnswerFile;
 }
 
 /** A run's answers to score again, checked to be of the dataset asked for. */
@@ -53,7 +54,7 @@ async function fileAnswers(predictions: string, adapter: DatasetAdapter, dataset
   const file = path.resolve(predictions);
   if (!existsSync(file)) throw new XfError('E_MISSING_FILE', 'predictions file not found', { file });
   const own = adapter.readAnswers ? await adapter.readAnswers(file, () => dataset.samples()) : undefined;
-  return { file, preds: own ?? (await readPredictionsFile(file, { idOfDoc: adapter.idFromLoggedDoc })) };
+  return { file, preds: own ?? (await readGenericAnswers(file, { idOfDoc: adapter.idFromLoggedDoc })) };
 }
 
 /**

@@ -4,6 +4,7 @@ import { streamDataset, type DatasetAdapter, type StreamedDataset } from '../dat
 import { XfError } from '../lib/errors.js';
 import { packageRoot } from '../lib/package-root.js';
 import { metricRegistry } from '../metrics/registry.js';
+import { scoringContext } from '../runs/scoring-context.js';
 import type { AggregateContext, Metric } from '../metrics/types.js';
 
 export interface OpenedEvaluation {
@@ -23,13 +24,6 @@ export interface DatasetOptions {
   imagesOptional?: boolean;
 }
 
-/** The ids of the datasets whose format reads a choices file, for the message that refuses --choices elsewhere. */
-async function datasetsWithChoices(): Promise<string[]> {
-  const registry = datasetRegistry();
-  const adapters = await Promise.all(registry.ids().map((id) => registry.get(id)));
-  return adapters.filter((a) => a.loadChoices).map((a) => a.id);
-}
-
 /** `--data`, or the adapter's bundled mini set; an adapter that ships none needs `--data`. */
 export function datasetDir(adapter: Pick<DatasetAdapter, 'id' | 'defaultDir' | 'layout'>, data: string | undefined): string {
   if (data) return path.resolve(data);
@@ -47,11 +41,7 @@ export async function openEvaluation(datasetId: string, opts: DatasetOptions): P
     throw new XfError('E_FLAGS', `--image-template does not apply to ${adapter.id} (its files name their images)`, { suggestion: 'Drop --image-template.' });
   }
   const dir = datasetDir(adapter, opts.data);
-  const ctx: AggregateContext = { includeUnbalanced: opts.allQuestions };
-  if (opts.choices) {
-    if (!adapter.loadChoices) throw new XfError('E_FLAGS', `--choices applies to ${(await datasetsWithChoices()).join(', ')} only`, { suggestion: 'Drop --choices.' });
-    ctx.choices = await adapter.loadChoices(path.resolve(opts.choices));
-  }
+  const ctx = await scoringContext(adapter, { allQuestions: Boolean(opts.allQuestions), choices: opts.choices ?? null });
   const dataset = await streamDataset(adapter, dir, { imageTemplate: opts.imageTemplate, imagesOptional: opts.imagesOptional });
   const metrics = await Promise.all(dataset.metrics.map((id) => metricRegistry().get(id)));
   return { adapter, dataset, metrics, ctx };

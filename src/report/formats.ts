@@ -1,5 +1,7 @@
 import type { MetricValue } from '../metrics/types.js';
 import { runName, type LoadedRun } from '../runs/read-run.js';
+import { datasetRegistry } from '../datasets/registry.js';
+import type { DatasetAdapter } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import { escapeMarkdown } from './markdown.js';
 import { renderMetricTables } from './table.js';
@@ -33,22 +35,35 @@ export function metricsCsv(values: readonly MetricValue[]): string {
   return `${[head, ...rows].join('\n')}\n`;
 }
 
-/** GQA's official predictions file: [{"questionId": ..., "prediction": ...}]. */
-export function gqaPredictions(run: LoadedRun): string {
-  if (run.record.dataset.id !== 'gqa') {
-    throw new XfError('E_FORMAT', `gqa-predictions needs a gqa run, this one is ${run.record.dataset.id}`, { file: run.dir });
+/**
+ * A benchmark's official predictions file (its adapter's `exportPredictions`), from a run of a
+ * dataset whose adapter writes that format.
+ */
+export async function officialPredictions(run: LoadedRun, format: string): Promise<string> {
+  const adapters = await allAdapters();
+  const writers = adapters.filter((a) => a.exportPredictions?.format === format);
+  if (writers.length === 0) {
+    const known = adapters.flatMap((a) => (a.exportPredictions ? [a.exportPredictions.format] : []));
+    throw new XfError('E_FORMAT', `unknown report format ${format}`, { suggestion: `Use table, md, csv, html or ${[...new Set(known)].join(', ')}.` });
   }
-  return `${JSON.stringify(run.rows.map((r) => ({ questionId: r.id, prediction: r.prediction })), null, 1)}\n`;
+  const own = writers.find((a) => a.id === run.record.dataset.id);
+  if (!own) throw new XfError('E_FORMAT', `${format} needs a ${writers.map((a) => a.id).join(' or ')} run, this one is ${run.record.dataset.id}`, { file: run.dir });
+  return own.exportPredictions!.render(run.rows);
 }
 
-/** The formats of one run as text; `html` (one or several runs, with their comparison) is html/page.ts. */
-export type RunFormat = 'table' | 'md' | 'csv' | 'gqa-predictions';
+async function allAdapters(): Promise<DatasetAdapter[]> {
+  const registry = datasetRegistry();
+  return Promise.all(registry.ids().map((id) => registry.get(id)));
+}
 
-export function renderRun(run: LoadedRun, format: RunFormat, opts: { details?: boolean } = {}): string {
+/** The formats of one run as text besides the official predictions files; `html` (one or several runs, with their comparison) is html/page.ts. */
+export type RunFormat = 'table' | 'md' | 'csv';
+
+export async function renderRun(run: LoadedRun, format: RunFormat | string, opts: { details?: boolean } = {}): Promise<string> {
   switch (format) {
     case 'table': return `${renderMetricTables(run.record.metrics, title(run), { ...opts, families: run.record.families })}\n`;
     case 'md': return `### ${escapeMarkdown(title(run))}\n\n${metricsMarkdown(run.record.metrics)}`;
     case 'csv': return metricsCsv(run.record.metrics);
-    case 'gqa-predictions': return gqaPredictions(run);
+    default: return officialPredictions(run, format);
   }
 }

@@ -13,7 +13,7 @@ function interval(i: Interval | undefined): string {
 
 function valueCell(v: MetricValue): string {
   if (v.value === null) return chalk.dim('n/a');
-  const text = v.metric.endsWith('distribution') ? num(v.value, 4) : num(v.value);
+  const text = num(v.value, v.digits ?? 2);
   return v.category === 'overall' ? chalk.bold(text) : text;
 }
 

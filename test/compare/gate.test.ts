@@ -55,6 +55,8 @@ describe('gate: rules that cannot be applied are refused when the file is read',
   });
 
   it('accepts a plain max-drop rule on an untested metric, as before', async () => {
-    await expect(loadGate(gateFile([{ metric: 'gqa.consistency', maxDrop: 1 }]))).resolves.toBeDefined();
+    const gate = await loadGate(gateFile([{ metric: 'gqa.consistency', maxDrop: 1 }]));
+    expect(gate.rules).toEqual([expect.objectContaining({ metric: 'gqa.consistency', maxDrop: 1 })]);
+    expect(gate.rules[0]!.mode ?? 'max-drop').toBe('max-drop');
   });
 });

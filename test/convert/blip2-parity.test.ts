@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../src/core/bundle/manifest.js';
 import { VisionLanguageModel, type GenerationRequest } from '../../src/core/model.js';
 import { runCli } from '../helpers/cli.js';
-import { firstGqaQuestions, runConverterPython, writeGqaCorpus, type QuestionRef, type ReferenceCase } from '../helpers/converter.js';
+import { firstGqaQuestions, runConverterPython, type QuestionRef, type ReferenceCase } from '../helpers/converter.js';
+import { convertedCheckpoint } from '../helpers/shared-results.js';
 import { tempDir } from '../helpers/paths.js';
 import { encodeImage, prepareImage } from '../helpers/images.js';
 
@@ -33,17 +34,18 @@ const LAVIS = {
 describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s checkpoint against transformers', (kind) => {
   const lm = kind === 't5' ? 't5' : 'opt';
   const dir = tempDir(`xfbench-convert-${kind}-`);
-  const checkpoint = path.join(dir, 'checkpoint');
-  const bundleDir = path.join(dir, 'bundle');
+  let checkpoint: string;
+  let bundleDir: string;
   const questions: QuestionRef[] = firstGqaQuestions(QUESTIONS);
   let refs: Map<string, ReferenceCase>;
   let model: VisionLanguageModel;
   let convertSeconds = 0;
 
   beforeAll(async () => {
-    writeGqaCorpus(path.join(dir, 'corpus.json'));
-    runConverterPython(['-m', 'xfconvert.testing.random_checkpoint', checkpoint, '--kind', kind, '--corpus', path.join(dir, 'corpus.json')]);
-    const converted = runCli(['convert', checkpoint, '--out', bundleDir, '--json']);
+    // the checkpoint and its conversion are shared with the other files that need them (converted-datasets)
+    const shared = await convertedCheckpoint(kind);
+    ({ checkpoint, bundle: bundleDir } = shared);
+    const converted = shared.convert;
     expect(converted.status, converted.stderr).toBe(0);
     convertSeconds = (JSON.parse(converted.stdout) as { seconds: number }).seconds;
     writeFileSync(path.join(dir, 'questions.json'), JSON.stringify(questions));

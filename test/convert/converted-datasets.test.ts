@@ -2,8 +2,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { datasetRegistry } from '../../src/datasets/registry.js';
 import { runCli } from '../helpers/cli.js';
-import { runConverterPython, writeGqaCorpus } from '../helpers/converter.js';
 import { tempDir } from '../helpers/paths.js';
+import { convertedCheckpoint } from '../helpers/shared-results.js';
 
 const registry = datasetRegistry();
 const bundled = (await Promise.all(registry.ids().map((id) => registry.get(id)))).filter((a) => a.defaultDir).map((a) => a.id);
@@ -15,13 +15,13 @@ const bundled = (await Promise.all(registry.ids().map((id) => registry.get(id)))
  */
 describe.each(['opt', 't5'])('a converted BLIP-2 %s bundle', (kind) => {
   const dir = tempDir(`xfbench-converted-${kind}-`);
-  const bundle = path.join(dir, 'bundle');
-  beforeAll(() => {
-    writeGqaCorpus(path.join(dir, 'corpus.json'));
-    runConverterPython(['-m', 'xfconvert.testing.random_checkpoint', path.join(dir, 'checkpoint'), '--kind', kind, '--corpus', path.join(dir, 'corpus.json')]);
-    const r = runCli(['convert', path.join(dir, 'checkpoint'), '--out', bundle]);
-    expect(r.status, r.stderr).toBe(0);
-  }, 300_000);
+  let bundle: string;
+  beforeAll(async () => {
+    // made once for every file that converts this kind (blip2-parity checks its answers)
+    const converted = await convertedCheckpoint(kind);
+    expect(converted.convert.status, converted.convert.stderr).toBe(0);
+    bundle = converted.bundle;
+  }, 900_000);
 
   it.each(bundled)('runs %s on --device cpu', (dataset) => {
     const r = runCli(['run', dataset, '--model', bundle, '--out', path.join(dir, dataset), '--device', 'cpu', '--limit', '24', '--json']);

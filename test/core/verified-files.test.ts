@@ -47,13 +47,15 @@ describe('bundle files already checked', () => {
 
   it('trusts an unchanged size and mtime, and XFBENCH_VERIFY=always hashes every file anyway', async () => {
     const { dir, large } = bundleWithLargeFile();
-    await loadBundle(dir);
+    const first = await loadBundle(dir);
     flipFirstByte(large);
     // the store told that the changed file, at its new mtime, was checked: it is trusted, as git's index trusts a stat
     const entries = JSON.parse(readFileSync(store, 'utf8')) as Record<string, { mtimeMs: number }>;
     entries[path.resolve(large)]!.mtimeMs = statSync(large).mtimeMs;
     writeFileSync(store, JSON.stringify(entries));
-    await expect(loadBundle(dir)).resolves.toBeDefined();
+    const trusted = await loadBundle(dir);
+    expect([trusted.dir, trusted.hash, trusted.bytes]).toEqual([first.dir, first.hash, first.bytes]);
+    expect(readFileSync(large)[0]).toBe(8); // the changed bytes were there, and not read
     process.env.XFBENCH_VERIFY = 'always';
     expect(((await loadBundle(dir).catch((e: unknown) => e)) as XfError).code).toBe('E_SHA256_MISMATCH');
   });

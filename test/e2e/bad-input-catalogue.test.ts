@@ -74,8 +74,8 @@ const cases: Case[] = [
   ['a suite file naming two benchmarks alike', () => ['suite', 'run', file('s1.json', JSON.stringify({ name: 's', benchmarks: [{ dataset: 'gqa' }, { dataset: 'gqa' }] })), '--out', out()], /E_SCHEMA .*s1\.json \(benchmarks\[1\]\.name\): two benchmarks are named "gqa"/],
   ['a non-image file with an image extension (with --max-errors 0)', () => ['run', 'gqa', '--limit', '20', '--device', 'cpu', '--max-errors', '0', '--data', gqaCopy('c10', (r, d) => { writeFileSync(path.join(d, 'images', `${first(r).imageId}.png`), 'not a png'); }), '--out', out()], /E_TOO_MANY_ERRORS .*stopped after \d+ failed samples/],
   ['an output folder that cannot be created', () => ['run', 'gqa', '--limit', '2', '--out', path.join(file('a-file', 'x'), 'run')], /E_OUT_DIR .*a-file\/run: cannot create the run folder \(ENOTDIR\)/],
-  ['resuming with other settings', () => ['run', 'gqa', '--limit', '6', '--out', goodRun], /E_RESUME_MISMATCH .*fingerprint\.settings/],
-  ['resuming with another number of beams', () => ['run', 'gqa', '--limit', '5', '--num-beams', '3', '--out', goodRun], /E_RESUME_MISMATCH .*fingerprint\.settings/],
+  ['resuming with other settings', () => ['run', 'gqa', '--limit', '6', '--out', goodRun], /E_RESUME_MISMATCH .*fingerprint\.settings.*the settings \(--limit: 5 then, 6 now\)/],
+  ['resuming with another number of beams', () => ['run', 'gqa', '--limit', '5', '--num-beams', '3', '--out', goodRun], /E_RESUME_MISMATCH .*fingerprint\.settings.*the settings \(--num-beams \/ --max-new-tokens: \{"numBeams":1,"maxNewTokens":8\} then, \{"numBeams":3,"maxNewTokens":8\} now\) differ/],
   ['resuming with another answer length', () => ['run', 'gqa', '--limit', '5', '--max-new-tokens', '4', '--out', goodRun], /E_RESUME_MISMATCH .*fingerprint\.settings/],
   ['no beams', () => ['run', 'gqa', '--num-beams', '0'], /E_USAGE: .*--num-beams/],
   ['resuming with another bundle', () => ['run', 'gqa', '--limit', '5', '--model', BUNDLES.clip, '--out', goodRun], /E_RESUME_MISMATCH .*fingerprint\.bundle.*model bundle differ/],
@@ -109,6 +109,15 @@ const cases: Case[] = [
     runCli(['run', 'pope', '--limit', '3', '--out', pope, '--device', 'cpu']);
     return ['report', pope, '--format', 'gqa-predictions'];
   }, /E_FORMAT .*gqa-predictions needs a gqa run, this one is pope/],
+  ['report: VQA results from a GQA run', () => ['report', goodRun, '--format', 'vqa-results'], /E_FORMAT .*vqa-results needs a okvqa or vqav2 run, this one is gqa/],
+  ['report: a format no benchmark writes', () => ['report', goodRun, '--format', 'mme-answers'], /E_FORMAT: unknown report format mme-answers.*gqa-predictions, vqa-results/],
+  ['--all-questions on a dataset that scores every question', () => ['run', 'pope', '--limit', '3', '--all-questions', '--out', out()], /E_FLAGS: --all-questions applies to gqa only \(pope scores every question anyway\)/],
+  ['score: a POPE answer file with a question answered twice', () => {
+    const answers = path.join(work, 'pope-answers');
+    mkdirSync(answers, { recursive: true });
+    writeFileSync(path.join(answers, 'answers_random.jsonl'), '{"question_id": 1, "text": "yes"}\n{"question_id": 1, "text": "no"}\n');
+    return ['score', 'pope', '--predictions', answers];
+  }, /E_DUPLICATE_PREDICTION .*answers_random\.jsonl \(line 2\): question "random\/1" has two predictions/],
   ['GVTBench: a VCR image path escaping the images folder', () => {
     const dir = path.join(work, 'gvt');
     cpSync(path.join(FIXTURES, 'gvtbench-mini'), dir, { recursive: true });

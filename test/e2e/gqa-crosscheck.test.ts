@@ -4,13 +4,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { GQA_MINI, ROOT, tempDir } from '../helpers/paths.js';
+import { bundledRun } from '../helpers/shared-results.js';
 
 describe('GQA metrics agree with an independent implementation of the official definitions', () => {
-  it('gives the same numbers to the printed precision for the same predictions', () => {
+  it('gives the same numbers to the printed precision for the same predictions', async () => {
     const dir = tempDir();
-    const out = path.join(dir, 'run');
     // every question, so consistency is computable
-    expect(runCli(['run', 'gqa', '--model', path.join(ROOT, 'fixtures/models/xf-tiny-clip'), '--out', out, '--device', 'cpu', '--threads', '1']).status).toBe(0);
+    const { out, status } = await bundledRun('clip', 'gqa');
+    expect(status).toBe(0);
     const preds = path.join(dir, 'testdev_balanced_predictions.json');
     expect(runCli(['report', out, '--format', 'gqa-predictions', '--output', preds]).status).toBe(0);
     const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'scripts/gqa_crosscheck.py'), path.join(GQA_MINI, 'testdev_balanced_questions.json'), preds], { encoding: 'utf8' });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { BUNDLES, FIXTURES, ROOT, tempDir } from '../helpers/paths.js';
+import { BUNDLES, FIXTURES, ROOT } from '../helpers/paths.js';
+import { bundledRun } from '../helpers/shared-results.js';
 
 interface ZooCell {
   correct: number;
@@ -15,11 +15,10 @@ const results = JSON.parse(readFileSync(path.join(ROOT, 'modelzoo/results.json')
 };
 
 // The decisive check: xfbench on onnxruntime gives the model zoo's PyTorch answers and table.
-describe.each(Object.entries(BUNDLES))('xfbench reproduces the model zoo on gqa-mini: %s', (_kind, dir) => {
+describe.each(Object.entries(BUNDLES))('xfbench reproduces the model zoo on gqa-mini: %s', (kind, dir) => {
   const name = path.basename(dir);
-  it(`gives the same answer to every question and the same per-category table (${name})`, () => {
-    const out = path.join(tempDir(), 'run');
-    const r = runCli(['run', 'gqa', '--model', dir, '--out', out, '--device', 'cpu', '--threads', '1', '--json']);
+  it(`gives the same answer to every question and the same per-category table (${name})`, async () => {
+    const { out, ...r } = await bundledRun(kind as keyof typeof BUNDLES, 'gqa');
     expect(r.status, r.stderr).toBe(0);
     const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'references', name, 'gqa-mini-predictions.json'), 'utf8')) as Record<string, string>;
     const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; prediction: string });

@@ -14,7 +14,9 @@ import { mmeLabel } from '../../src/metrics/mme.js';
 import { mmvpCorrect } from '../../src/metrics/mmvp.js';
 import { popeLabel } from '../../src/metrics/pope.js';
 import { vqaAccuracy } from '../../src/metrics/vqa.js';
-import { readPredictionsFile } from '../../src/pipeline/external-predictions.js';
+import { readGenericAnswers } from '../../src/datasets/answers/generic.js';
+import { gqaAdapter } from '../../src/datasets/gqa.js';
+import { vqav2Adapter } from '../../src/datasets/vqa.js';
 import { FIXTURES, tempDir } from '../helpers/paths.js';
 
 const RUNS = { numRuns: 60 };
@@ -81,16 +83,22 @@ describe('dataset loaders never crash on arbitrary files', () => {
     await fc.assert(fc.asyncProperty(fc.jsonValue(), fc.string(), async (value, text) => {
       for (const [name, body] of [['p.json', JSON.stringify(value)], ['p.jsonl', `${JSON.stringify(value)}\n${text}`], ['p.csv', `id,prediction\n${text}`]] as const) {
         writeFileSync(path.join(dir, name), body);
-        try {
-          const p = await readPredictionsFile(path.join(dir, name));
-          expect(p.byId.size).toBeGreaterThan(0);
-        } catch (err) {
-          if (!(err instanceof XfError)) throw err;
+        // the generic readers, and the adapters' own layouts (which may also say "not mine")
+        const readers = [() => readGenericAnswers(path.join(dir, name)), () => gqaAdapter.readAnswers!(path.join(dir, name), noSamples), () => vqav2Adapter.readAnswers!(path.join(dir, name), noSamples)];
+        for (const read of readers) {
+          try {
+            const p = await read();
+            if (p) expect(p.byId.size).toBeGreaterThan(0);
+          } catch (err) {
+            if (!(err instanceof XfError)) throw err;
+          }
         }
       }
     }), RUNS);
   });
 });
+
+async function* noSamples(): AsyncGenerator<never> {}
 
 describe('answer normalisers and parsers accept any string', () => {
   it('never throw and return the promised types', () => {
