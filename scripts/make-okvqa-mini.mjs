@@ -18,16 +18,38 @@ const annotations = JSON.parse(readFileSync(path.join(from, 'v2_mscoco_val2014_a
 const keep = questions.questions.slice(0, 60);
 const ids = new Set(keep.map((q) => q.question_id));
 mkdirSync(path.join(to, 'val2014'), { recursive: true });
-writeFileSync(path.join(to, 'OpenEnded_mscoco_val2014_questions.json'), JSON.stringify({
-  ...questions, info: { description: 'okvqa-mini: vqav2-mini questions in the OK-VQA layout (a format fixture)' }, questions: keep,
-}));
-writeFileSync(path.join(to, 'mscoco_val2014_annotations.json'), JSON.stringify({
-  info: { description: 'okvqa-mini annotations in the OK-VQA shape' }, data_type: 'mscoco', data_subtype: 'val2014', license: {},
-  annotations: annotations.annotations.filter((a) => ids.has(a.question_id)).map((a) => ({
-    image_id: a.image_id, question_id: a.question_id, question_type: 'other', answer_type: 'other', confidence: 3,
-    answers: a.answers.map((x) => ({ answer_id: x.answer_id, raw_answer: x.answer, answer_confidence: x.answer_confidence, answer: x.answer.toLowerCase().replace(/\.$/, '') })),
-  })),
-}));
+writeFileSync(
+  path.join(to, 'OpenEnded_mscoco_val2014_questions.json'),
+  JSON.stringify({
+    ...questions,
+    info: { description: 'okvqa-mini: vqav2-mini questions in the OK-VQA layout (a format fixture)' },
+    questions: keep,
+  }),
+);
+writeFileSync(
+  path.join(to, 'mscoco_val2014_annotations.json'),
+  JSON.stringify({
+    info: { description: 'okvqa-mini annotations in the OK-VQA shape' },
+    data_type: 'mscoco',
+    data_subtype: 'val2014',
+    license: {},
+    annotations: annotations.annotations
+      .filter((a) => ids.has(a.question_id))
+      .map((a) => ({
+        image_id: a.image_id,
+        question_id: a.question_id,
+        question_type: 'other',
+        answer_type: 'other',
+        confidence: 3,
+        answers: a.answers.map((x) => ({
+          answer_id: x.answer_id,
+          raw_answer: x.answer,
+          answer_confidence: x.answer_confidence,
+          answer: x.answer.toLowerCase().replace(/\.$/, ''),
+        })),
+      })),
+  }),
+);
 for (const q of keep) {
   const name = `COCO_val2014_${String(q.image_id).padStart(12, '0')}.png`;
   if (!existsSync(path.join(to, 'val2014', name))) copyFileSync(path.join(from, 'val2014', name), path.join(to, 'val2014', name));

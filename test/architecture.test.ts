@@ -26,13 +26,7 @@ const LAYERS: readonly (readonly string[])[] = [
  * The bundle (manifest, sessions) knows no vision or language; the LM reads visual tokens; the model
  * and doctor put everything together.
  */
-const CORE_LAYERS: readonly (readonly string[])[] = [
-  ['tensors.ts'],
-  ['bundle'],
-  ['vision'],
-  ['language'],
-  ['model.ts', 'doctor.ts'],
-];
+const CORE_LAYERS: readonly (readonly string[])[] = [['tensors.ts'], ['bundle'], ['vision'], ['language'], ['model.ts', 'doctor.ts']];
 
 const SRC = path.join(ROOT, 'src');
 
@@ -56,10 +50,11 @@ interface ImportSite {
 function importSites(file: string): ImportSite[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const sites: ImportSite[] = [];
-  const add = (node: ts.Node, spec: ts.Expression | undefined) => sites.push({
-    spec: spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)) ? spec.text : undefined,
-    line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1,
-  });
+  const add = (node: ts.Node, spec: ts.Expression | undefined) =>
+    sites.push({
+      spec: spec && (ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec)) ? spec.text : undefined,
+      line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1,
+    });
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) {
       if (node.moduleSpecifier) add(node, node.moduleSpecifier);
@@ -74,6 +69,36 @@ function importSites(file: string): ImportSite[] {
   };
   visit(source);
   return sites;
+}
+
+/** Help text, where naming real datasets is the point: oclif's summary, description and examples. */
+const HELP_PROPERTIES = new Set(['summary', 'description', 'examples']);
+
+function inHelpText(node: ts.Node): boolean {
+  for (let n: ts.Node | undefined = node; n; n = n.parent) {
+    if ((ts.isPropertyAssignment(n) || ts.isPropertyDeclaration(n)) && ts.isIdentifier(n.name) && HELP_PROPERTIES.has(n.name.text))
+      return true;
+  }
+  return false;
+}
+
+/** The string and template literals of a file's code (comments and help text aside), with their lines. */
+function stringLiterals(file: string): { text: string; line: number }[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const found: { text: string; line: number }[] = [];
+  const visit = (node: ts.Node): void => {
+    const literal =
+      ts.isStringLiteral(node) ||
+      ts.isNoSubstitutionTemplateLiteral(node) ||
+      ts.isTemplateHead(node) ||
+      ts.isTemplateMiddle(node) ||
+      ts.isTemplateTail(node);
+    if (literal && !inHelpText(node))
+      found.push({ text: (node as ts.LiteralLikeNode).text, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
 }
 
 /** Every relative import of a file, as paths of .ts files. */
@@ -128,15 +153,44 @@ describe('the layout of src/', () => {
   });
 
   it('names every dynamically imported module with a plain string, so the checks above see it', () => {
-    const opaque = files.flatMap((f) => importSites(f).filter((s) => s.spec === undefined).map((s) => `${rel(f)}:${s.line}`));
+    const opaque = files.flatMap((f) =>
+      importSites(f)
+        .filter((s) => s.spec === undefined)
+        .map((s) => `${rel(f)}:${s.line}`),
+    );
     expect(opaque).toEqual([]);
   });
 
   it('finds imports of every form (the parser, not a pattern, reads them)', () => {
     const probe = path.join(ROOT, 'test/fixtures-architecture/imports.ts');
     expect(importSites(probe).map((s) => s.spec)).toEqual([
-      './single.js', './double.js', './side-effect.js', './type-only.js', './re-export.js', './star.js', './dynamic.js', './template.js', './required.js', './import-type.js', undefined,
+      './single.js',
+      './double.js',
+      './side-effect.js',
+      './type-only.js',
+      './re-export.js',
+      './star.js',
+      './dynamic.js',
+      './template.js',
+      './required.js',
+      './import-type.js',
+      undefined,
     ]);
+  });
+
+  it('names no dataset or metric in the code of the generic layers (what a benchmark knows is on its adapter)', async () => {
+    const { datasetRegistry } = await import('../src/datasets/registry.js');
+    const ids = datasetRegistry().ids();
+    const named = new RegExp(`\\b(${ids.map((id) => id.replace(/-/g, '\\-')).join('|')})\\b`, 'i');
+    const generic = ['report', 'compare', 'pipeline', 'commands', 'workflows'];
+    const hits = files
+      .filter((f) => generic.includes(folderOf(f)))
+      .flatMap((f) =>
+        stringLiterals(f)
+          .filter((l) => named.test(l.text))
+          .map((l) => `${rel(f)}:${l.line} ${l.text}`),
+      );
+    expect(hits).toEqual([]);
   });
 
   it('has no import cycle', () => {

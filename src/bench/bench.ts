@@ -8,7 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../lib/package-root.js';
 import { blip2Shapes } from './blip2-shapes.js';
-import { CLUSTERED_NULL, runCalibration, UNCLUSTERED } from './calibration.js';
+import { calibration } from './calibration-figures.js';
 import { syntheticGqa } from './synthetic.js';
 
 const ROOT = packageRoot();
@@ -27,13 +27,19 @@ interface Measured {
 function measure(args: string[]): Measured {
   const stats = path.join(tmpdir(), `xfbench-bench-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
   const t = performance.now();
-  const r = spawnSync(process.execPath, [MEASURE, stats, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [MEASURE, stats, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 1 << 28,
+  });
   const seconds = (performance.now() - t) / 1000;
   let maxRssMb = NaN;
   try {
     maxRssMb = (JSON.parse(readFileSync(stats, 'utf8')) as { maxRSS: number }).maxRSS / 1024;
     rmSync(stats);
-  } catch { /* child died before writing its stats */ }
+  } catch {
+    /* child died before writing its stats */
+  }
   return { seconds, maxRssMb, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -42,7 +48,10 @@ function runJson(dir: string): { timings: Record<string, number>; dataset: { eva
 }
 
 function python(args: string[]): { questions: number; seconds: number } | { error: string } {
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'modelzoo/bench_naive.py'), ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'modelzoo/bench_naive.py'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
   if (r.status !== 0) return { error: (r.stderr || 'python failed').trim().split('\n').pop()! };
   return JSON.parse(r.stdout) as { questions: number; seconds: number };
 }
@@ -52,7 +61,10 @@ function python(args: string[]): { questions: number; seconds: number } | { erro
  * that drift in the machine's speed falls on every setting alike; the best of three per setting (single runs of one setting spread by ±15% here).
  */
 function defaultsAgainstExplicit(work: string, measure: (args: string[]) => Measured, log: (s: string) => void): Record<string, unknown> {
-  const settings: Array<[string, string[]]> = [['plain', []], ...Array.from({ length: cpus().length }, (_, i) => [`--threads ${i + 1}`, ['--threads', String(i + 1)]] as [string, string[]])];
+  const settings: Array<[string, string[]]> = [
+    ['plain', []],
+    ...Array.from({ length: cpus().length }, (_, i) => [`--threads ${i + 1}`, ['--threads', String(i + 1)]] as [string, string[]]),
+  ];
   const best = new Map<string, number>();
   for (let round = 0; round < 3; round++) {
     for (const [name, extra] of settings) {
@@ -68,8 +80,15 @@ function defaultsAgainstExplicit(work: string, measure: (args: string[]) => Meas
   const explicit = [...best].filter(([name]) => name !== 'plain');
   const [bestName, bestQps] = explicit.reduce((a, b) => (b[1] > a[1] ? b : a));
   const plain = best.get('plain')!;
-  log(`defaults: plain run ${plain.toFixed(0)} q/s; ${explicit.map(([n, q]) => `${n} ${q.toFixed(0)}`).join(', ')} q/s; plain / best (${bestName}) = ${(plain / bestQps).toFixed(3)} (target >= 0.95)`);
-  return { questionsPerSecond: Object.fromEntries(best), best: bestName, plainOverBest: plain / bestQps, target: 'plain >= 0.95 x the best explicit setting' };
+  log(
+    `defaults: plain run ${plain.toFixed(0)} q/s; ${explicit.map(([n, q]) => `${n} ${q.toFixed(0)}`).join(', ')} q/s; plain / best (${bestName}) = ${(plain / bestQps).toFixed(3)} (target >= 0.95)`,
+  );
+  return {
+    questionsPerSecond: Object.fromEntries(best),
+    best: bestName,
+    plainOverBest: plain / bestQps,
+    target: 'plain >= 0.95 x the best explicit setting',
+  };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -80,9 +99,16 @@ export async function main(argv: string[]): Promise<void> {
   const figures: Record<string, unknown> = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
   };
-  const log = (s: string) => { if (!json) console.log(s); };
-  const valueOf = (flag: string, fallback: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] ?? fallback : fallback);
-  const blip2Options = { quick, full: argv.includes('--full'), device: valueOf('--device', 'cpu'), torchDevice: valueOf('--torch-device', 'cpu') };
+  const log = (s: string) => {
+    if (!json) console.log(s);
+  };
+  const valueOf = (flag: string, fallback: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? fallback) : fallback);
+  const blip2Options = {
+    quick,
+    full: argv.includes('--full'),
+    device: valueOf('--device', 'cpu'),
+    torchDevice: valueOf('--torch-device', 'cpu'),
+  };
   if (argv.includes('--blip2-only')) {
     figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), blip2Options, measure, log);
     rmSync(work, { recursive: true, force: true });
@@ -109,21 +135,48 @@ export async function main(argv: string[]): Promise<void> {
   for (const bundle of ['xf-tiny-clip', 'xf-tiny-xformer']) {
     const runOnce = (batch: string | undefined) => {
       const out = path.join(work, `run-${bundle}-${batch ?? 'default'}`);
-      const m = measure(['run', 'gqa', '--model', path.join(ROOT, 'fixtures/models', bundle), '--out', out, '--device', 'cpu', '--json', ...(batch ? ['--batch-size', batch] : [])]);
+      const m = measure([
+        'run',
+        'gqa',
+        '--model',
+        path.join(ROOT, 'fixtures/models', bundle),
+        '--out',
+        out,
+        '--device',
+        'cpu',
+        '--json',
+        ...(batch ? ['--batch-size', batch] : []),
+      ]);
       if (m.status !== 0) throw new Error(`xfbench run failed: ${m.stderr}`);
       const r = runJson(out);
       const evalSeconds = r.timings['evaluateMs']! / 1000;
       const floor = r.timings['sessionRunMs']! / 1000;
       return {
-        batchSize: r.config['batchSize'], questions: r.dataset.evaluated, wallSeconds: m.seconds, evaluateSeconds: evalSeconds,
-        questionsPerSecond: r.dataset.evaluated / evalSeconds, computeFloorSeconds: floor, sessionRunCalls: r.timings['sessionRunCalls'],
-        wallOverFloor: evalSeconds / floor, target: 'wall / floor <= 1.10', peakRssMb: m.maxRssMb,
+        batchSize: r.config['batchSize'],
+        questions: r.dataset.evaluated,
+        wallSeconds: m.seconds,
+        evaluateSeconds: evalSeconds,
+        questionsPerSecond: r.dataset.evaluated / evalSeconds,
+        computeFloorSeconds: floor,
+        sessionRunCalls: r.timings['sessionRunCalls'],
+        wallOverFloor: evalSeconds / floor,
+        target: 'wall / floor <= 1.10',
+        peakRssMb: m.maxRssMb,
       };
     };
     const f = runOnce(undefined);
     const one = runOnce('1');
-    figures[bundle] = { ...f, batch1: { questionsPerSecond: one.questionsPerSecond, computeFloorSeconds: one.computeFloorSeconds, wallOverFloor: one.wallOverFloor } };
-    log(`${bundle}: ${f.questions} questions in ${f.evaluateSeconds.toFixed(2)} s (${f.questionsPerSecond.toFixed(1)} q/s, batch ${String(f.batchSize)}); floor ${f.computeFloorSeconds.toFixed(2)} s; wall/floor ${f.wallOverFloor.toFixed(3)} (target <= 1.10)`);
+    figures[bundle] = {
+      ...f,
+      batch1: {
+        questionsPerSecond: one.questionsPerSecond,
+        computeFloorSeconds: one.computeFloorSeconds,
+        wallOverFloor: one.wallOverFloor,
+      },
+    };
+    log(
+      `${bundle}: ${f.questions} questions in ${f.evaluateSeconds.toFixed(2)} s (${f.questionsPerSecond.toFixed(1)} q/s, batch ${String(f.batchSize)}); floor ${f.computeFloorSeconds.toFixed(2)} s; wall/floor ${f.wallOverFloor.toFixed(3)} (target <= 1.10)`,
+    );
     log(`${bundle}: batch 1 for reference: ${one.questionsPerSecond.toFixed(1)} q/s; wall/floor ${one.wallOverFloor.toFixed(3)}`);
   }
 
@@ -138,8 +191,16 @@ export async function main(argv: string[]): Promise<void> {
       continue;
     }
     const naiveQps = naive.questions / naive.seconds;
-    figures[`${bundle}-naive-pytorch`] = { questions: naive.questions, seconds: naive.seconds, questionsPerSecond: naiveQps, xfbenchSpeedup: ours.questionsPerSecond / naiveQps, target: 'xfbench >= 5x faster' };
-    log(`${bundle}: naive PyTorch ${naiveQps.toFixed(1)} q/s; xfbench is ${(ours.questionsPerSecond / naiveQps).toFixed(2)}x faster (target >= 5x)`);
+    figures[`${bundle}-naive-pytorch`] = {
+      questions: naive.questions,
+      seconds: naive.seconds,
+      questionsPerSecond: naiveQps,
+      xfbenchSpeedup: ours.questionsPerSecond / naiveQps,
+      target: 'xfbench >= 5x faster',
+    };
+    log(
+      `${bundle}: naive PyTorch ${naiveQps.toFixed(1)} q/s; xfbench is ${(ours.questionsPerSecond / naiveQps).toFixed(2)}x faster (target >= 5x)`,
+    );
   }
 
   // 4. scaling: the data path (score: stream, validate, score, write, aggregate) at 1k..1M, and the model
@@ -151,8 +212,17 @@ export async function main(argv: string[]): Promise<void> {
     const set = syntheticGqa(n, path.join(work, `gqa-${n}`));
     const out = path.join(work, `score-${n}`);
     const m = measure(['score', 'gqa', '--data', set.dir, '--predictions', set.predictions, '--out', out, '--json']);
-    scaling.push({ path: 'score', questions: n, seconds: m.seconds, peakRssMb: m.maxRssMb, ok: m.status === 0, ...(m.status === 0 ? {} : { error: m.stderr.trim().split('\n').pop() }) });
-    log(`score ${n} questions: ${m.seconds.toFixed(2)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB${m.status === 0 ? '' : ` (FAILED: ${m.stderr.trim().split('\n').pop()})`}`);
+    scaling.push({
+      path: 'score',
+      questions: n,
+      seconds: m.seconds,
+      peakRssMb: m.maxRssMb,
+      ok: m.status === 0,
+      ...(m.status === 0 ? {} : { error: m.stderr.trim().split('\n').pop() }),
+    });
+    log(
+      `score ${n} questions: ${m.seconds.toFixed(2)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB${m.status === 0 ? '' : ` (FAILED: ${m.stderr.trim().split('\n').pop()})`}`,
+    );
     if (m.status === 0) {
       // the readers of a finished run, at every size: report (table and HTML) stream it, compare pairs two
       const second = path.join(work, `score-${n}-raw`);
@@ -178,7 +248,10 @@ export async function main(argv: string[]): Promise<void> {
     }
     rmSync(set.dir, { recursive: true, force: true });
   }
-  figures['scaling'] = { points: scaling, target: 'time linear; score, report and compare RSS flat from 10k to 1M questions, <= 300 MB at 1M' };
+  figures['scaling'] = {
+    points: scaling,
+    target: 'time linear; score, report and compare RSS flat from 10k to 1M questions, <= 300 MB at 1M',
+  };
 
   // 5. compare of two 100k-question runs
   if (runs100k.length === 2) {
@@ -204,22 +277,6 @@ export async function main(argv: string[]): Promise<void> {
   await calibration(figures, log);
   rmSync(work, { recursive: true, force: true });
   if (json) console.log(JSON.stringify(figures, null, 2));
-}
-
-/** 7. `compare`'s error rates and power on simulated pairs of runs shaped like gqa-mini (docs/scoring.md). */
-async function calibration(figures: Record<string, unknown>, log: (s: string) => void): Promise<void> {
-  const t = performance.now();
-  const clustered = await runCalibration(CLUSTERED_NULL);
-  const unclustered = await runCalibration(UNCLUSTERED);
-  figures['compareCalibration'] = {
-    clusteredNull: clustered, noImageFavour: unclustered, seconds: (performance.now() - t) / 1000,
-    target: 'row-wise false positives 2-7%, family-wise <= 7.5%, 5-point gain on ~1,000 questions found >= 50%',
-  };
-  const pct = (x: number | undefined) => `${(100 * (x ?? NaN)).toFixed(1)}%`;
-  for (const [name, r] of [['clustered (each image favours a model)', clustered], ['no per-image favour', unclustered]] as const) {
-    log(`compare calibration, ${name}: row-wise false positives ${pct(r.rowFalsePositiveRate)} (McNemar on the same rows ${pct(r.rowFalsePositiveRateMcNemar)}); family-wise ${Object.entries(r.familyWiseRate).map(([f, v]) => `${f} ${pct(v)}`).join(', ')}`);
-    log(`  power for a 5-point gain: ${Object.entries(r.power).map(([row, v]) => `${row} (${r.powerRowSizes[row]} q) ${pct(v)}`).join(', ')}`);
-  }
 }
 
 await main(process.argv.slice(2));

@@ -5,19 +5,18 @@
  * in GQA), against the same weights run through transformers as LAVIS and lmms-eval run them: one
  * question at a time, and 16 at a time. Greedy and 5 beams; the answers must be the same.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { checkConverterPython, findPython } from '../convert/python.js';
 import { packageRoot } from '../lib/package-root.js';
+import { converterPython, type Measure } from './bench-python.js';
+import { memoryAtScale } from './memory-at-scale.js';
 
 const ROOT = packageRoot();
 const GQA_MINI = path.join(ROOT, 'fixtures/gqa-mini');
 const QUESTIONS_PER_IMAGE = 10;
 const TRANSFORMERS_BATCH = 16;
-
-export type Measure = (args: string[]) => { seconds: number; maxRssMb: number; status: number | null; stdout: string; stderr: string };
 
 interface Question {
   id: string;
@@ -27,7 +26,10 @@ interface Question {
 
 /** GQA's layout with `images` images from gqa-mini's scenes at 640x480 (JPEG) and their first 10 questions each. */
 export async function realSizeGqa(dir: string, images: number): Promise<Question[]> {
-  const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, { imageId: string; question: string; isBalanced: boolean }>;
+  const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<
+    string,
+    { imageId: string; question: string; isBalanced: boolean }
+  >;
   const byImage = new Map<string, string[]>();
   for (const [id, r] of Object.entries(records)) if (r.isBalanced) byImage.set(r.imageId, [...(byImage.get(r.imageId) ?? []), id]);
   const chosen = [...byImage.entries()].filter(([, ids]) => ids.length >= QUESTIONS_PER_IMAGE).slice(0, images);
@@ -36,7 +38,10 @@ export async function realSizeGqa(dir: string, images: number): Promise<Question
   const questions: Question[] = [];
   for (const [imageId, ids] of chosen) {
     const file = path.join(dir, 'images', `${imageId}.jpg`);
-    await sharp(path.join(GQA_MINI, 'images', `${imageId}.png`)).resize(640, 480, { kernel: 'cubic', fit: 'fill' }).jpeg({ quality: 90 }).toFile(file);
+    await sharp(path.join(GQA_MINI, 'images', `${imageId}.png`))
+      .resize(640, 480, { kernel: 'cubic', fit: 'fill' })
+      .jpeg({ quality: 90 })
+      .toFile(file);
     for (const id of ids.slice(0, QUESTIONS_PER_IMAGE)) {
       subset[id] = records[id];
       questions.push({ id, image: file, question: records[id]!.question });
@@ -46,65 +51,12 @@ export async function realSizeGqa(dir: string, images: number): Promise<Question
   return questions;
 }
 
-function converterPython(python: string, args: string[]): { ok: true; stdout: string } | { ok: false; error: string } {
-  const r = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(ROOT, 'converter') }, maxBuffer: 1 << 26 });
-  return r.status === 0 ? { ok: true, stdout: r.stdout } : { ok: false, error: (r.stderr || 'python failed').trim().split('\n').pop()! };
-}
-
 /** Answers compared as LAVIS compares them: the decoded text, stripped. */
 function sameAnswers(a: Record<string, string>, b: Record<string, string>): number {
   return Object.keys(a).filter((id) => a[id]!.trim() === (b[id] ?? '').trim()).length;
 }
 
 const STAGES = ['visionEncoders', 'fusion', 'lmEmbed', 'lmPrefix', 'lmPrefill', 'lmSteps'] as const;
-
-/** BLIP-2's published sizes (total parameters, the BLIP-2 paper's Table 1), for the memory estimates. */
-const PUBLISHED = { 'blip2-opt-2.7b': 3.8e9, 'blip2-opt-6.7b': 7.8e9, 'blip2-flan-t5-xl': 4.1e9, 'blip2-flan-t5-xxl': 12.1e9 };
-
-interface MemoryRun {
-  bundleBytes: number;
-  peakRssMb: number;
-  questionsPerSecond: number;
-}
-
-/** One bundle on the questions with `numBeams`: peak RSS and speed. */
-function memoryRun(measure: Measure, bundle: string, data: string, out: string, numBeams: number, bundleBytes: number): MemoryRun | { error: string } {
-  const run = measure(['run', 'gqa', '--data', data, '--model', bundle, '--out', out, '--device', 'cpu', '--num-beams', String(numBeams), '--json']);
-  if (run.status !== 0) return { error: run.stderr.trim() };
-  const t = (JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { timings: Record<string, number> }).timings;
-  return { bundleBytes, peakRssMb: run.maxRssMb, questionsPerSecond: t['questionsThisSession']! / (t['evaluateMs']! / 1000) };
-}
-
-/**
- * `--full`: the same vision side with an OPT-1.3B-shaped LM (its decoder's weights in external data),
- * in fp32 and fp16; with the BLIP-2-base point, a line through peak RSS against bundle bytes gives what
- * the published checkpoints need.
- */
-async function memoryAtScale(python: string, work: string, corpus: string, data: string, base: MemoryRun, measure: Measure, log: (s: string) => void): Promise<Record<string, unknown>> {
-  const checkpoint = path.join(work, 'checkpoint-opt1.3b');
-  const built = converterPython(python, ['-m', 'xfconvert.testing.random_checkpoint', checkpoint, '--kind', 'blip2-opt1.3b', '--corpus', corpus]);
-  if (!built.ok) return { error: `building the checkpoint: ${built.error}` };
-  const runs: Record<string, unknown> = {};
-  let fp32: MemoryRun | undefined;
-  for (const dtype of ['fp32', 'fp16'] as const) {
-    const bundle = path.join(work, `bundle-opt1.3b-${dtype}`);
-    const converted = measure(['convert', checkpoint, '--out', bundle, '--dtype', dtype, '--json']);
-    if (converted.status !== 0) return { error: `convert: ${converted.stderr.trim()}` };
-    const { seconds, bytes } = JSON.parse(converted.stdout) as { seconds: number; bytes: number };
-    const greedy = memoryRun(measure, bundle, data, path.join(work, `run-opt1.3b-${dtype}-greedy`), 1, bytes);
-    const beams = dtype === 'fp32' ? memoryRun(measure, bundle, data, path.join(work, `run-opt1.3b-${dtype}-beams`), 5, bytes) : undefined;
-    runs[dtype] = { convertSeconds: seconds, bundleBytes: bytes, greedy, beams };
-    if (dtype === 'fp32' && !('error' in greedy)) fp32 = greedy;
-    log(`OPT-1.3B shape, ${dtype}: converted in ${seconds.toFixed(0)} s (${(bytes / 2 ** 30).toFixed(2)} GiB); peak RSS greedy ${'error' in greedy ? greedy.error : `${(greedy.peakRssMb / 1024).toFixed(2)} GiB`}${beams && !('error' in beams) ? `, 5 beams ${(beams.peakRssMb / 1024).toFixed(2)} GiB` : ''}`);
-  }
-  if (!fp32) return { runs };
-  // peak RSS = fixed + per-byte x bundle bytes, through the two fp32 greedy points
-  const perByte = (fp32.peakRssMb - base.peakRssMb) / ((fp32.bundleBytes - base.bundleBytes) / 2 ** 20);
-  const fixedMb = base.peakRssMb - perByte * (base.bundleBytes / 2 ** 20);
-  const estimates = Object.fromEntries(Object.entries(PUBLISHED).map(([name, params]) => [name, { fp32GreedyPeakRssGb: (fixedMb + perByte * (4 * params) / 2 ** 20) / 1024 }]));
-  log(`memory: peak RSS ≈ ${fixedMb.toFixed(0)} MB + ${perByte.toFixed(2)} × bundle bytes (greedy, batch 16); fp32 estimates: ${Object.entries(estimates).map(([n, e]) => `${n} ${e.fp32GreedyPeakRssGb.toFixed(1)} GB`).join(', ')}`);
-  return { runs, fit: { fixedMb, rssPerBundleByte: perByte }, estimates };
-}
 
 export interface Blip2Options {
   /** 40 questions instead of 200. */
@@ -117,7 +69,12 @@ export interface Blip2Options {
   torchDevice: string;
 }
 
-export async function blip2Shapes(work: string, opts: Blip2Options, measure: Measure, log: (s: string) => void): Promise<Record<string, unknown>> {
+export async function blip2Shapes(
+  work: string,
+  opts: Blip2Options,
+  measure: Measure,
+  log: (s: string) => void,
+): Promise<Record<string, unknown>> {
   const { quick, full, device, torchDevice } = opts;
   const choice = findPython();
   try {
@@ -128,10 +85,21 @@ export async function blip2Shapes(work: string, opts: Blip2Options, measure: Mea
   const python = choice.python;
   mkdirSync(work, { recursive: true });
   const corpus = path.join(work, 'corpus.json');
-  const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, { question: string; answer: string }>;
+  const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<
+    string,
+    { question: string; answer: string }
+  >;
   writeFileSync(corpus, JSON.stringify(Object.values(records).map((r) => `Question: ${r.question} Short answer: ${r.answer}`)));
   const checkpoint = path.join(work, 'checkpoint');
-  const built = converterPython(python, ['-m', 'xfconvert.testing.random_checkpoint', checkpoint, '--kind', 'blip2-base', '--corpus', corpus]);
+  const built = converterPython(python, [
+    '-m',
+    'xfconvert.testing.random_checkpoint',
+    checkpoint,
+    '--kind',
+    'blip2-base',
+    '--corpus',
+    corpus,
+  ]);
   if (!built.ok) return { error: `building the checkpoint: ${built.error}` };
   const bundle = path.join(work, 'bundle');
   const converted = measure(['convert', checkpoint, '--out', bundle, '--json']);
@@ -141,12 +109,28 @@ export async function blip2Shapes(work: string, opts: Blip2Options, measure: Mea
   const questions = await realSizeGqa(data, quick ? 4 : 20);
   const questionsFile = path.join(work, 'questions.json');
   writeFileSync(questionsFile, JSON.stringify(questions));
-  log(`BLIP-2 shapes: converted in ${conversion.seconds.toFixed(1)} s (${(conversion.bytes / 2 ** 20).toFixed(0)} MiB); ${questions.length} questions on ${questions.length / QUESTIONS_PER_IMAGE} 640x480 JPEGs`);
+  log(
+    `BLIP-2 shapes: converted in ${conversion.seconds.toFixed(1)} s (${(conversion.bytes / 2 ** 20).toFixed(0)} MiB); ${questions.length} questions on ${questions.length / QUESTIONS_PER_IMAGE} 640x480 JPEGs`,
+  );
 
   const points: Record<string, unknown>[] = [];
   for (const numBeams of [1, 5]) {
     const out = path.join(work, `run-beams-${numBeams}`);
-    const run = measure(['run', 'gqa', '--data', data, '--model', bundle, '--out', out, '--device', device, '--num-beams', String(numBeams), '--json']);
+    const run = measure([
+      'run',
+      'gqa',
+      '--data',
+      data,
+      '--model',
+      bundle,
+      '--out',
+      out,
+      '--device',
+      device,
+      '--num-beams',
+      String(numBeams),
+      '--json',
+    ]);
     if (run.status !== 0) return { error: `xfbench run: ${run.stderr.trim()}` };
     const record = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { timings: Record<string, number> };
     const t = record.timings;
@@ -156,8 +140,23 @@ export async function blip2Shapes(work: string, opts: Blip2Options, measure: Mea
       ours[l.id] = l.raw ?? l.prediction;
     }
     const loops: Record<string, { questionsPerSecond: number; sameAnswers: number } | { error: string }> = {};
-    for (const [name, batch] of [['batch1', 1], ['batched', TRANSFORMERS_BATCH]] as const) {
-      const r = converterPython(python, ['-m', 'xfconvert.testing.transformers_loop', checkpoint, bundle, questionsFile, '--batch', String(batch), '--num-beams', String(numBeams), '--device', torchDevice]);
+    for (const [name, batch] of [
+      ['batch1', 1],
+      ['batched', TRANSFORMERS_BATCH],
+    ] as const) {
+      const r = converterPython(python, [
+        '-m',
+        'xfconvert.testing.transformers_loop',
+        checkpoint,
+        bundle,
+        questionsFile,
+        '--batch',
+        String(batch),
+        '--num-beams',
+        String(numBeams),
+        '--device',
+        torchDevice,
+      ]);
       if (!r.ok) {
         loops[name] = { error: r.error };
         continue;
@@ -169,25 +168,52 @@ export async function blip2Shapes(work: string, opts: Blip2Options, measure: Mea
     const stageMs = Object.fromEntries(STAGES.map((s) => [s, t[`${s}Ms`] ?? 0]));
     const inRuntime = t['sessionRunMs']!;
     const breakdown = { imageDecodeInWorkersMs: t['imageDecodeMs'] ?? 0, ...stageMs, harnessMs: Math.max(0, t['evaluateMs']! - inRuntime) };
-    const speedup = (name: 'batch1' | 'batched') => { const l = loops[name]!; return 'error' in l ? null : qps / l.questionsPerSecond; };
+    const speedup = (name: 'batch1' | 'batched') => {
+      const l = loops[name]!;
+      return 'error' in l ? null : qps / l.questionsPerSecond;
+    };
     const point = {
-      numBeams, device, torchDevice, questions: questions.length, xfbenchQuestionsPerSecond: qps,
+      numBeams,
+      device,
+      torchDevice,
+      questions: questions.length,
+      xfbenchQuestionsPerSecond: qps,
       transformersBatch1QuestionsPerSecond: 'error' in loops['batch1']! ? null : loops['batch1'].questionsPerSecond,
       transformersBatchedQuestionsPerSecond: 'error' in loops['batched']! ? null : loops['batched'].questionsPerSecond,
-      sameAnswers: { batch1: 'error' in loops['batch1']! ? loops['batch1'].error : loops['batch1'].sameAnswers, batched: 'error' in loops['batched']! ? loops['batched'].error : loops['batched'].sameAnswers, of: questions.length },
-      speedupOverBatch1: speedup('batch1'), speedupOverBatched: speedup('batched'),
+      sameAnswers: {
+        batch1: 'error' in loops['batch1']! ? loops['batch1'].error : loops['batch1'].sameAnswers,
+        batched: 'error' in loops['batched']! ? loops['batched'].error : loops['batched'].sameAnswers,
+        of: questions.length,
+      },
+      speedupOverBatch1: speedup('batch1'),
+      speedupOverBatched: speedup('batched'),
       targets: 'xfbench >= 8x transformers batch 1, >= 3x batched',
-      peakRssMb: run.maxRssMb, breakdownMs: breakdown,
+      peakRssMb: run.maxRssMb,
+      breakdownMs: breakdown,
     };
     points.push(point);
     const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
-    log(`BLIP-2 shapes, ${numBeams === 1 ? 'greedy' : `${numBeams} beams`}: xfbench ${qps.toFixed(2)} q/s; transformers batch 1 ${fmt(point.transformersBatch1QuestionsPerSecond)} q/s (xfbench ${fmt(point.speedupOverBatch1)}x, target >= 8x), batch ${TRANSFORMERS_BATCH} ${fmt(point.transformersBatchedQuestionsPerSecond)} q/s (xfbench ${fmt(point.speedupOverBatched)}x, target >= 3x); same answers ${JSON.stringify(point.sameAnswers)}; peak RSS ${run.maxRssMb.toFixed(0)} MB`);
-    log(`  where the time goes (ms): ${Object.entries(breakdown).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
+    log(
+      `BLIP-2 shapes, ${numBeams === 1 ? 'greedy' : `${numBeams} beams`}: xfbench ${qps.toFixed(2)} q/s; transformers batch 1 ${fmt(point.transformersBatch1QuestionsPerSecond)} q/s (xfbench ${fmt(point.speedupOverBatch1)}x, target >= 8x), batch ${TRANSFORMERS_BATCH} ${fmt(point.transformersBatchedQuestionsPerSecond)} q/s (xfbench ${fmt(point.speedupOverBatched)}x, target >= 3x); same answers ${JSON.stringify(point.sameAnswers)}; peak RSS ${run.maxRssMb.toFixed(0)} MB`,
+    );
+    log(
+      `  where the time goes (ms): ${Object.entries(breakdown)
+        .map(([k, v]) => `${k} ${Math.round(v)}`)
+        .join(', ')}`,
+    );
   }
   const result: Record<string, unknown> = { conversion: { seconds: conversion.seconds, bytes: conversion.bytes }, points };
   const greedy = points[0] as { xfbenchQuestionsPerSecond: number; peakRssMb: number };
   if (full) {
-    result['memoryAtScale'] = await memoryAtScale(python, work, corpus, data, { bundleBytes: conversion.bytes, peakRssMb: greedy.peakRssMb, questionsPerSecond: greedy.xfbenchQuestionsPerSecond }, measure, log);
+    result['memoryAtScale'] = await memoryAtScale(
+      python,
+      work,
+      corpus,
+      data,
+      { bundleBytes: conversion.bytes, peakRssMb: greedy.peakRssMb, questionsPerSecond: greedy.xfbenchQuestionsPerSecond },
+      measure,
+      log,
+    );
   }
   return result;
 }

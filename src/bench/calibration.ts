@@ -71,9 +71,17 @@ function asRun(name: string, samples: readonly Sample[], correct: readonly boole
     dir: `/simulated/${name}`,
     rows: samples.map((s, i) => ({ ...s, prediction: correct[i] ? s.answers[0]! : '', scores: { correct: correct[i] ? 1 : 0 } })),
     record: {
-      xfbenchVersion: 'simulation', createdAt: '', command: '', gitCommit: null, kind: 'score', bundle: null, provider: null,
+      xfbenchVersion: 'simulation',
+      createdAt: '',
+      command: '',
+      gitCommit: null,
+      kind: 'score',
+      bundle: null,
+      provider: null,
       dataset: { id: 'gqa', dir: '', sha256: 'simulated', questions: samples.length, evaluated: samples.length },
-      config: { name, metrics: ['gqa.accuracy'], allQuestions: false, choices: null }, timings: {}, metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: null, n: 0, higherIsBetter: true }],
+      config: { name, metrics: ['gqa.accuracy'], allQuestions: false, choices: null },
+      timings: {},
+      metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: null, n: 0, higherIsBetter: true }],
     },
   };
 }
@@ -104,7 +112,10 @@ export async function runCalibration(opts: CalibrationOptions, alpha = 0.05): Pr
       a.push(rand() < sigmoid(base + favour[i]! / 2));
       b.push(rand() < Math.min(1, sigmoid(base - favour[i]! / 2) + gain));
     }
-    const c = await compareRuns(asRun('A', samples, a), asRun('B', samples, b), { bootstrap: { seed: opts.seed + sim, iterations: opts.iterations }, alpha });
+    const c = await compareRuns(asRun('A', samples, a), asRun('B', samples, b), {
+      bootstrap: { seed: opts.seed + sim, iterations: opts.iterations },
+      alpha,
+    });
     const rows = c.rows.filter((r) => r.metric === 'gqa.accuracy' && r.test);
     if (gain === 0) {
       for (const r of rows.filter((x) => CHECKED.test(x.category))) {
@@ -125,9 +136,13 @@ export async function runCalibration(opts: CalibrationOptions, alpha = 0.05): Pr
       }
     }
   }
-  const familyWiseRate = Object.fromEntries(['overall', 'answer', 'structural', 'semantic', 'detailed', 'steps', 'words'].map((f) => [f, (familyHits.get(f) ?? 0) / opts.nullRuns]));
+  const familyWiseRate = Object.fromEntries(
+    ['overall', 'answer', 'structural', 'semantic', 'detailed', 'steps', 'words'].map((f) => [f, (familyHits.get(f) ?? 0) / opts.nullRuns]),
+  );
   return {
-    questions: samples.length, images: images.length, alpha,
+    questions: samples.length,
+    images: images.length,
+    alpha,
     rowFalsePositiveRate: rowHits / rowTests,
     rowFalsePositiveRateAdjusted: rowHitsAdjusted / rowTests,
     rowFalsePositiveRateMcNemar: rowHitsMcNemar / rowTests,

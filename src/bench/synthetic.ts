@@ -9,7 +9,10 @@ function syntheticGqa(n: number, dir: string): { dir: string; predictions: strin
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(path.join(GQA, 'images'), path.join(dir, 'images'), { recursive: true });
-  const base = JSON.parse(readFileSync(path.join(GQA, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const base = JSON.parse(readFileSync(path.join(GQA, 'testdev_balanced_questions.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const records = Object.values(base);
   const questions = openSync(path.join(dir, 'testdev_balanced_questions.json'), 'w');
   const predictions = path.join(dir, 'predictions.jsonl');

@@ -13,7 +13,8 @@ export type CompareOutput = { comparison: Comparison; gate?: GateResult } | { co
 function probability(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
-  if (!(v > 0 && v < 1)) throw new XfError('E_USAGE', `--alpha must be a number between 0 and 1, got "${text}"`, { suggestion: 'e.g. --alpha 0.01' });
+  if (!(v > 0 && v < 1))
+    throw new XfError('E_USAGE', `--alpha must be a number between 0 and 1, got "${text}"`, { suggestion: 'e.g. --alpha 0.01' });
   return v;
 }
 
@@ -52,7 +53,9 @@ export default class Compare extends XfCommand {
     seed: Flags.integer({ description: 'bootstrap seed' }),
     iterations: Flags.integer({ description: 'bootstrap draws (and random sign patterns of the paired test)', min: 100 }),
     alpha: Flags.string({ description: 'significance level of every test (default 0.05)' }),
-    margin: Flags.string({ description: "largest |Δ| that counts as no change, in each metric's units (default: 1 point for percentages)" }),
+    margin: Flags.string({
+      description: "largest |Δ| that counts as no change, in each metric's units (default: 1 point for percentages)",
+    }),
   };
 
   async run(): Promise<CompareOutput> {
@@ -60,12 +63,21 @@ export default class Compare extends XfCommand {
     const { compareAndGate } = await import('../workflows/compare-and-gate.js');
     const candidates = [args.b, ...(argv as string[]).slice(2)].map((d) => path.resolve(d));
     const result = await compareAndGate(path.resolve(args.a), candidates, {
-      intersect: flags.intersect, gate: flags.gate, format: flags.format as 'table' | 'md' | 'junit', output: flags.output, details: flags.details,
-      seed: flags.seed, iterations: flags.iterations, alpha: probability(flags.alpha), margin: nonNegative(flags.margin, '--margin'), print: this.jsonEnabled() ? undefined : (t) => this.log(t),
+      intersect: flags.intersect,
+      gate: flags.gate,
+      format: flags.format as 'table' | 'md' | 'junit',
+      output: flags.output,
+      details: flags.details,
+      seed: flags.seed,
+      iterations: flags.iterations,
+      alpha: probability(flags.alpha),
+      margin: nonNegative(flags.margin, '--margin'),
+      print: this.jsonEnabled() ? undefined : (t) => this.log(t),
     });
-    const output: CompareOutput = result.comparisons.length === 1
-      ? { comparison: result.comparisons[0]!, gate: result.gates?.[0] }
-      : { comparisons: result.comparisons, gates: result.gates };
+    const output: CompareOutput =
+      result.comparisons.length === 1
+        ? { comparison: result.comparisons[0]!, gate: result.gates?.[0] }
+        : { comparisons: result.comparisons, gates: result.gates };
     if (!result.passed) {
       if (this.jsonEnabled()) this.logJson(output);
       const { EXIT } = await import('../lib/errors.js');

@@ -10,7 +10,10 @@ export default class Doctor extends XfCommand {
   async run(): Promise<Diagnosis> {
     await this.parse(Doctor);
     const [{ diagnose }, { loadBundle }, { packageRoot }, { DEFAULT_BUNDLE_DIR }] = await Promise.all([
-      import('../core/doctor.js'), import('../core/bundle/manifest.js'), import('../lib/package-root.js'), import('../pipeline/settings.js'),
+      import('../core/doctor.js'),
+      import('../core/bundle/manifest.js'),
+      import('../lib/package-root.js'),
+      import('../pipeline/settings.js'),
     ]);
     // a real graph is opened on each provider: the bundled model's first encoder, which is small
     const bundle = await loadBundle(path.join(packageRoot(), DEFAULT_BUNDLE_DIR), { verifyHashes: false });
@@ -18,8 +21,13 @@ export default class Doctor extends XfCommand {
     if (!this.jsonEnabled()) {
       this.log(`node ${d.node} on ${d.platform}; ${d.cpus.count} cpus (${d.cpus.model ?? 'unknown'}); ${d.memoryGb} GiB`);
       this.log(`onnxruntime-node ${d.onnxruntime}; --device auto uses ${d.deviceAuto}`);
-      for (const p of d.providers) this.log(`  ${p.usable ? '✓' : '✗'} ${p.name.padEnd(9)} ${p.bundled ? 'bundled' : 'not bundled'}${p.reason ? `: ${p.reason}` : ''}`);
-      this.log(`threads (without --threads): ${d.threads.intraOp} intra-op, ${d.threads.imageWorkers} image worker(s), on ${d.threads.logicalCpus} logical cpus`);
+      for (const p of d.providers)
+        this.log(
+          `  ${p.usable ? '✓' : '✗'} ${p.name.padEnd(9)} ${p.bundled ? 'bundled' : 'not bundled'}${p.reason ? `: ${p.reason}` : ''}`,
+        );
+      this.log(
+        `threads (without --threads): ${d.threads.intraOp} intra-op, ${d.threads.imageWorkers} image worker(s), on ${d.threads.logicalCpus} logical cpus`,
+      );
     }
     return d;
   }

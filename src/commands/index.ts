@@ -11,14 +11,14 @@ import SuiteRun from './suite-run.js';
 
 /** oclif's explicit command map: commands are listed here, not discovered from the file system. */
 export const commands = {
-  run: Run,
-  score: Score,
-  report: Report,
-  compare: Compare,
-  convert: Convert,
-  list: List,
-  merge: Merge,
-  doctor: Doctor,
-  inspect: Inspect,
+  'run': Run,
+  'score': Score,
+  'report': Report,
+  'compare': Compare,
+  'convert': Convert,
+  'list': List,
+  'merge': Merge,
+  'doctor': Doctor,
+  'inspect': Inspect,
   'suite:run': SuiteRun,
 };

@@ -20,24 +20,41 @@ export default class List extends XfCommand {
 
   async run(): Promise<{ datasets?: ListEntry[]; metrics?: ListEntry[] }> {
     const { args } = await this.parse(List);
-    const [{ datasetRegistry }, { metricRegistry }] = await Promise.all([import('../datasets/registry.js'), import('../metrics/registry.js')]);
+    const [{ datasetRegistry }, { metricRegistry }] = await Promise.all([
+      import('../datasets/registry.js'),
+      import('../metrics/registry.js'),
+    ]);
     const out: { datasets?: ListEntry[]; metrics?: ListEntry[] } = {};
     if (args.what !== 'metrics') {
       const reg = datasetRegistry();
-      out.datasets = await Promise.all(reg.ids().map(async (id) => {
-        const a = await reg.get(id);
-        return { id, description: a.description, defaultData: a.defaultDir, layout: a.layout, source: a.source, predictionsFormat: a.exportPredictions?.format };
-      }));
+      out.datasets = await Promise.all(
+        reg.ids().map(async (id) => {
+          const a = await reg.get(id);
+          return {
+            id,
+            description: a.description,
+            defaultData: a.defaultDir,
+            layout: a.layout,
+            source: a.source,
+            predictionsFormat: a.exportPredictions?.format,
+          };
+        }),
+      );
     }
     if (args.what !== 'datasets') {
       const reg = metricRegistry();
-      out.metrics = await Promise.all(reg.ids().map(async (id) => {
-        const m = await reg.get(id);
-        return { id, description: m.description, higherIsBetter: m.higherIsBetter };
-      }));
+      out.metrics = await Promise.all(
+        reg.ids().map(async (id) => {
+          const m = await reg.get(id);
+          return { id, description: m.description, higherIsBetter: m.higherIsBetter };
+        }),
+      );
     }
     if (!this.jsonEnabled()) {
-      for (const [title, entries] of [['datasets', out.datasets], ['metrics', out.metrics]] as const) {
+      for (const [title, entries] of [
+        ['datasets', out.datasets],
+        ['metrics', out.metrics],
+      ] as const) {
         if (!entries) continue;
         this.log(`${title}:`);
         for (const e of entries) {

@@ -29,11 +29,21 @@ export default class Merge extends XfCommand {
 
   async run(): Promise<MergeSummary> {
     const { argv, flags } = await this.parse(Merge);
-    const [{ executeMerge }, table, { displayPath }] = await Promise.all([import('../pipeline/merge-shards.js'), import('../report/table.js'), import('../lib/display-path.js')]);
+    const [{ executeMerge }, table, { displayPath }] = await Promise.all([
+      import('../pipeline/merge-shards.js'),
+      import('../report/table.js'),
+      import('../lib/display-path.js'),
+    ]);
     const outcome = await executeMerge(argv as string[], path.resolve(flags.out));
     const r = outcome.record;
     if (!this.jsonEnabled()) {
-      this.log(table.renderMetricTables(r.metrics, `${r.dataset.id} · ${r.bundle?.name ?? ''} · ${r.dataset.evaluated} questions · merged from ${outcome.shards} shards`, { families: r.families }));
+      this.log(
+        table.renderMetricTables(
+          r.metrics,
+          `${r.dataset.id} · ${r.bundle?.name ?? ''} · ${r.dataset.evaluated} questions · merged from ${outcome.shards} shards`,
+          { families: r.families },
+        ),
+      );
       this.log(`run written to ${displayPath(outcome.runDir)}`);
     }
     return { runDir: outcome.runDir, shards: outcome.shards, questions: r.dataset.evaluated, metrics: r.metrics };

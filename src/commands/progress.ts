@@ -13,14 +13,17 @@ const SILENT: Progress = { update: () => undefined, stop: () => undefined };
  */
 export function progressBar(enabled: boolean, unit = 'q'): Progress {
   if (!enabled || !process.stderr.isTTY) return SILENT;
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: `[{bar}] {value}/{total} · {rate} ${unit}/s · ETA {eta_formatted}`,
-    fps: 5,
-    etaBuffer: 200,
-    hideCursor: true,
-    clearOnComplete: false,
-  }, cliProgress.Presets.legacy);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `[{bar}] {value}/{total} · {rate} ${unit}/s · ETA {eta_formatted}`,
+      fps: 5,
+      etaBuffer: 200,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.legacy,
+  );
   const started = performance.now();
   let running = false;
   return {

@@ -14,7 +14,7 @@ export interface ReportOutput {
 }
 
 export default class Report extends XfCommand {
-  static override summary = 'Render run directories: tables, Markdown, CSV, a benchmark\'s official predictions file, or an HTML report.';
+  static override summary = "Render run directories: tables, Markdown, CSV, a benchmark's official predictions file, or an HTML report.";
   static override description =
     'One run in any format. With --format html, one run or a baseline and candidates (report A B C): a self-contained page with charts ' +
     'and intervals, Δ with its interval and verdict against the baseline, provenance, and a gallery of samples with thumbnails and filters ' +
@@ -28,26 +28,45 @@ export default class Report extends XfCommand {
   static override enableJsonFlag = true;
   // runs after the first are further arguments (html only)
   static override strict = false;
-  static override args = { run: Args.string({ description: 'run directory (html: more may follow, the first is the baseline)', required: true }) };
+  static override args = {
+    run: Args.string({ description: 'run directory (html: more may follow, the first is the baseline)', required: true }),
+  };
   static override flags = {
     // besides these, each benchmark names its official predictions file (`xfbench list`), checked when the run is read
-    format: Flags.string({ description: 'what to write: table, md, csv, html, or the benchmark\'s official predictions file (gqa-predictions, vqa-results; see xfbench list)', default: 'table' }),
-    output: Flags.string({ description: 'write to this file instead of stdout (written atomically)' }),
-    details: detailsFlag,
-    'gallery-limit': Flags.integer({ description: 'html: samples embedded in the gallery at most (disagreements and wrong answers first)', min: 0, default: 240 }),
+    'format': Flags.string({
+      description:
+        "what to write: table, md, csv, html, or the benchmark's official predictions file (gqa-predictions, vqa-results; see xfbench list)",
+      default: 'table',
+    }),
+    'output': Flags.string({ description: 'write to this file instead of stdout (written atomically)' }),
+    'details': detailsFlag,
+    'gallery-limit': Flags.integer({
+      description: 'html: samples embedded in the gallery at most (disagreements and wrong answers first)',
+      min: 0,
+      default: 240,
+    }),
   };
 
   async run(): Promise<ReportOutput> {
     const { argv, flags } = await this.parse(Report);
-    const [{ readRun }, { writeFileAtomic }, { XfError }] = await Promise.all([import('../runs/read-run.js'), import('../lib/files.js'), import('../lib/errors.js')]);
+    const [{ readRun }, { writeFileAtomic }, { XfError }] = await Promise.all([
+      import('../runs/read-run.js'),
+      import('../lib/files.js'),
+      import('../lib/errors.js'),
+    ]);
     const dirs = (argv as string[]).map((d) => path.resolve(d));
     if (dirs.length > 1 && flags.format !== 'html') {
-      throw new XfError('E_FLAGS', `--format ${flags.format} renders one run; several runs need --format html`, { suggestion: 'Pass one run, or --format html.' });
+      throw new XfError('E_FLAGS', `--format ${flags.format} renders one run; several runs need --format html`, {
+        suggestion: 'Pass one run, or --format html.',
+      });
     }
     const runs = await Promise.all(dirs.map((d) => readRun(d)));
     let text: string;
     if (flags.format === 'html') {
-      const [{ compareWithBaseline }, { renderHtmlReport }] = await Promise.all([import('../compare/compare.js'), import('../report/html/page.js')]);
+      const [{ compareWithBaseline }, { renderHtmlReport }] = await Promise.all([
+        import('../compare/compare.js'),
+        import('../report/html/page.js'),
+      ]);
       const comparisons = runs.length > 1 ? await compareWithBaseline(runs[0]!, runs.slice(1)) : [];
       text = await renderHtmlReport(runs, comparisons, { galleryLimit: flags['gallery-limit'] });
     } else {

@@ -30,7 +30,7 @@ export default class Run extends XfCommand {
     '<%= config.bin %> run gqa',
     '<%= config.bin %> run gqa --model fixtures/models/xf-tiny-clip --out runs/clip',
     '<%= config.bin %> run gqa --data /data/gqa --model ckpt/ --device cuda --threads 8 --cache-dir ~/.cache/xfbench',
-    '<%= config.bin %> run gqa --model bundles/blip2-opt --num-beams 1   # greedy instead of the bundle\'s 5 beams',
+    "<%= config.bin %> run gqa --model bundles/blip2-opt --num-beams 1   # greedy instead of the bundle's 5 beams",
     '<%= config.bin %> run gqa --out runs/clip   # again, after a crash: continues the run',
     '<%= config.bin %> run gqa --model cand/ --baseline baselines/gqa --gate gate.json',
     '<%= config.bin %> run gqa --ablate mae=shuffle --out runs/xformer-no-mae   # then: compare runs/xformer runs/xformer-no-mae',
@@ -39,31 +39,58 @@ export default class Run extends XfCommand {
   static override enableJsonFlag = true;
   static override args = datasetArg;
   static override flags = {
-    model: Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
+    'model': Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
     ...datasetFlags,
-    limit: Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
-    device: deviceFlag,
-    threads: threadsFlag,
+    'limit': Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
+    'device': deviceFlag,
+    'threads': threadsFlag,
     'cache-dir': Flags.string({ description: 'keep visual tokens on disk across runs (keyed by bundle and image content)' }),
-    'vision-cache': Flags.boolean({ description: 'reuse visual tokens of identical images (--no-vision-cache to recompute)', default: true, allowNo: true }),
-    prefetch: Flags.integer({ description: 'images decoded ahead while the model runs', default: DEFAULT_PREFETCH, min: 0, max: 64 }),
-    'batch-size': Flags.integer({ description: 'questions per LM call (answers do not depend on it)', default: DEFAULT_BATCH_SIZE, min: 1, max: 512 }),
-    'num-beams': Flags.integer({ description: 'beam search with N beams, 1 for greedy (default: the bundle\'s; a converted BLIP-2 uses LAVIS\'s 5)', min: 1, max: 64 }),
-    'max-new-tokens': Flags.integer({ description: 'longest answer in tokens (default: the bundle\'s)', min: 1, max: 512 }),
-    window: Flags.integer({ description: 'questions read and grouped by image at once: memory use vs. image reuse (answers do not depend on it)', default: DEFAULT_WINDOW, min: 1 }),
-    ablate: Flags.string({ description: 'take an encoder\'s features away: ENCODER=zero|mean|shuffle|noise (repeatable), e.g. mae=shuffle', multiple: true }),
-    shard: Flags.string({ description: 'evaluate shard I of N (0 <= I < N), split by image; join the shards with xfbench merge' }),
-    quiet: Flags.boolean({ description: 'no progress bar (it is drawn only when stderr is a terminal anyway)', default: false }),
+    'vision-cache': Flags.boolean({
+      description: 'reuse visual tokens of identical images (--no-vision-cache to recompute)',
+      default: true,
+      allowNo: true,
+    }),
+    'prefetch': Flags.integer({ description: 'images decoded ahead while the model runs', default: DEFAULT_PREFETCH, min: 0, max: 64 }),
+    'batch-size': Flags.integer({
+      description: 'questions per LM call (answers do not depend on it)',
+      default: DEFAULT_BATCH_SIZE,
+      min: 1,
+      max: 512,
+    }),
+    'num-beams': Flags.integer({
+      description: "beam search with N beams, 1 for greedy (default: the bundle's; a converted BLIP-2 uses LAVIS's 5)",
+      min: 1,
+      max: 64,
+    }),
+    'max-new-tokens': Flags.integer({ description: "longest answer in tokens (default: the bundle's)", min: 1, max: 512 }),
+    'window': Flags.integer({
+      description: 'questions read and grouped by image at once: memory use vs. image reuse (answers do not depend on it)',
+      default: DEFAULT_WINDOW,
+      min: 1,
+    }),
+    'ablate': Flags.string({
+      description: "take an encoder's features away: ENCODER=zero|mean|shuffle|noise (repeatable), e.g. mae=shuffle",
+      multiple: true,
+    }),
+    'shard': Flags.string({ description: 'evaluate shard I of N (0 <= I < N), split by image; join the shards with xfbench merge' }),
+    'quiet': Flags.boolean({ description: 'no progress bar (it is drawn only when stderr is a terminal anyway)', default: false }),
     'max-errors': Flags.integer({ description: 'stop cleanly once more than N samples failed (bad images)', min: 0 }),
-    baseline: Flags.string({ description: 'after the run, compare it with this baseline run directory', dependsOn: ['gate'] }),
-    gate: Flags.string({ description: 'gate file applied to the comparison with --baseline (exit 3 when it fails)', dependsOn: ['baseline'] }),
+    'baseline': Flags.string({ description: 'after the run, compare it with this baseline run directory', dependsOn: ['gate'] }),
+    'gate': Flags.string({
+      description: 'gate file applied to the comparison with --baseline (exit 3 when it fails)',
+      dependsOn: ['baseline'],
+    }),
   };
 
   async run(): Promise<RunSummary> {
     const { args, flags } = await this.parse(Run);
     // heavy modules (onnxruntime, sharp) load here, not at start-up, so --help stays fast
     const [{ executeRun }, { untilStopSignal, settleStop }, table, { displayPath }, { EXIT }] = await Promise.all([
-      import('../pipeline/execute-run.js'), import('../workflows/stop-signals.js'), import('../report/table.js'), import('../lib/display-path.js'), import('../lib/errors.js'),
+      import('../pipeline/execute-run.js'),
+      import('../workflows/stop-signals.js'),
+      import('../report/table.js'),
+      import('../lib/display-path.js'),
+      import('../lib/errors.js'),
     ]);
     // a bad gate file or baseline is refused before any model work
     if (flags.gate) await (await import('../compare/gate.js')).loadGate(path.resolve(flags.gate));
@@ -74,16 +101,32 @@ export default class Run extends XfCommand {
     const shard = flags.shard === undefined ? undefined : (await import('../pipeline/shards.js')).parseShard(flags.shard);
     let outcome;
     try {
-      outcome = await untilStopSignal((shouldStop) => executeRun({
-        dataset: args.dataset, ablate: flags.ablate, shard, model: flags.model, data: flags.data, out: flags.out, limit: flags.limit,
-        device: flags.device as DeviceRequest, threads: flags.threads, choices: flags.choices,
-        allQuestions: flags['all-questions'], imageTemplate: flags['image-template'], cacheDir: flags['cache-dir'], maxErrors: flags['max-errors'],
-        visionCache: flags['vision-cache'], prefetch: flags.prefetch, batchSize: flags['batch-size'], window: flags.window,
-        generation: { numBeams: flags['num-beams'], maxNewTokens: flags['max-new-tokens'] },
-        onProviderNote: human ? (note) => process.stderr.write(`xfbench: ${note}\n`) : undefined,
-        onProgress: (d, t) => progress.update(d, t),
-        shouldStop,
-      }));
+      outcome = await untilStopSignal((shouldStop) =>
+        executeRun({
+          dataset: args.dataset,
+          ablate: flags.ablate,
+          shard,
+          model: flags.model,
+          data: flags.data,
+          out: flags.out,
+          limit: flags.limit,
+          device: flags.device as DeviceRequest,
+          threads: flags.threads,
+          choices: flags.choices,
+          allQuestions: flags['all-questions'],
+          imageTemplate: flags['image-template'],
+          cacheDir: flags['cache-dir'],
+          maxErrors: flags['max-errors'],
+          visionCache: flags['vision-cache'],
+          prefetch: flags.prefetch,
+          batchSize: flags['batch-size'],
+          window: flags.window,
+          generation: { numBeams: flags['num-beams'], maxNewTokens: flags['max-new-tokens'] },
+          onProviderNote: human ? (note) => process.stderr.write(`xfbench: ${note}\n`) : undefined,
+          onProgress: (d, t) => progress.update(d, t),
+          shouldStop,
+        }),
+      );
     } finally {
       progress.stop();
     }
@@ -91,21 +134,45 @@ export default class Run extends XfCommand {
     if (human) {
       if (outcome.resumedFrom > 0 || outcome.retried > 0) {
         const retried = outcome.retried > 0 ? ` (${outcome.retried} that had failed tried again)` : '';
-        process.stderr.write(`xfbench: continued a run: ${outcome.resumedFrom} predictions kept, ${outcome.evaluatedNow} evaluated now${retried}\n`);
+        process.stderr.write(
+          `xfbench: continued a run: ${outcome.resumedFrom} predictions kept, ${outcome.evaluatedNow} evaluated now${retried}\n`,
+        );
       }
-      if (outcome.errors > 0 && outcome.stoppedBy !== 'max-errors') process.stderr.write(`xfbench: ${outcome.errors} samples failed (${Object.entries(r.errors!.byCode).map(([c, n]) => `${c} ×${n}`).join(', ')}); scored as unanswered, listed in predictions.jsonl\n`);
-      this.log(table.renderMetricTables(outcome.metrics, `${r.dataset.id} · ${r.bundle!.name} · ${r.dataset.evaluated} questions · ${outcome.provider.used}`, { details: flags.details, families: r.families }));
+      if (outcome.errors > 0 && outcome.stoppedBy !== 'max-errors')
+        process.stderr.write(
+          `xfbench: ${outcome.errors} samples failed (${Object.entries(r.errors!.byCode)
+            .map(([c, n]) => `${c} ×${n}`)
+            .join(', ')}); scored as unanswered, listed in predictions.jsonl\n`,
+        );
+      this.log(
+        table.renderMetricTables(
+          outcome.metrics,
+          `${r.dataset.id} · ${r.bundle!.name} · ${r.dataset.evaluated} questions · ${outcome.provider.used}`,
+          { details: flags.details, families: r.families },
+        ),
+      );
       this.log(`run written to ${displayPath(outcome.runDir)}`);
     }
     const summary: RunSummary = {
-      runDir: outcome.runDir, dataset: r.dataset.id, bundle: r.bundle!.name, provider: outcome.provider, status: outcome.status,
-      questions: r.dataset.evaluated, resumedFrom: outcome.resumedFrom, errors: outcome.errors, metrics: outcome.metrics,
+      runDir: outcome.runDir,
+      dataset: r.dataset.id,
+      bundle: r.bundle!.name,
+      provider: outcome.provider,
+      status: outcome.status,
+      questions: r.dataset.evaluated,
+      resumedFrom: outcome.resumedFrom,
+      errors: outcome.errors,
+      metrics: outcome.metrics,
     };
     const kept = `${r.dataset.evaluated} predictions kept`;
-    if (settleStop(outcome.stoppedBy, { dir: outcome.runDir, errors: outcome.errors, maxErrors: flags['max-errors'], kept })) this.exit(EXIT.interrupted);
+    if (settleStop(outcome.stoppedBy, { dir: outcome.runDir, errors: outcome.errors, maxErrors: flags['max-errors'], kept }))
+      this.exit(EXIT.interrupted);
     if (flags.baseline && flags.gate) {
       const { compareAndGate } = await import('../workflows/compare-and-gate.js');
-      const { gates, passed } = await compareAndGate(path.resolve(flags.baseline), [outcome.runDir], { gate: path.resolve(flags.gate), print: human ? (t) => this.log(t) : undefined });
+      const { gates, passed } = await compareAndGate(path.resolve(flags.baseline), [outcome.runDir], {
+        gate: path.resolve(flags.gate),
+        print: human ? (t) => this.log(t) : undefined,
+      });
       summary.gate = gates?.[0];
       if (!passed) {
         if (!human) this.logJson(summary);

@@ -5,22 +5,29 @@ import { DEVICE_REQUESTS } from '../core/bundle/devices.js';
 export const datasetArg = { dataset: Args.string({ description: 'dataset id (e.g. gqa)', required: true }) };
 
 /** `run` and `suite run`: the runtime's threads (the default is defined beside the sessions, core/bundle/sessions.ts). */
-export const threadsFlag = Flags.integer({ description: 'onnxruntime intra-op threads (default: the cores the image workers leave; `xfbench doctor` shows it)', min: 1 });
+export const threadsFlag = Flags.integer({
+  description: 'onnxruntime intra-op threads (default: the cores the image workers leave; `xfbench doctor` shows it)',
+  min: 1,
+});
 
 /** `run` and `suite run`: the execution provider; one that cannot load is an error, never a silent CPU run. */
 export const deviceFlag = Flags.string({
   description: 'execution provider (auto: CUDA if it loads, else CPU; webgpu: a Vulkan device through WebGPU, never chosen by auto)',
-  options: [...DEVICE_REQUESTS], default: 'auto',
+  options: [...DEVICE_REQUESTS],
+  default: 'auto',
 });
 
 /** Every command that prints per-category tables takes it. */
-export const detailsFlag = Flags.boolean({ description: 'print every category, not only the families a metric shows by default (GQA: detailed type, steps, length)', default: false });
+export const detailsFlag = Flags.boolean({
+  description: 'print every category, not only the families a metric shows by default (GQA: detailed type, steps, length)',
+  default: false,
+});
 
 export const datasetFlags = {
-  data: Flags.string({ description: "dataset folder in the official layout (default: the dataset's bundled mini set)" }),
-  out: Flags.string({ description: 'run folder to create (default: runs/<time>-<dataset>-<name>)' }),
+  'data': Flags.string({ description: "dataset folder in the official layout (default: the dataset's bundled mini set)" }),
+  'out': Flags.string({ description: 'run folder to create (default: runs/<time>-<dataset>-<name>)' }),
   'image-template': Flags.string({ description: 'file name for numeric image ids, e.g. COCO_val2014_{id:012}.jpg' }),
-  choices: Flags.string({ description: 'GQA choices file, for validity and plausibility' }),
+  'choices': Flags.string({ description: 'GQA choices file, for validity and plausibility' }),
   'all-questions': Flags.boolean({ description: 'also score unbalanced GQA questions (the official scorer does not)', default: false }),
-  details: detailsFlag,
+  'details': detailsFlag,
 };

@@ -22,33 +22,46 @@ export default class SuiteRun extends XfCommand {
   static override enableJsonFlag = true;
   static override args = { suite: Args.string({ description: 'suite file (schemas/suite.schema.json)', required: true }) };
   static override flags = {
-    model: Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
-    out: Flags.string({ description: 'suite folder to create or continue (default: runs/<time>-suite-<name>)' }),
-    device: deviceFlag,
-    threads: threadsFlag,
-    quiet: Flags.boolean({ description: 'no progress bar', default: false }),
+    'model': Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
+    'out': Flags.string({ description: 'suite folder to create or continue (default: runs/<time>-suite-<name>)' }),
+    'device': deviceFlag,
+    'threads': threadsFlag,
+    'quiet': Flags.boolean({ description: 'no progress bar', default: false }),
     'max-errors': Flags.integer({ description: 'stop cleanly once more than N samples of a benchmark failed (bad images)', min: 0 }),
   };
 
   async run(): Promise<SuiteSummary> {
     const { args, flags } = await this.parse(SuiteRun);
-    const [{ runSuiteWithSummaries }, { untilStopSignal, settleStop }, summary, { displayPath }, { progressBar }, { EXIT }] = await Promise.all([
-      import('../workflows/suite-run.js'), import('../workflows/stop-signals.js'), import('../report/suite-summary.js'), import('../lib/display-path.js'), import('./progress.js'), import('../lib/errors.js'),
-    ]);
+    const [{ runSuiteWithSummaries }, { untilStopSignal, settleStop }, summary, { displayPath }, { progressBar }, { EXIT }] =
+      await Promise.all([
+        import('../workflows/suite-run.js'),
+        import('../workflows/stop-signals.js'),
+        import('../report/suite-summary.js'),
+        import('../lib/display-path.js'),
+        import('./progress.js'),
+        import('../lib/errors.js'),
+      ]);
     const human = !this.jsonEnabled();
     let progress = progressBar(false);
     let outcome;
     try {
-      outcome = await untilStopSignal((shouldStop) => runSuiteWithSummaries({
-        suiteFile: args.suite, model: flags.model, out: flags.out, device: flags.device as DeviceRequest, threads: flags.threads, maxErrors: flags['max-errors'],
-        onMember: (name, i, n) => {
-          progress.stop();
-          if (human) process.stderr.write(`xfbench: suite ${i + 1}/${n}: ${name}\n`);
-          progress = progressBar(human && !flags.quiet);
-        },
-        onProgress: (d, t) => progress.update(d, t),
-        shouldStop,
-      }));
+      outcome = await untilStopSignal((shouldStop) =>
+        runSuiteWithSummaries({
+          suiteFile: args.suite,
+          model: flags.model,
+          out: flags.out,
+          device: flags.device as DeviceRequest,
+          threads: flags.threads,
+          maxErrors: flags['max-errors'],
+          onMember: (name, i, n) => {
+            progress.stop();
+            if (human) process.stderr.write(`xfbench: suite ${i + 1}/${n}: ${name}\n`);
+            progress = progressBar(human && !flags.quiet);
+          },
+          onProgress: (d, t) => progress.update(d, t),
+          shouldStop,
+        }),
+      );
     } finally {
       progress.stop();
     }
@@ -57,7 +70,8 @@ export default class SuiteRun extends XfCommand {
       this.log(`suite written to ${displayPath(outcome.dir)}`);
     }
     const kept = `the suite's finished benchmarks and ${outcome.record.members.at(-1)?.questions ?? 0} predictions of the last one kept`;
-    if (settleStop(outcome.stoppedBy, { dir: outcome.dir, errors: outcome.errors, maxErrors: flags['max-errors'], kept })) this.exit(EXIT.interrupted);
+    if (settleStop(outcome.stoppedBy, { dir: outcome.dir, errors: outcome.errors, maxErrors: flags['max-errors'], kept }))
+      this.exit(EXIT.interrupted);
     return { dir: outcome.dir, suite: outcome.record };
   }
 }

@@ -34,12 +34,16 @@ function checkSameScoring(runA: LoadedRun, runB: LoadedRun): string[] {
   const diff = firstAnswerDifference(runA.record.config, runB.record.config, SCORING_KEYS);
   if (diff) {
     throw new XfError('E_SETTINGS_DIFFER', `the runs were scored differently (${diff.key}: ${diff.a} in A, ${diff.b} in B)`, {
-      file: runB.dir, field: `config.${diff.key}`, suggestion: 'Run or score both with the same --all-questions and --choices, and the same xfbench metrics.',
+      file: runB.dir,
+      field: `config.${diff.key}`,
+      suggestion: 'Run or score both with the same --all-questions and --choices, and the same xfbench metrics.',
     });
   }
   // a model run has no `raw`: its answers are always normalised
   const raw = (run: LoadedRun) => run.record.config.raw === true;
-  return raw(runA) === raw(runB) ? [] : [`A's answers were scored ${raw(runA) ? 'raw' : 'normalised'}, B's ${raw(runB) ? 'raw' : 'normalised'} (--raw)`];
+  return raw(runA) === raw(runB)
+    ? []
+    : [`A's answers were scored ${raw(runA) ? 'raw' : 'normalised'}, B's ${raw(runB) ? 'raw' : 'normalised'} (--raw)`];
 }
 
 /** The scoring context the runs recorded: their --all-questions and, when its file is still there, their --choices. */
@@ -47,7 +51,8 @@ async function recordedContext(run: LoadedRun): Promise<{ ctx: AggregateContext;
   const { allQuestions, choices } = run.record.config;
   const registry = datasetRegistry();
   const adapter = registry.has(run.record.dataset.id) ? await registry.get(run.record.dataset.id) : undefined;
-  if (choices && (!adapter?.loadChoices || !existsSync(choices))) return { ctx: { includeUnbalanced: allQuestions }, note: `n/a: the runs' choices file ${choices} is no longer there` };
+  if (choices && (!adapter?.loadChoices || !existsSync(choices)))
+    return { ctx: { includeUnbalanced: allQuestions }, note: `n/a: the runs' choices file ${choices} is no longer there` };
   return { ctx: adapter ? await scoringContext(adapter, { allQuestions, choices }) : { includeUnbalanced: allQuestions } };
 }
 
@@ -64,9 +69,14 @@ interface Pairing {
 /** The items a candidate shares with the baseline, after the checks that the two can be compared at all. */
 function pairWith(runA: LoadedRun, runB: LoadedRun, intersect: boolean): Pairing {
   if (runA.record.dataset.id !== runB.record.dataset.id || runA.record.dataset.sha256 !== runB.record.dataset.sha256) {
-    throw new XfError('E_DATASET_MISMATCH', `the runs are on different datasets (${runA.record.dataset.id} ${runA.record.dataset.sha256.slice(0, 12)} vs ${runB.record.dataset.id} ${runB.record.dataset.sha256.slice(0, 12)})`, {
-      file: runB.dir, suggestion: 'Compare runs of the same dataset files.',
-    });
+    throw new XfError(
+      'E_DATASET_MISMATCH',
+      `the runs are on different datasets (${runA.record.dataset.id} ${runA.record.dataset.sha256.slice(0, 12)} vs ${runB.record.dataset.id} ${runB.record.dataset.sha256.slice(0, 12)})`,
+      {
+        file: runB.dir,
+        suggestion: 'Compare runs of the same dataset files.',
+      },
+    );
   }
   const notes = checkSameScoring(runA, runB);
   const byIdB = new Map(runB.rows.map((r) => [r.id, r]));
@@ -75,7 +85,8 @@ function pairWith(runA: LoadedRun, runB: LoadedRun, intersect: boolean): Pairing
   const onlyInB = runB.rows.filter((r) => !idsA.has(r.id)).length;
   if ((onlyInA > 0 || onlyInB > 0) && !intersect) {
     throw new XfError('E_ITEMS_DIFFER', `the runs evaluated different items (${onlyInA} only in A, ${onlyInB} only in B)`, {
-      file: runB.dir, suggestion: 'Pass --intersect to compare the common items.',
+      file: runB.dir,
+      suggestion: 'Pass --intersect to compare the common items.',
     });
   }
   const rowsA = runA.rows.filter((r) => byIdB.has(r.id));
@@ -88,7 +99,11 @@ function pairWith(runA: LoadedRun, runB: LoadedRun, intersect: boolean): Pairing
  * difference with a paired cluster-bootstrap interval, a paired test that respects clustering by image,
  * p-values adjusted within each category family (across every candidate), and a verdict.
  */
-export async function compareWithBaseline(runA: LoadedRun, candidates: readonly LoadedRun[], opts: CompareOptions = {}): Promise<Comparison[]> {
+export async function compareWithBaseline(
+  runA: LoadedRun,
+  candidates: readonly LoadedRun[],
+  opts: CompareOptions = {},
+): Promise<Comparison[]> {
   const pairings = candidates.map((b) => pairWith(runA, b, Boolean(opts.intersect)));
   const { ctx, note } = await recordedContext(runA);
   const boot = opts.bootstrap ?? DEFAULT_BOOTSTRAP;
@@ -101,13 +116,20 @@ export async function compareWithBaseline(runA: LoadedRun, candidates: readonly 
   const families: FamilyEntry[][] = pairings.map(() => []);
   for (const id of metricIds) {
     const metric = await registry.get(id);
-    const perCandidate = pairings.map((p) => (metric.perSample ? pairedRows(metric.perSample, metric, p.rowsA, p.byIdB, ctx, boot) : unpairedRows(metric, p.rowsA, p.rowsB, ctx)));
+    const perCandidate = pairings.map((p) =>
+      metric.perSample ? pairedRows(metric.perSample, metric, p.rowsA, p.byIdB, ctx, boot) : unpairedRows(metric, p.rowsA, p.rowsB, ctx),
+    );
     adjustAndJudge(metric, perCandidate, alpha, opts.margin);
     perCandidate.forEach((metricRows, k) => {
       // a choices file that has gone: say so on the rows that needed it, rather than a bare n/a
       if (note) for (const r of metricRows) if (r.delta === null && r.note?.includes('choices')) r.note = note;
       rows[k]!.push(...metricRows);
-      families[k]!.push(...familyEntries(metric, metricRows.map((r) => r.category)));
+      families[k]!.push(
+        ...familyEntries(
+          metric,
+          metricRows.map((r) => r.category),
+        ),
+      );
     });
   }
   return pairings.map((p, k) => ({
@@ -119,7 +141,10 @@ export async function compareWithBaseline(runA: LoadedRun, candidates: readonly 
     alpha,
     rows: rows[k]!,
     families: families[k]!,
-    notes: [...p.notes, ...(pairings.length > 1 ? [`one of ${pairings.length} candidates against A: each family is adjusted across all of them`] : [])],
+    notes: [
+      ...p.notes,
+      ...(pairings.length > 1 ? [`one of ${pairings.length} candidates against A: each family is adjusted across all of them`] : []),
+    ],
   }));
 }
 

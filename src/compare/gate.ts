@@ -6,26 +6,34 @@ import { metricRegistry } from '../metrics/registry.js';
 import type { Metric } from '../metrics/types.js';
 import type { Comparison, ComparisonRow } from './types.js';
 
-export const gateSchema = z.object({
-  $schema: z.string().optional(),
-  description: z.string().optional(),
-  /** Default for rules that do not say: a drop must also be significant (Holm-adjusted) to fail. */
-  requireSignificant: z.boolean().default(false),
-  rules: z.array(z.object({
-    metric: z.string().min(1),
-    /** Category name or pattern; `*` matches any run of characters (e.g. `structural/*`). */
-    category: z.string().min(1).default('overall'),
-    /** Largest allowed worsening, in the metric's units (points for percentages). */
-    maxDrop: z.number().nonnegative(),
-    requireSignificant: z.boolean().optional(),
-    /**
-     * `max-drop` (default): fails when the observed drop exceeds maxDrop (and, with
-     * requireSignificant, is significant). `non-inferiority`: passes only when the 95% interval of Δ
-     * rules out a drop larger than maxDrop: evidence of no harm, not absence of evidence of harm.
-     */
-    mode: z.enum(['max-drop', 'non-inferiority']).optional(),
-  }).strict()).min(1),
-}).strict();
+export const gateSchema = z
+  .object({
+    $schema: z.string().optional(),
+    description: z.string().optional(),
+    /** Default for rules that do not say: a drop must also be significant (Holm-adjusted) to fail. */
+    requireSignificant: z.boolean().default(false),
+    rules: z
+      .array(
+        z
+          .object({
+            metric: z.string().min(1),
+            /** Category name or pattern; `*` matches any run of characters (e.g. `structural/*`). */
+            category: z.string().min(1).default('overall'),
+            /** Largest allowed worsening, in the metric's units (points for percentages). */
+            maxDrop: z.number().nonnegative(),
+            requireSignificant: z.boolean().optional(),
+            /**
+             * `max-drop` (default): fails when the observed drop exceeds maxDrop (and, with
+             * requireSignificant, is significant). `non-inferiority`: passes only when the 95% interval of Δ
+             * rules out a drop larger than maxDrop: evidence of no harm, not absence of evidence of harm.
+             */
+            mode: z.enum(['max-drop', 'non-inferiority']).optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
 export type Gate = z.infer<typeof gateSchema>;
 
 export interface GateCheck {
@@ -66,13 +74,23 @@ export async function loadGate(file: string): Promise<Gate> {
     // an unknown id is reported against the runs' metrics when the gate is applied, with suggestions
     if (!registry.has(rule.metric)) continue;
     const why = untestable(rule, rule.requireSignificant ?? gate.requireSignificant, await registry.get(rule.metric));
-    if (why) throw new XfError('E_GATE_UNTESTABLE', `rule ${i + 1}: ${why}`, { file, field: `rules[${i}]`, suggestion: 'Gate a per-question metric (such as an accuracy), or drop requireSignificant / non-inferiority.' });
+    if (why)
+      throw new XfError('E_GATE_UNTESTABLE', `rule ${i + 1}: ${why}`, {
+        file,
+        field: `rules[${i}]`,
+        suggestion: 'Gate a per-question metric (such as an accuracy), or drop requireSignificant / non-inferiority.',
+      });
   }
   return gate;
 }
 
 function patternToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 /**
@@ -85,7 +103,9 @@ export function applyGate(gate: Gate, comparison: Comparison, file: string): Gat
   gate.rules.forEach((rule, i) => {
     if (!metrics.includes(rule.metric)) {
       throw new XfError('E_GATE_UNKNOWN_METRIC', `rule ${i + 1} names metric "${rule.metric}", which these runs do not have`, {
-        file, field: `rules[${i}].metric`, suggestion: `Did you mean: ${closest(rule.metric, metrics).join(', ')}?`,
+        file,
+        field: `rules[${i}].metric`,
+        suggestion: `Did you mean: ${closest(rule.metric, metrics).join(', ')}?`,
       });
     }
     const re = patternToRegExp(rule.category);
@@ -93,7 +113,9 @@ export function applyGate(gate: Gate, comparison: Comparison, file: string): Gat
     if (matched.length === 0) {
       const cats = comparison.rows.filter((r) => r.metric === rule.metric).map((r) => r.category);
       throw new XfError('E_GATE_NO_MATCH', `rule ${i + 1}: category "${rule.category}" matches nothing for ${rule.metric}`, {
-        file, field: `rules[${i}].category`, suggestion: `Categories include: ${closest(rule.category, cats, 4).join(', ')}.`,
+        file,
+        field: `rules[${i}].category`,
+        suggestion: `Categories include: ${closest(rule.category, cats, 4).join(', ')}.`,
       });
     }
     const requireSignificant = rule.requireSignificant ?? gate.requireSignificant;
@@ -116,9 +138,15 @@ export function applyGateAcross(gate: Gate, comparisons: readonly Comparison[], 
   const unused = gate.rules.findIndex((_, i) => !used.has(i));
   if (unused >= 0) {
     const all = [...new Set(comparisons.flatMap((c) => c.rows.map((r) => r.metric)))];
-    throw new XfError('E_GATE_UNKNOWN_METRIC', `rule ${unused + 1} names metric "${gate.rules[unused]!.metric}", which no benchmark of these suites has`, {
-      file, field: `rules[${unused}].metric`, suggestion: `Did you mean: ${closest(gate.rules[unused]!.metric, all).join(', ')}?`,
-    });
+    throw new XfError(
+      'E_GATE_UNKNOWN_METRIC',
+      `rule ${unused + 1} names metric "${gate.rules[unused]!.metric}", which no benchmark of these suites has`,
+      {
+        file,
+        field: `rules[${unused}].metric`,
+        suggestion: `Did you mean: ${closest(gate.rules[unused]!.metric, all).join(', ')}?`,
+      },
+    );
   }
   return results;
 }
@@ -146,7 +174,9 @@ function check(row: ComparisonRow, rule: number, mode: GateCheck['mode'], maxDro
   const tooBig = drop > maxDrop + 1e-9;
   const passed = !tooBig || (requireSignificant && !row.significant);
   const reason = passed
-    ? tooBig ? `${amount}, but not significantly (${adjusted})` : amount
+    ? tooBig
+      ? `${amount}, but not significantly (${adjusted})`
+      : amount
     : `${amount}${requireSignificant ? `, significant (${adjusted})` : ''}`;
   return { ...base, drop, passed, reason };
 }

@@ -16,7 +16,8 @@ function verdictOf(row: ComparisonRow, neutral: boolean): Verdict {
     return row.delta * (row.higherIsBetter ? 1 : -1) > 0 ? 'better' : 'worse';
   }
   const i = row.deltaInterval;
-  if (row.margin !== undefined && i && i.clusters >= NO_CHANGE_MIN_CLUSTERS && i.low >= -row.margin && i.high <= row.margin) return 'no change';
+  if (row.margin !== undefined && i && i.clusters >= NO_CHANGE_MIN_CLUSTERS && i.low >= -row.margin && i.high <= row.margin)
+    return 'no change';
   return 'inconclusive';
 }
 

@@ -34,7 +34,10 @@ function pairedTest(def: PerSampleMean, t: CategoryTally, boot: { seed: number; 
     const m = mcnemar(t.aOnly, t.bOnly);
     return { method: mcnemarMethod(m.method), p: m.p, clusters: present.length, ...discordant };
   }
-  const s = signFlipTest(present.map((c) => t.diff[c]!), boot);
+  const s = signFlipTest(
+    present.map((c) => t.diff[c]!),
+    boot,
+  );
   return { method: s.method, p: s.p, clusters: present.length, ...discordant };
 }
 
@@ -43,7 +46,14 @@ function pairedTest(def: PerSampleMean, t: CategoryTally, boot: { seed: number; 
  * a paired cluster-bootstrap interval, the clustered paired test, and the cluster-robust standard error
  * (for the minimum detectable effect). Adjustment and verdicts come after (multiplicity.ts).
  */
-export function pairedRows(def: PerSampleMean, metric: Metric, rowsA: readonly ScoredSample[], byIdB: Map<string, ScoredSample>, ctx: AggregateContext, boot: { seed: number; iterations: number }): ComparisonRow[] {
+export function pairedRows(
+  def: PerSampleMean,
+  metric: Metric,
+  rowsA: readonly ScoredSample[],
+  byIdB: Map<string, ScoredSample>,
+  ctx: AggregateContext,
+  boot: { seed: number; iterations: number },
+): ComparisonRow[] {
   const included = rowsA.filter((r) => def.include(r, ctx));
   // one set of bootstrap replicates over all clusters (images), shared by every category
   const clusterIndex = new Map<string, number>();
@@ -72,15 +82,32 @@ export function pairedRows(def: PerSampleMean, metric: Metric, rowsA: readonly S
   const scaled = (m: number) => def.scale * (def.transform === 'sqrt' ? Math.sqrt(m) : m);
   return [...tallies.keys()].sort(naturalOrder(def.order)).map((category): ComparisonRow => {
     const t = tallies.get(category)!;
-    const base = { metric: metric.id, category, higherIsBetter: metric.higherIsBetter, n: t.n, significant: false, verdict: 'not tested' as const };
+    const base = {
+      metric: metric.id,
+      category,
+      higherIsBetter: metric.higherIsBetter,
+      n: t.n,
+      significant: false,
+      verdict: 'not tested' as const,
+    };
     if (t.n === 0) return { ...base, a: null, b: null, delta: null, note: 'no items' };
     const a = scaled(t.sumA / t.n);
     const b = scaled(t.sumB / t.n);
     if (def.transform === 'sqrt') return { ...base, a, b, delta: b - a, note: 'root-mean metric: compared by value only' };
     const bs = pairedBootstrapFromDraws(t.diff, t.count, draws, boot.iterations);
     return {
-      ...base, a, b, delta: b - a,
-      deltaInterval: { low: def.scale * bs.low, high: def.scale * bs.high, method: 'paired-cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: t.present.size },
+      ...base,
+      a,
+      b,
+      delta: b - a,
+      deltaInterval: {
+        low: def.scale * bs.low,
+        high: def.scale * bs.high,
+        method: 'paired-cluster-bootstrap',
+        seed: boot.seed,
+        iterations: boot.iterations,
+        clusters: t.present.size,
+      },
       standardError: def.scale * clusterStandardError(t.diff, t.count),
       test: pairedTest(def, t, boot),
     };
@@ -88,7 +115,12 @@ export function pairedRows(def: PerSampleMean, metric: Metric, rowsA: readonly S
 }
 
 /** Rows of a metric that is not a per-question mean: both values side by side, no paired test. */
-export function unpairedRows(metric: Metric, rowsA: readonly ScoredSample[], rowsB: readonly ScoredSample[], ctx: AggregateContext): ComparisonRow[] {
+export function unpairedRows(
+  metric: Metric,
+  rowsA: readonly ScoredSample[],
+  rowsB: readonly ScoredSample[],
+  ctx: AggregateContext,
+): ComparisonRow[] {
   const va = metric.aggregate(rowsA, ctx);
   const vb = new Map(metric.aggregate(rowsB, ctx).map((v) => [v.category, v]));
   return va.map((x: MetricValue): ComparisonRow => {
@@ -96,8 +128,15 @@ export function unpairedRows(metric: Metric, rowsA: readonly ScoredSample[], row
     const a = x.value;
     const b = y?.value ?? null;
     return {
-      metric: metric.id, category: x.category, higherIsBetter: metric.higherIsBetter, n: x.n, a, b,
-      delta: a === null || b === null ? null : b - a, significant: false, verdict: 'not tested',
+      metric: metric.id,
+      category: x.category,
+      higherIsBetter: metric.higherIsBetter,
+      n: x.n,
+      a,
+      b,
+      delta: a === null || b === null ? null : b - a,
+      significant: false,
+      verdict: 'not tested',
       note: a === null || b === null ? (x.note ?? y?.note ?? 'n/a') : 'no paired test (not a per-question mean)',
     };
   });

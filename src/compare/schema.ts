@@ -3,7 +3,12 @@ import { familyEntrySchema } from '../metrics/types.js';
 
 /** The shape of `xfbench compare --json`, published as schemas/compare.schema.json. */
 const deltaInterval = z.object({
-  low: z.number(), high: z.number(), method: z.literal('paired-cluster-bootstrap'), seed: z.number().int(), iterations: z.number().int(), clusters: z.number().int(),
+  low: z.number(),
+  high: z.number(),
+  method: z.literal('paired-cluster-bootstrap'),
+  seed: z.number().int(),
+  iterations: z.number().int(),
+  clusters: z.number().int(),
 });
 
 export const comparisonRowSchema = z.object({
@@ -16,12 +21,14 @@ export const comparisonRowSchema = z.object({
   delta: z.number().nullable(),
   deltaInterval: deltaInterval.optional(),
   standardError: z.number().optional(),
-  test: z.object({
-    method: z.enum(['mcnemar-exact', 'mcnemar-chi-square-cc', 'sign-flip-exact', 'sign-flip-monte-carlo', 'sign-flip-normal', 'none']),
-    p: z.number().min(0).max(1),
-    clusters: z.number().int().optional(),
-    discordant: z.object({ aOnly: z.number().int(), bOnly: z.number().int() }).optional(),
-  }).optional(),
+  test: z
+    .object({
+      method: z.enum(['mcnemar-exact', 'mcnemar-chi-square-cc', 'sign-flip-exact', 'sign-flip-monte-carlo', 'sign-flip-normal', 'none']),
+      p: z.number().min(0).max(1),
+      clusters: z.number().int().optional(),
+      discordant: z.object({ aOnly: z.number().int(), bOnly: z.number().int() }).optional(),
+    })
+    .optional(),
   adjustment: z.object({ family: z.string(), method: z.enum(['none', 'holm']), tests: z.number().int().positive() }).optional(),
   pAdjusted: z.number().min(0).max(1).optional(),
   minimumDetectableEffect: z.number().optional(),
@@ -34,10 +41,20 @@ export const comparisonRowSchema = z.object({
 export const gateResultSchema = z.object({
   file: z.string(),
   passed: z.boolean(),
-  checks: z.array(z.object({
-    metric: z.string(), category: z.string(), rule: z.number().int(), mode: z.enum(['max-drop', 'non-inferiority']), maxDrop: z.number(), drop: z.number().nullable(),
-    requireSignificant: z.boolean(), significant: z.boolean(), passed: z.boolean(), reason: z.string(),
-  })),
+  checks: z.array(
+    z.object({
+      metric: z.string(),
+      category: z.string(),
+      rule: z.number().int(),
+      mode: z.enum(['max-drop', 'non-inferiority']),
+      maxDrop: z.number(),
+      drop: z.number().nullable(),
+      requireSignificant: z.boolean(),
+      significant: z.boolean(),
+      passed: z.boolean(),
+      reason: z.string(),
+    }),
+  ),
 });
 
 const comparisonSchema = z.object({

@@ -21,9 +21,15 @@ export function verifyStoredScores(run: LoadedRun, metrics: readonly Metric[]): 
       for (const key in scores) {
         const expected = scores[key]!;
         if (line.scores[key] === expected) continue;
-        throw new XfError('E_RUN_CORRUPT', `line ${i + 1} (question ${line.id}) stores ${key} = ${String(line.scores[key])}, but its prediction "${line.prediction}" scores ${expected}`, {
-          file, suggestion: 'The predictions were edited, or scored by another xfbench version: score the run again with xfbench score --from-run.',
-        });
+        throw new XfError(
+          'E_RUN_CORRUPT',
+          `line ${i + 1} (question ${line.id}) stores ${key} = ${String(line.scores[key])}, but its prediction "${line.prediction}" scores ${expected}`,
+          {
+            file,
+            suggestion:
+              'The predictions were edited, or scored by another xfbench version: score the run again with xfbench score --from-run.',
+          },
+        );
       }
     }
   }

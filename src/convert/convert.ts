@@ -54,36 +54,55 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
   const checkpoint = path.resolve(opts.checkpoint);
   const out = path.resolve(opts.out);
   if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new XfError('E_OUT_EXISTS', 'the output folder exists and is not empty', { file: out, suggestion: 'Name a new folder with --out; nothing there is overwritten.' });
+    throw new XfError('E_OUT_EXISTS', 'the output folder exists and is not empty', {
+      file: out,
+      suggestion: 'Name a new folder with --out; nothing there is overwritten.',
+    });
   }
   const choice = findPython(opts.python);
   checkVenvExists(choice);
   const partial = `${out}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
-  const args = ['-m', 'xfconvert', checkpoint, '--out', partial, '--dtype', opts.dtype ?? 'fp32', '--external-data', opts.externalData ?? 'auto', ...(opts.name ? ['--name', opts.name] : [])];
+  const args = [
+    '-m',
+    'xfconvert',
+    checkpoint,
+    '--out',
+    partial,
+    '--dtype',
+    opts.dtype ?? 'fp32',
+    '--external-data',
+    opts.externalData ?? 'auto',
+    ...(opts.name ? ['--name', opts.name] : []),
+  ];
   const child = spawn(choice.python, args, {
     env: { ...process.env, PYTHONPATH: path.join(packageRoot(), 'converter'), PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const messages: ConverterMessage[] = [];
   const otherOutput: string[] = [];
-  const read = (stream: NodeJS.ReadableStream) => new Promise<void>((resolve) => {
-    const lines = createInterface({ input: stream });
-    lines.on('line', (line) => {
-      const m = parseLine(line);
-      if (m?.progress) opts.onProgress?.(m.progress);
-      else if (m) messages.push(m);
-      else if (line.trim()) otherOutput.push(line);
+  const read = (stream: NodeJS.ReadableStream) =>
+    new Promise<void>((resolve) => {
+      const lines = createInterface({ input: stream });
+      lines.on('line', (line) => {
+        const m = parseLine(line);
+        if (m?.progress) opts.onProgress?.(m.progress);
+        else if (m) messages.push(m);
+        else if (line.trim()) otherOutput.push(line);
+      });
+      lines.on('close', resolve);
     });
-    lines.on('close', resolve);
-  });
   let startError: Error | undefined;
   const [status] = await Promise.all([
     new Promise<number | null>((resolve) => {
-      child.on('error', (err) => { startError = err; resolve(null); });
+      child.on('error', (err) => {
+        startError = err;
+        resolve(null);
+      });
       child.on('close', resolve);
     }),
-    read(child.stdout), read(child.stderr),
+    read(child.stdout),
+    read(child.stderr),
   ]);
   if (startError) throw converterEnvError(choice, startFailure(startError));
   const environment = messages.find((m) => m.environment)?.environment;
@@ -95,7 +114,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
     await rm(partial, { recursive: true, force: true });
     if (failed) throw new XfError('E_CHECKPOINT', failed.message, { file: failed.file });
     throw new XfError('E_CONVERT_FAILED', `the converter stopped with status ${status}: ${otherOutput.at(-1) ?? 'no message'}`, {
-      file: checkpoint, suggestion: 'Run it with XFBENCH_CONVERT_DEBUG=1 for the converter\'s full output.',
+      file: checkpoint,
+      suggestion: "Run it with XFBENCH_CONVERT_DEBUG=1 for the converter's full output.",
     });
   }
   if (process.env.XFBENCH_CONVERT_DEBUG) for (const l of otherOutput) process.stderr.write(`${l}\n`);

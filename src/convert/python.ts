@@ -30,7 +30,8 @@ export interface ConverterVersions {
   onnx: string;
 }
 
-const PROBE = 'import json, sys, torch, transformers, onnx; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
+const PROBE =
+  'import json, sys, torch, transformers, onnx; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
 
 /** The one error for a converter Python that cannot do the work: which interpreter, where it came from, and why. */
 export function converterEnvError(choice: PythonChoice, why: string): XfError {
@@ -43,9 +44,13 @@ export function converterEnvError(choice: PythonChoice, why: string): XfError {
 /** The default venv exists; a clear error naming the install command if not (an interpreter named by the user is tried as it is). */
 export function checkVenvExists(choice: PythonChoice): void {
   if (choice.from === 'venv' && !existsSync(choice.python)) {
-    throw new XfError('E_CONVERTER_ENV', `no Python for the converter: ${path.relative(process.cwd(), choice.python) || choice.python} does not exist`, {
-      suggestion: `Run \`${INSTALL_COMMAND}\` (transformers in a venv over Debian's torch), or name an interpreter with --python or $${PYTHON_ENV_VAR}.`,
-    });
+    throw new XfError(
+      'E_CONVERTER_ENV',
+      `no Python for the converter: ${path.relative(process.cwd(), choice.python) || choice.python} does not exist`,
+      {
+        suggestion: `Run \`${INSTALL_COMMAND}\` (transformers in a venv over Debian's torch), or name an interpreter with --python or $${PYTHON_ENV_VAR}.`,
+      },
+    );
   }
 }
 
@@ -63,7 +68,10 @@ export function checkConverterPython(choice: PythonChoice): ConverterVersions {
   const r = spawnSync(choice.python, ['-c', PROBE], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
-    throw converterEnvError(choice, r.error ? startFailure(r.error) : missing ? `has no module "${missing}"` : `failed (${(r.stderr ?? '').trim().split('\n').at(-1)})`);
+    throw converterEnvError(
+      choice,
+      r.error ? startFailure(r.error) : missing ? `has no module "${missing}"` : `failed (${(r.stderr ?? '').trim().split('\n').at(-1)})`,
+    );
   }
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ConverterVersions;
 }

@@ -53,22 +53,32 @@ async function probeWebGpu(probeGraph: string): Promise<{ usable: boolean; reaso
  */
 export async function diagnose(probeGraph: string): Promise<Diagnosis> {
   const listed = ort.listSupportedBackends();
-  const cuda = await chooseProvider(probeGraph, { device: 'auto' }).then(
-    async ({ session, choice }) => {
-      await session.release();
-      return choice;
-    },
-  );
+  const cuda = await chooseProvider(probeGraph, { device: 'auto' }).then(async ({ session, choice }) => {
+    await session.release();
+    return choice;
+  });
   const webgpu = listed.some((b) => b.name === 'webgpu') ? await probeWebGpu(probeGraph) : { usable: false };
   const providers: ProviderStatus[] = listed.map((b) => {
     if (b.name === 'webgpu') return { name: b.name, bundled: b.bundled, ...webgpu };
     if (b.name === 'cpu') return { name: b.name, bundled: b.bundled, usable: true };
-    if (b.name === 'cuda') return { name: b.name, bundled: b.bundled, usable: cuda.used === 'cuda', ...(cuda.used === 'cuda' ? {} : { reason: cuda.note?.replace(/; using CPU$/, '') ?? 'not available' }) };
-    return { name: b.name, bundled: b.bundled, usable: false, reason: `listed by onnxruntime-node, not used by xfbench (run takes --device cpu, cuda or webgpu)` };
+    if (b.name === 'cuda')
+      return {
+        name: b.name,
+        bundled: b.bundled,
+        usable: cuda.used === 'cuda',
+        ...(cuda.used === 'cuda' ? {} : { reason: cuda.note?.replace(/; using CPU$/, '') ?? 'not available' }),
+      };
+    return {
+      name: b.name,
+      bundled: b.bundled,
+      usable: false,
+      reason: `listed by onnxruntime-node, not used by xfbench (run takes --device cpu, cuda or webgpu)`,
+    };
   });
   const cores = cpus();
   return {
-    node: process.version, platform: `${process.platform} ${process.arch}`,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
     cpus: { count: availableCores(), model: cores[0]?.model },
     memoryGb: Math.round(totalmem() / 2 ** 30),
     onnxruntime: version('onnxruntime-node'),

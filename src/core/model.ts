@@ -54,10 +54,21 @@ export class VisionLanguageModel {
     const provider = sessions.provider.used;
     const cache = keepsOutputsOnDevice(provider) ? await DeviceCache.open(provider, meter) : new HostCache();
     return new VisionLanguageModel(
-      bundle, sessions, cache,
+      bundle,
+      sessions,
+      cache,
       new VisionTower(sessions.encoders, sessions.fusion, m, meter, bundle.file(m.fusion.graph)),
       sessions.seq2seq && m.lm.encoderDecoder
-        ? new EncoderDecoderLM(sessions.embed, sessions.seq2seq.encoder, sessions.seq2seq.cross, sessions.decoder, m.lm, m.lm.encoderDecoder, meter, cache)
+        ? new EncoderDecoderLM(
+            sessions.embed,
+            sessions.seq2seq.encoder,
+            sessions.seq2seq.cross,
+            sessions.decoder,
+            m.lm,
+            m.lm.encoderDecoder,
+            meter,
+            cache,
+          )
         : new LanguageModel(sessions.embed, sessions.decoder, m.lm, meter, cache),
       new PromptEncoder(m.prompt.template, tokenizer),
       meter,

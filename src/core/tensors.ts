@@ -2,7 +2,11 @@ import * as ort from 'onnxruntime-node';
 
 /** An int64 tensor from plain numbers (token ids, positions). */
 export function int64(values: readonly number[], dims: number[]): ort.Tensor {
-  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  return new ort.Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 }
 
 /** Equal-length rows laid end to end (into `out` when given): the batch dimension of a tensor. */

@@ -23,7 +23,11 @@ export const gqaRecordSchema = z.object({
   equivalent: z.array(z.string()),
   semantic: z.array(programStep),
   semanticStr: z.string(),
-  annotations: z.object({ answer: z.record(z.string(), z.string()), question: z.record(z.string(), z.string()), fullAnswer: z.record(z.string(), z.string()) }),
+  annotations: z.object({
+    answer: z.record(z.string(), z.string()),
+    question: z.record(z.string(), z.string()),
+    fullAnswer: z.record(z.string(), z.string()),
+  }),
 });
 export type GqaRecord = z.infer<typeof gqaRecordSchema>;
 
@@ -34,14 +38,22 @@ async function findQuestionsFile(dir: string): Promise<string> {
   try {
     names = await readdir(dir);
   } catch {
-    throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir, suggestion: 'Pass --data DIR, a folder holding a GQA questions JSON and images/.' });
+    throw new XfError('E_DATA_DIR', 'dataset folder not found', {
+      file: dir,
+      suggestion: 'Pass --data DIR, a folder holding a GQA questions JSON and images/.',
+    });
   }
   const candidates = names.filter((n) => n.endsWith('questions.json')).sort();
   const pick = PREFERRED.find((p) => candidates.includes(p)) ?? (candidates.length === 1 ? candidates[0] : undefined);
   if (!pick) {
-    throw new XfError('E_DATA_DIR', candidates.length === 0 ? 'no *questions.json file' : `several questions files (${candidates.join(', ')})`, {
-      file: dir, suggestion: 'Keep one *_questions.json per folder, or name it testdev_balanced_questions.json.',
-    });
+    throw new XfError(
+      'E_DATA_DIR',
+      candidates.length === 0 ? 'no *questions.json file' : `several questions files (${candidates.join(', ')})`,
+      {
+        file: dir,
+        suggestion: 'Keep one *_questions.json per folder, or name it testdev_balanced_questions.json.',
+      },
+    );
   }
   return path.join(dir, pick);
 }
@@ -71,8 +83,13 @@ export const gqaAdapter: DatasetAdapter = {
   readAnswers: (file) => readJsonListAnswers(file, GQA_PREDICTIONS),
   exportPredictions: {
     format: 'gqa-predictions',
-    description: 'the predictions file GQA\'s official eval.py reads (testdev_balanced_predictions.json)',
-    render: (answers) => `${JSON.stringify([...answers].map((a) => ({ questionId: a.id, prediction: a.prediction })), null, 1)}\n`,
+    description: "the predictions file GQA's official eval.py reads (testdev_balanced_predictions.json)",
+    render: (answers) =>
+      `${JSON.stringify(
+        [...answers].map((a) => ({ questionId: a.id, prediction: a.prediction })),
+        null,
+        1,
+      )}\n`,
   },
   async open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset> {
     const streamed = await this.stream!(dir, opts);
@@ -89,7 +106,11 @@ export const gqaAdapter: DatasetAdapter = {
       const seen = new Set<string>();
       const intern = interner();
       // record by record: a full GQA split is too big to hold as one string
-      for await (const { key, value } of streamJsonMembers(checked, { onDone: (h) => { hash = h; } })) {
+      for await (const { key, value } of streamJsonMembers(checked, {
+        onDone: (h) => {
+          hash = h;
+        },
+      })) {
         if (typeof key !== 'string') throw new XfError('E_SCHEMA', 'expected an object keyed by question id, found an array', { file });
         if (seen.has(key)) throw new XfError('E_SCHEMA', `question id "${key}" appears twice`, { file, field: key });
         seen.add(key);
@@ -98,7 +119,11 @@ export const gqaAdapter: DatasetAdapter = {
       if (seen.size === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file });
     }
     return {
-      adapter: 'gqa', dir, samples, metrics: GQA_METRICS, normalisePrediction: normaliseGqaAnswer,
+      adapter: 'gqa',
+      dir,
+      samples,
+      metrics: GQA_METRICS,
+      normalisePrediction: normaliseGqaAnswer,
       hash: () => {
         if (hash === undefined) throw new Error('the GQA questions file has not been read through yet');
         return hash;

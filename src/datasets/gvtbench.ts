@@ -32,7 +32,10 @@ export interface GvtOptions {
 /** Opens whichever of the four GVTBench files the folder holds; images live under `<dir>/images/`. */
 export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<OpenedDataset> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir, suggestion: `Pass --data DIR holding ${GVT_FILES.join(', ')}.` });
+    throw new XfError('E_DATA_DIR', 'dataset folder not found', {
+      file: dir,
+      suggestion: `Pass --data DIR holding ${GVT_FILES.join(', ')}.`,
+    });
   }
   const wanted = GVT_FILES.filter((f) => !opts.tasks || opts.tasks.some((t) => f.endsWith(`_${t}.json`)));
   const present = wanted.filter((f) => existsSync(path.join(dir, f)));
@@ -56,7 +59,9 @@ export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<
       const imagePath = locateImage(imageRoot, relative);
       if (!imagePath) {
         throw new XfError('E_IMAGE_OUTSIDE', `image "${relative}" would lie outside the images folder`, {
-          file, field: `[${i}].image_id`, suggestion: typeof r.image_id === 'number' ? 'Set --image-template to the COCO file names you have.' : undefined,
+          file,
+          field: `[${i}].image_id`,
+          suggestion: typeof r.image_id === 'number' ? 'Set --image-template to the COCO file names you have.' : undefined,
         });
       }
       samples.push({
@@ -74,7 +79,10 @@ export async function openGvtbench(dir: string, opts: GvtOptions = {}): Promise<
   if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'the GVTBench files hold no records', { file: dir });
   const tasks = new Set(samples.map((s) => s.categories['task']));
   return {
-    adapter: opts.tasks?.length === 1 ? `gvtbench-${opts.tasks[0]}` : 'gvtbench', dir, hash: sha256Text(hashes.join('\n')), samples,
+    adapter: opts.tasks?.length === 1 ? `gvtbench-${opts.tasks[0]}` : 'gvtbench',
+    dir,
+    hash: sha256Text(hashes.join('\n')),
+    samples,
     metrics: [
       ...(tasks.has('oc') ? ['gvtbench.oc.accuracy', 'gvtbench.oc.mae', 'gvtbench.oc.rmse'] : []),
       ...(tasks.has('mci') ? ['gvtbench.mci.accuracy'] : []),

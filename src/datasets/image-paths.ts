@@ -8,7 +8,9 @@ const EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
  * zero-pads a numeric id to N digits.
  */
 export function fillTemplate(template: string, id: string | number): string {
-  return template.replace(/\{id(?::0(\d+))?\}/g, (_m, width: string | undefined) => (width ? String(id).padStart(Number(width), '0') : String(id)));
+  return template.replace(/\{id(?::0(\d+))?\}/g, (_m, width: string | undefined) =>
+    width ? String(id).padStart(Number(width), '0') : String(id),
+  );
 }
 
 /**

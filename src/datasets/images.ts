@@ -24,7 +24,10 @@ export class ImageFolder {
       names = await readdir(dir);
     } catch {
       if (opts.optional) return new ImageFolder(dir, new Map());
-      throw new XfError('E_IMAGES_DIR', 'images folder not found', { file: dir, suggestion: `Expected the images beside ${path.basename(datasetFile)}.` });
+      throw new XfError('E_IMAGES_DIR', 'images folder not found', {
+        file: dir,
+        suggestion: `Expected the images beside ${path.basename(datasetFile)}.`,
+      });
     }
     const byStem = new Map<string, string>();
     for (const name of names.sort()) {
@@ -42,9 +45,10 @@ export class ImageFolder {
    */
   find(imageId: string): string | undefined {
     if (this.resolved.has(imageId)) return this.resolved.get(imageId);
-    const found = imageId.includes('/') || imageId.includes('\\') || imageId === '..' || imageId === '.'
-      ? undefined
-      : locateImage(this.dir, this.byStem.get(imageId) ?? `${imageId}.jpg`);
+    const found =
+      imageId.includes('/') || imageId.includes('\\') || imageId === '..' || imageId === '.'
+        ? undefined
+        : locateImage(this.dir, this.byStem.get(imageId) ?? `${imageId}.jpg`);
     this.resolved.set(imageId, found);
     return found;
   }

@@ -15,13 +15,17 @@ interface Triple {
   line: number;
 }
 
-
 function tabLines(text: string, file: string, minFields: number): string[][] {
-  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '').map((l, i) => {
-    const parts = l.split('\t');
-    if (parts.length < minFields) throw new XfError('E_SCHEMA', `line ${i + 1} needs ${minFields} tab-separated fields`, { file, field: `line ${i + 1}` });
-    return parts;
-  });
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      const parts = l.split('\t');
+      if (parts.length < minFields)
+        throw new XfError('E_SCHEMA', `line ${i + 1} needs ${minFields} tab-separated fields`, { file, field: `line ${i + 1}` });
+      return parts;
+    });
 }
 
 /**
@@ -34,7 +38,8 @@ async function readSubtask(dir: string, task: string, hashes: string[]): Promise
   const qaDir = path.join(folder, 'questions_answers_YN');
   const paired = isDir(qaDir);
   const files = (paired ? readdirSync(qaDir).map((f) => path.join(qaDir, f)) : readdirSync(folder).map((f) => path.join(folder, f)))
-    .filter((f) => f.endsWith('.txt')).sort();
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
   const images = paired && isDir(path.join(folder, 'images')) ? readdirSync(path.join(folder, 'images')) : [];
   const out: Triple[] = [];
   for (const file of files) {
@@ -59,7 +64,12 @@ async function readSubtask(dir: string, task: string, hashes: string[]): Promise
  */
 export async function readMmeAnswers(target: string): Promise<AnswerFile | undefined> {
   if (!isDir(target) && !target.toLowerCase().endsWith('.txt')) return undefined;
-  const files = isDir(target) ? readdirSync(target).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(target, f)) : [target];
+  const files = isDir(target)
+    ? readdirSync(target)
+        .filter((f) => f.endsWith('.txt'))
+        .sort()
+        .map((f) => path.join(target, f))
+    : [target];
   if (files.length === 0) throw new XfError('E_EMPTY_PREDICTIONS', 'no <subtask>.txt answer file in the folder', { file: target });
   const answers = new AnswerCollector(target);
   const hashes: string[] = [];
@@ -80,21 +90,38 @@ export async function openMme(dir: string): Promise<OpenedDataset> {
   if (!isDir(dir)) throw new XfError('E_DATA_DIR', 'dataset folder not found', { file: dir });
   const hashes: string[] = [];
   const samples: Sample[] = [];
-  for (const task of readdirSync(dir).filter((t) => isDir(path.join(dir, t))).sort()) {
+  for (const task of readdirSync(dir)
+    .filter((t) => isDir(path.join(dir, t)))
+    .sort()) {
     const ids = new ContentIds();
     for (const r of await readSubtask(dir, task, hashes)) {
       const answer = r.answer.trim();
-      if (answer !== 'Yes' && answer !== 'No') throw new XfError('E_SCHEMA', `answer "${answer}" is not Yes or No`, { file: r.file, field: `line ${r.line}` });
+      if (answer !== 'Yes' && answer !== 'No')
+        throw new XfError('E_SCHEMA', `answer "${answer}" is not Yes or No`, { file: r.file, field: `line ${r.line}` });
       const imagePath = locateImage(path.join(dir, task), r.image);
-      if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image "${r.image}" would lie outside ${task}/`, { file: r.file, field: `line ${r.line}` });
+      if (!imagePath)
+        throw new XfError('E_IMAGE_OUTSIDE', `image "${r.image}" would lie outside ${task}/`, { file: r.file, field: `line ${r.line}` });
       samples.push({
-        id: ids.next([task, path.basename(r.image), r.question]), imageId: `${task}/${r.image}`, imagePath, question: r.question, answers: [answer],
-        categories: { subtask: task }, group: `${task}/${r.image}`, extra: {},
+        id: ids.next([task, path.basename(r.image), r.question]),
+        imageId: `${task}/${r.image}`,
+        imagePath,
+        question: r.question,
+        answers: [answer],
+        categories: { subtask: task },
+        group: `${task}/${r.image}`,
+        extra: {},
       });
     }
   }
   if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'no MME subtask with questions found', { file: dir });
-  return { adapter: 'mme', dir, hash: sha256Text(hashes.join('\n')), samples, metrics: ['mme.accuracy', 'mme.score'], normalisePrediction: (t) => t.trim() };
+  return {
+    adapter: 'mme',
+    dir,
+    hash: sha256Text(hashes.join('\n')),
+    samples,
+    metrics: ['mme.accuracy', 'mme.score'],
+    normalisePrediction: (t) => t.trim(),
+  };
 }
 
 export const mmeAdapter: DatasetAdapter = {
@@ -102,7 +129,8 @@ export const mmeAdapter: DatasetAdapter = {
   readAnswers: readMmeAnswers,
   description: 'MME perception subtasks: yes/no question pairs per image, one folder per subtask',
   defaultDir: 'fixtures/mme-mini',
-  layout: 'DIR/<subtask>/questions_answers_YN/<name>.txt + DIR/<subtask>/images/<name>.*, or DIR/<subtask>/*.txt (image<TAB>question<TAB>answer) beside the images',
+  layout:
+    'DIR/<subtask>/questions_answers_YN/<name>.txt + DIR/<subtask>/images/<name>.*, or DIR/<subtask>/*.txt (image<TAB>question<TAB>answer) beside the images',
   source: 'the MME benchmark release (BradyFU/Awesome-Multimodal-Large-Language-Models, on request from its authors)',
   open: (dir) => openMme(dir),
 };

@@ -7,9 +7,9 @@ import { locateImage } from './image-paths.js';
 import type { DatasetAdapter, OpenedDataset, Sample } from './types.js';
 
 const rowSchema = z.object({
-  Index: z.string().regex(/^\d+$/, 'must be a positive integer'),
-  Question: z.string().min(1),
-  Options: z.string().min(1),
+  'Index': z.string().regex(/^\d+$/, 'must be a positive integer'),
+  'Question': z.string().min(1),
+  'Options': z.string().min(1),
   'Correct Answer': z.string().min(1),
 });
 
@@ -43,13 +43,20 @@ export async function openMmvp(dir: string): Promise<OpenedDataset> {
     const r = validate(rowSchema, raw, file, `row ${i + 2}`);
     const index = Number.parseInt(r.Index, 10);
     const imagePath = locateImage(imageDir, `${index}.jpg`);
-    if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image ${index}.jpg would lie outside "MMVP Images"`, { file, field: `row ${i + 2}.Index` });
+    if (!imagePath)
+      throw new XfError('E_IMAGE_OUTSIDE', `image ${index}.jpg would lie outside "MMVP Images"`, { file, field: `row ${i + 2}.Index` });
     const options = parseOptions(r.Options);
     const given = /\(?([a-z])\)?/i.exec(r['Correct Answer'])?.[1]?.toLowerCase();
     const letter = rows.length >= 280 && GOLD_CORRECTIONS[index] ? GOLD_CORRECTIONS[index] : given;
-    if (!letter || !(letter in options)) throw new XfError('E_SCHEMA', `correct answer "${r['Correct Answer']}" is not one of the options`, { file, field: `row ${i + 2}.Correct Answer` });
+    if (!letter || !(letter in options))
+      throw new XfError('E_SCHEMA', `correct answer "${r['Correct Answer']}" is not one of the options`, {
+        file,
+        field: `row ${i + 2}.Correct Answer`,
+      });
     return {
-      id: String(index), imageId: String(index), imagePath,
+      id: String(index),
+      imageId: String(index),
+      imagePath,
       question: `${r.Question} ${r.Options}`,
       answers: [letter, options[letter]!],
       categories: {},
@@ -57,14 +64,21 @@ export async function openMmvp(dir: string): Promise<OpenedDataset> {
       extra: { options, ...(letter !== given ? { goldCorrectedFrom: given } : {}) },
     };
   });
-  return { adapter: 'mmvp', dir, hash: sha256Text(bytes), samples, metrics: ['mmvp.accuracy', 'mmvp.pair-accuracy'], normalisePrediction: (t) => t.trim() };
+  return {
+    adapter: 'mmvp',
+    dir,
+    hash: sha256Text(bytes),
+    samples,
+    metrics: ['mmvp.accuracy', 'mmvp.pair-accuracy'],
+    normalisePrediction: (t) => t.trim(),
+  };
 }
 
 export const mmvpAdapter: DatasetAdapter = {
   id: 'mmvp',
   description: 'MMVP: 150 pairs of CLIP-blind images (Questions.csv, MMVP Images/)',
   defaultDir: 'fixtures/mmvp-mini',
-  layout: "DIR/Questions.csv, DIR/MMVP Images/<Index>.jpg",
+  layout: 'DIR/Questions.csv, DIR/MMVP Images/<Index>.jpg',
   source: 'https://huggingface.co/datasets/MMVP/MMVP',
   open: (dir) => openMmvp(dir),
 };

@@ -12,20 +12,28 @@ const questionsSchema = z.object({
   questions: z.array(z.object({ image_id: z.number().int(), question: z.string(), question_id: z.number().int() })),
 });
 const annotationsSchema = z.object({
-  annotations: z.array(z.object({
-    question_id: z.number().int(),
-    image_id: z.number().int(),
-    answer_type: z.string(),
-    question_type: z.string(),
-    multiple_choice_answer: z.string().optional(),
-    answers: z.array(z.object({ answer: z.string() }).passthrough()).min(1),
-  }).passthrough()),
+  annotations: z.array(
+    z
+      .object({
+        question_id: z.number().int(),
+        image_id: z.number().int(),
+        answer_type: z.string(),
+        question_type: z.string(),
+        multiple_choice_answer: z.string().optional(),
+        answers: z.array(z.object({ answer: z.string() }).passthrough()).min(1),
+      })
+      .passthrough(),
+  ),
 });
 
 function pick(dir: string, names: string[], needle: string, what: string): string {
   const found = names.filter((n) => n.endsWith('.json') && n.includes(needle)).sort();
   if (found.length !== 1) {
-    throw new XfError('E_DATA_DIR', found.length === 0 ? `no ${what} file (*${needle}*.json)` : `several ${what} files (${found.join(', ')})`, { file: dir });
+    throw new XfError(
+      'E_DATA_DIR',
+      found.length === 0 ? `no ${what} file (*${needle}*.json)` : `several ${what} files (${found.join(', ')})`,
+      { file: dir },
+    );
   }
   return path.join(dir, found[0]!);
 }
@@ -39,7 +47,9 @@ function imageRoot(dir: string, subtype: string | undefined, optional?: boolean)
     if (existsSync(p) && statSync(p).isDirectory()) return p;
   }
   if (optional) return path.join(dir, subtype ?? 'images');
-  throw new XfError('E_IMAGES_DIR', `images folder not found (looked for ${[subtype, 'images'].filter(Boolean).join(', ')})`, { file: dir });
+  throw new XfError('E_IMAGES_DIR', `images folder not found (looked for ${[subtype, 'images'].filter(Boolean).join(', ')})`, {
+    file: dir,
+  });
 }
 
 /** VQAv2 and OK-VQA share one layout: a questions JSON and an annotations JSON with ten answers each. */
@@ -61,17 +71,29 @@ export async function openVqa(adapterId: string, dir: string, opts: AdapterOptio
     if (!a) throw new XfError('E_SCHEMA', `question ${q.question_id} has no annotation`, { file: aFile, field: `questions[${i}]` });
     const rel = fillTemplate(template, q.image_id);
     const imagePath = locateImage(root, rel);
-    if (!imagePath) throw new XfError('E_IMAGE_OUTSIDE', `image "${rel}" would lie outside the images folder`, { file: qFile, field: `questions[${i}].image_id`, suggestion: 'Set --image-template to your file names.' });
+    if (!imagePath)
+      throw new XfError('E_IMAGE_OUTSIDE', `image "${rel}" would lie outside the images folder`, {
+        file: qFile,
+        field: `questions[${i}].image_id`,
+        suggestion: 'Set --image-template to your file names.',
+      });
     return {
-      id: String(q.question_id), imageId: String(q.image_id), imagePath, question: q.question,
+      id: String(q.question_id),
+      imageId: String(q.image_id),
+      imagePath,
+      question: q.question,
       answers: a.answers.map((x) => x.answer),
       categories: { answerType: a.answer_type, questionType: a.question_type },
-      group: String(q.image_id), extra: {},
+      group: String(q.image_id),
+      extra: {},
     };
   });
   if (samples.length === 0) throw new XfError('E_EMPTY_DATASET', 'the questions file has no questions', { file: qFile });
   return {
-    adapter: adapterId, dir, hash: sha256Text(`${sha256Text(qBytes)}\n${sha256Text(aBytes)}`), samples,
+    adapter: adapterId,
+    dir,
+    hash: sha256Text(`${sha256Text(qBytes)}\n${sha256Text(aBytes)}`),
+    samples,
     metrics: ['vqa.accuracy'],
     normalisePrediction: (text) => text.trim(), // the VQA metric applies its own normalisation
   };
@@ -89,14 +111,16 @@ const VQA_RESULTS: JsonListLayout<{ question_id: string | number; answer: string
 /** The adapters' shared parts: both sets are in the VQA API's format. */
 const vqaFormat = {
   takesImageTemplate: true,
-  layout: 'DIR/*questions*.json + DIR/*annotations*.json (the VQA API format), DIR/val2014/ or DIR/images/ (COCO_val2014_<id:012>.jpg; --image-template)',
+  layout:
+    'DIR/*questions*.json + DIR/*annotations*.json (the VQA API format), DIR/val2014/ or DIR/images/ (COCO_val2014_<id:012>.jpg; --image-template)',
   source: VQA_SOURCE,
   readAnswers: (file: string) => readJsonListAnswers(file, VQA_RESULTS),
   exportPredictions: {
     format: 'vqa-results',
     description: 'the results file the official VQA evaluation reads ([{question_id, answer}])',
     // VQA's question ids are numbers, and its API looks them up as numbers
-    render: (answers: Iterable<{ id: string; prediction: string }>) => `${JSON.stringify([...answers].map((a) => ({ question_id: Number(a.id), answer: a.prediction })))}\n`,
+    render: (answers: Iterable<{ id: string; prediction: string }>) =>
+      `${JSON.stringify([...answers].map((a) => ({ question_id: Number(a.id), answer: a.prediction })))}\n`,
   },
 } satisfies Partial<DatasetAdapter>;
 

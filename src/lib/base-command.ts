@@ -15,7 +15,11 @@ export abstract class XfCommand extends Command {
     }
     // oclif's own flag and argument errors are bad input too
     if (err.oclif?.exit !== undefined && err.oclif.exit !== 0) {
-      const text = err.message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join(' ');
+      const text = err.message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('See more help'))
+        .join(' ');
       process.stderr.write(`xfbench: error E_USAGE: ${text.replace(/^The following errors? occurred: ?/, '')} (see --help)\n`);
       return this.exit(EXIT.badInput);
     }

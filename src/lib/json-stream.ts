@@ -20,7 +20,10 @@ function isSpace(b: number): boolean {
 const INCOMPLETE = Symbol('incomplete');
 
 class Malformed extends Error {
-  constructor(readonly offset: number, what: string) {
+  constructor(
+    readonly offset: number,
+    what: string,
+  ) {
     super(what);
   }
 }
@@ -165,7 +168,10 @@ class Scanner {
  * one chunk and one member, never the whole text (a 1M-question GQA file is about 1 GB, more than one
  * V8 string may hold). `onDone` receives the sha256 of the file's bytes once it has been read through.
  */
-export async function* streamJsonMembers(file: string, opts: { onDone?: (sha256: string) => void; chunkSize?: number } = {}): AsyncGenerator<JsonEntry> {
+export async function* streamJsonMembers(
+  file: string,
+  opts: { onDone?: (sha256: string) => void; chunkSize?: number } = {},
+): AsyncGenerator<JsonEntry> {
   const size = opts.chunkSize ?? CHUNK;
   const handle = await open(file, 'r');
   const hash = createHash('sha256');

@@ -10,7 +10,6 @@ export function naturalOrder(order?: (a: string, b: string) => number) {
   };
 }
 
-
 /** The family a category belongs to: the metric's rule, else the text before its first "/". */
 export function familyOf(metric: Pick<Metric, 'familyOf'>, category: string): string {
   return metric.familyOf?.(category) ?? category.split('/')[0]!;
@@ -28,7 +27,13 @@ export function familyEntries(metric: Pick<Metric, 'id' | 'families' | 'familyOf
     let entry = entries.get(id);
     if (!entry) {
       const declared = metric.families?.find((f) => f.id === id);
-      entry = { metric: metric.id, family: id, description: declared?.description ?? id, shownByDefault: declared?.shownByDefault ?? true, categories: [] };
+      entry = {
+        metric: metric.id,
+        family: id,
+        description: declared?.description ?? id,
+        shownByDefault: declared?.shownByDefault ?? true,
+        categories: [],
+      };
       entries.set(id, entry);
     }
     if (!entry.categories.includes(category)) entry.categories.push(category);
@@ -40,7 +45,10 @@ export function familyEntries(metric: Pick<Metric, 'id' | 'families' | 'familyOf
 export class RowVisibility {
   private readonly hidden = new Map<string, FamilyEntry>();
 
-  constructor(families: readonly FamilyEntry[] | undefined, private readonly details: boolean) {
+  constructor(
+    families: readonly FamilyEntry[] | undefined,
+    private readonly details: boolean,
+  ) {
     for (const f of families ?? []) {
       if (f.shownByDefault) continue;
       for (const c of f.categories) this.hidden.set(`${f.metric}\u0000${c}`, f);

@@ -9,9 +9,18 @@ import { wilsonInterval } from './stats.js';
  */
 
 const CATEGORY_ORDER = [
-  'binary', 'open',
-  'structural/verify', 'structural/query', 'structural/choose', 'structural/logical', 'structural/compare',
-  'semantic/obj', 'semantic/attr', 'semantic/rel', 'semantic/cat', 'semantic/global',
+  'binary',
+  'open',
+  'structural/verify',
+  'structural/query',
+  'structural/choose',
+  'structural/logical',
+  'structural/compare',
+  'semantic/obj',
+  'semantic/attr',
+  'semantic/rel',
+  'semantic/cat',
+  'semantic/global',
 ];
 const FAMILY_ORDER = ['detailed/', 'steps/', 'words/'];
 
@@ -38,7 +47,8 @@ const exactMatch = (answers: readonly string[], prediction: string) => (answers.
 
 export const gqaAccuracy: Metric = meanMetric({
   id: 'gqa.accuracy',
-  description: 'exact-match accuracy: overall, binary/open, per structural, semantic and detailed type, per reasoning steps and question length',
+  description:
+    'exact-match accuracy: overall, binary/open, per structural, semantic and detailed type, per reasoning steps and question length',
   higherIsBetter: true,
   key: 'correct',
   scale: 100,
@@ -100,9 +110,17 @@ export const gqaConsistency: Metric = streamingMetric({
           total += sum / entailed.length;
         }
         if (missing.size > 0) {
-          return [{ ...base, value: null, n: 0, note: `n/a: ${missing.size} entailed questions were not evaluated (run the whole questions file, without --limit)` }];
+          return [
+            {
+              ...base,
+              value: null,
+              n: 0,
+              note: `n/a: ${missing.size} entailed questions were not evaluated (run the whole questions file, without --limit)`,
+            },
+          ];
         }
-        if (pending.length === 0) return [{ ...base, value: null, n: 0, note: 'n/a: no correctly answered question has entailed questions' }];
+        if (pending.length === 0)
+          return [{ ...base, value: null, n: 0, note: 'n/a: no correctly answered question has entailed questions' }];
         return [{ ...base, value: (100 * total) / pending.length, n: pending.length }];
       },
     };
@@ -140,9 +158,12 @@ function choiceMetric(id: 'gqa.validity' | 'gqa.plausibility', key: 'valid' | 'p
         finish(): MetricValue[] {
           const base = { metric: id, category: 'overall', higherIsBetter: true };
           if (!ctx?.choices) return [{ ...base, value: null, n: 0, note: 'n/a: no choices file (pass --choices; testdev ships none)' }];
-          if (missing > 0) return [{ ...base, value: null, n: 0, note: `n/a: the choices file lacks ${missing} questions (e.g. ${firstMissing})` }];
+          if (missing > 0)
+            return [{ ...base, value: null, n: 0, note: `n/a: the choices file lacks ${missing} questions (e.g. ${firstMissing})` }];
           const ci = wilsonInterval(hits, n);
-          return [{ ...base, value: n ? (100 * hits) / n : null, n, interval: { low: 100 * ci.low, high: 100 * ci.high, method: 'wilson' } }];
+          return [
+            { ...base, value: n ? (100 * hits) / n : null, n, interval: { low: 100 * ci.low, high: 100 * ci.high, method: 'wilson' } },
+          ];
         },
       };
     },

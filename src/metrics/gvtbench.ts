@@ -9,8 +9,16 @@ import type { CategoryFamily, Metric, ScoredSample } from './types.js';
  * digits is the count, 0 when there is none.
  */
 const NUMBER_WORDS: ReadonlyArray<[string, string]> = [
-  ['none', '0'], ['one', '1'], ['two', '2'], ['three', '3'], ['four', '4'],
-  ['five', '5'], ['six', '6'], ['seven', '7'], ['eight', '8'], ['nive', '9'],
+  ['none', '0'],
+  ['one', '1'],
+  ['two', '2'],
+  ['three', '3'],
+  ['four', '4'],
+  ['five', '5'],
+  ['six', '6'],
+  ['seven', '7'],
+  ['eight', '8'],
+  ['nive', '9'],
 ];
 
 export function parseCount(text: string): number {
@@ -53,35 +61,63 @@ function scoreCount(sample: Sample, prediction: string): Record<string, number> 
 
 /** Categories are `<source>` and `<source>/<bin>`: a source's rows, then the same rows by bin. */
 function bySource(binFamily: CategoryFamily): { families: CategoryFamily[]; familyOf: (c: string) => string } {
-  return { families: [{ id: 'source', description: 'source', shownByDefault: true }, binFamily], familyOf: (c) => (c.includes('/') ? binFamily.id : 'source') };
+  return {
+    families: [{ id: 'source', description: 'source', shownByDefault: true }, binFamily],
+    familyOf: (c) => (c.includes('/') ? binFamily.id : 'source'),
+  };
 }
 
-const counting = { include: isTask('oc'), categories: ocCategories, ...bySource({ id: 'gold count', description: 'source and gold count', shownByDefault: true }) };
+const counting = {
+  include: isTask('oc'),
+  categories: ocCategories,
+  ...bySource({ id: 'gold count', description: 'source and gold count', shownByDefault: true }),
+};
 
 export const ocAccuracy: Metric = meanMetric({
   id: 'gvtbench.oc.accuracy',
   description: 'object counting: exact count accuracy, overall, per source and per gold-count bin',
-  higherIsBetter: true, key: 'countCorrect', scale: 100, binary: true, score: scoreCount, ...counting,
+  higherIsBetter: true,
+  key: 'countCorrect',
+  scale: 100,
+  binary: true,
+  score: scoreCount,
+  ...counting,
 });
 
 // MAE and RMSE read the errors stored by the accuracy metric's scorer; they add no scores of their own.
 export const ocMae: Metric = meanMetric({
   id: 'gvtbench.oc.mae',
   description: 'object counting: mean absolute error of the count',
-  higherIsBetter: false, key: 'absError', scale: 1, binary: false, margin: 0.1, score: () => ({}), ...counting,
+  higherIsBetter: false,
+  key: 'absError',
+  scale: 1,
+  binary: false,
+  margin: 0.1,
+  score: () => ({}),
+  ...counting,
 });
 
 export const ocRmse: Metric = meanMetric({
   id: 'gvtbench.oc.rmse',
   description: 'object counting: root mean squared error of the count',
-  higherIsBetter: false, key: 'sqError', scale: 1, binary: false, transform: 'sqrt', score: () => ({}), ...counting,
+  higherIsBetter: false,
+  key: 'sqError',
+  scale: 1,
+  binary: false,
+  transform: 'sqrt',
+  score: () => ({}),
+  ...counting,
 });
 
 export const mciAccuracy: Metric = meanMetric({
   id: 'gvtbench.mci.accuracy',
   description: 'multi-class identification: yes/no accuracy, overall, per source and per number of objects in the image',
-  higherIsBetter: true, key: 'mciCorrect', scale: 100, binary: true,
-  score: (sample, prediction): Record<string, number> => (sample.categories['task'] === 'mci' ? { mciCorrect: mciCorrect(sample.answers[0]!, prediction) ? 1 : 0 } : {}),
+  higherIsBetter: true,
+  key: 'mciCorrect',
+  scale: 100,
+  binary: true,
+  score: (sample, prediction): Record<string, number> =>
+    sample.categories['task'] === 'mci' ? { mciCorrect: mciCorrect(sample.answers[0]!, prediction) ? 1 : 0 } : {},
   include: isTask('mci'),
   ...bySource({ id: 'objects', description: 'source and number of objects', shownByDefault: true }),
   categories: (r) => {

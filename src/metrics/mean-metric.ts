@@ -49,7 +49,8 @@ export function meanAccumulator(def: MeanMetricDefinition, ctx?: AggregateContex
         } else t.groups.set(r.group, { sum: x, count: 1 });
       }
     },
-    finish: () => [...tallies.keys()].sort(naturalOrder(def.order)).map((category) => meanValue(def, category, tallies.get(category)!, boot)),
+    finish: () =>
+      [...tallies.keys()].sort(naturalOrder(def.order)).map((category) => meanValue(def, category, tallies.get(category)!, boot)),
   };
 }
 
@@ -69,7 +70,14 @@ function meanValue(def: MeanMetricDefinition, category: string, t: Tally, boot: 
   }
   if (def.clusterBootstrap && t.groups.size < t.n) {
     const b = clusterBootstrapRatio([...t.groups.values()], boot);
-    value.clusterInterval = { low: def.scale * b.low, high: def.scale * b.high, method: 'cluster-bootstrap', seed: boot.seed, iterations: boot.iterations, clusters: t.groups.size };
+    value.clusterInterval = {
+      low: def.scale * b.low,
+      high: def.scale * b.high,
+      method: 'cluster-bootstrap',
+      seed: boot.seed,
+      iterations: boot.iterations,
+      clusters: t.groups.size,
+    };
   }
   return value;
 }
@@ -77,7 +85,14 @@ function meanValue(def: MeanMetricDefinition, category: string, t: Tally, boot: 
 /** A Metric from a per-sample-mean definition; `perSample` lets `compare` pair it question by question. */
 export function meanMetric(def: MeanMetricDefinition): Metric {
   const perSample: PerSampleMean = {
-    key: def.key, scale: def.scale, binary: def.binary, transform: def.transform, include: def.include, categories: def.categories, order: def.order, margin: def.margin,
+    key: def.key,
+    scale: def.scale,
+    binary: def.binary,
+    transform: def.transform,
+    include: def.include,
+    categories: def.categories,
+    order: def.order,
+    margin: def.margin,
   };
   return streamingMetric({
     id: def.id,

@@ -4,7 +4,18 @@ import type { Metric, MetricValue, ScoredSample } from './types.js';
 /** MME scoring as its official eval_tool/calculation.py does it (docs/scoring.md). */
 
 /** The official grouping: the perception total is over these ten subtasks, the cognition total over the other four. */
-export const MME_PERCEPTION = ['existence', 'count', 'position', 'color', 'posters', 'celebrity', 'scene', 'landmark', 'artwork', 'OCR'] as const;
+export const MME_PERCEPTION = [
+  'existence',
+  'count',
+  'position',
+  'color',
+  'posters',
+  'celebrity',
+  'scene',
+  'landmark',
+  'artwork',
+  'OCR',
+] as const;
 export const MME_COGNITION = ['commonsense_reasoning', 'numerical_calculation', 'text_translation', 'code_reasoning'] as const;
 
 /**
@@ -23,7 +34,11 @@ const subtask = (r: ScoredSample) => [`subtask/${String(r.categories['subtask'])
 export const mmeAccuracy: Metric = meanMetric({
   id: 'mme.accuracy',
   description: 'MME question accuracy (acc), overall and per subtask',
-  higherIsBetter: true, key: 'mmeCorrect', scale: 100, binary: true, clusterBootstrap: true,
+  higherIsBetter: true,
+  key: 'mmeCorrect',
+  scale: 100,
+  binary: true,
+  clusterBootstrap: true,
   score: (sample, prediction) => ({ mmeCorrect: mmeLabel(prediction) === sample.answers[0]!.toLowerCase() ? 1 : 0 }),
   include: () => true,
   categories: subtask,
@@ -45,15 +60,29 @@ function subtaskScore(id: string, task: string, images: ReadonlyMap<string, Scor
   const score = 100 * acc + 100 * accPlus;
   const left = images.size - pairs.length;
   const note = `acc ${(100 * acc).toFixed(2)}, acc+ ${(100 * accPlus).toFixed(2)}${left ? ` (${left} image${left === 1 ? '' : 's'} without two questions left out of acc+)` : ''}`;
-  return { task, score, questions: qs.length, value: { metric: id, category: `subtask/${task}`, value: score, n: qs.length, higherIsBetter: true, note } };
+  return {
+    task,
+    score,
+    questions: qs.length,
+    value: { metric: id, category: `subtask/${task}`, value: score, n: qs.length, higherIsBetter: true, note },
+  };
 }
 
-function total(id: string, category: 'perception' | 'cognition', names: readonly string[], scores: readonly SubtaskScore[]): MetricValue | undefined {
+function total(
+  id: string,
+  category: 'perception' | 'cognition',
+  names: readonly string[],
+  scores: readonly SubtaskScore[],
+): MetricValue | undefined {
   const members = scores.filter((s) => names.includes(s.task));
   if (members.length === 0) return undefined;
   const sum = members.reduce((a, s) => a + s.score, 0);
   return {
-    metric: id, category, value: sum, n: members.reduce((a, s) => a + s.questions, 0), higherIsBetter: true,
+    metric: id,
+    category,
+    value: sum,
+    n: members.reduce((a, s) => a + s.questions, 0),
+    higherIsBetter: true,
     note: `sum over ${members.length} of its ${names.length} subtasks (max ${200 * members.length})`,
   };
 }
@@ -65,9 +94,13 @@ function total(id: string, category: 'perception' | 'cognition', names: readonly
  */
 export const mmeScore: Metric = {
   id: 'mme.score',
-  description: 'MME score: acc + acc+ per subtask (max 200); perception (10 subtasks) and cognition (4) totals; overall is the perception total',
+  description:
+    'MME score: acc + acc+ per subtask (max 200); perception (10 subtasks) and cognition (4) totals; overall is the perception total',
   higherIsBetter: true,
-  families: [{ id: 'total', description: 'perception or cognition total', shownByDefault: true }, { id: 'subtask', description: 'subtask', shownByDefault: true }],
+  families: [
+    { id: 'total', description: 'perception or cognition total', shownByDefault: true },
+    { id: 'subtask', description: 'subtask', shownByDefault: true },
+  ],
   familyOf: (c) => (c === 'perception' || c === 'cognition' ? 'total' : c.split('/')[0]!),
   score: () => ({}),
   aggregate(rows) {
@@ -81,10 +114,23 @@ export const mmeScore: Metric = {
     const scores = [...tasks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([task, images]) => subtaskScore(this.id, task, images));
     const perception = total(this.id, 'perception', MME_PERCEPTION, scores);
     const cognition = total(this.id, 'cognition', MME_COGNITION, scores);
-    const others = scores.filter((s) => !(MME_PERCEPTION as readonly string[]).includes(s.task) && !(MME_COGNITION as readonly string[]).includes(s.task)).map((s) => s.task);
+    const others = scores
+      .filter((s) => !(MME_PERCEPTION as readonly string[]).includes(s.task) && !(MME_COGNITION as readonly string[]).includes(s.task))
+      .map((s) => s.task);
     const overall: MetricValue = perception
-      ? { ...perception, category: 'overall', note: `the perception total: ${perception.note}${others.length ? `; ${others.join(', ')} in neither total` : ''}` }
-      : { metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: `n/a: no perception subtask${cognition ? ' (see cognition)' : ''}` };
+      ? {
+          ...perception,
+          category: 'overall',
+          note: `the perception total: ${perception.note}${others.length ? `; ${others.join(', ')} in neither total` : ''}`,
+        }
+      : {
+          metric: this.id,
+          category: 'overall',
+          value: null,
+          n: 0,
+          higherIsBetter: true,
+          note: `n/a: no perception subtask${cognition ? ' (see cognition)' : ''}`,
+        };
     return [overall, ...(perception ? [perception] : []), ...(cognition ? [cognition] : []), ...scores.map((s) => s.value)];
   },
 };

@@ -45,8 +45,19 @@ export function mmvpCorrect(prediction: string, letter: string, options: Readonl
 export const mmvpAccuracy: Metric = meanMetric({
   id: 'mmvp.accuracy',
   description: 'MMVP per-question accuracy',
-  higherIsBetter: true, key: 'mmvpCorrect', scale: 100, binary: true,
-  score: (sample, prediction) => ({ mmvpCorrect: mmvpCorrect(prediction, sample.answers[0]!, (sample.extra['options'] as Record<string, string> | undefined) ?? { [sample.answers[0]!]: sample.answers[1]! }) ? 1 : 0 }),
+  higherIsBetter: true,
+  key: 'mmvpCorrect',
+  scale: 100,
+  binary: true,
+  score: (sample, prediction) => ({
+    mmvpCorrect: mmvpCorrect(
+      prediction,
+      sample.answers[0]!,
+      (sample.extra['options'] as Record<string, string> | undefined) ?? { [sample.answers[0]!]: sample.answers[1]! },
+    )
+      ? 1
+      : 0,
+  }),
   include: () => true,
   categories: () => [],
 });
@@ -60,9 +71,21 @@ export const mmvpPairAccuracy: Metric = {
     const pairs = new Map<string, ScoredSample[]>();
     for (const r of rows) pairs.set(r.group, [...(pairs.get(r.group) ?? []), r]);
     const complete = [...pairs.values()].filter((p) => p.length === 2);
-    if (complete.length === 0) return [{ metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: 'n/a: no complete pair was evaluated' }];
+    if (complete.length === 0)
+      return [
+        { metric: this.id, category: 'overall', value: null, n: 0, higherIsBetter: true, note: 'n/a: no complete pair was evaluated' },
+      ];
     const both = complete.filter((p) => p.every((r) => r.scores['mmvpCorrect'] === 1)).length;
     const ci = wilsonInterval(both, complete.length);
-    return [{ metric: this.id, category: 'overall', value: (100 * both) / complete.length, n: complete.length, higherIsBetter: true, interval: { low: 100 * ci.low, high: 100 * ci.high, method: 'wilson' } }];
+    return [
+      {
+        metric: this.id,
+        category: 'overall',
+        value: (100 * both) / complete.length,
+        n: complete.length,
+        higherIsBetter: true,
+        interval: { low: 100 * ci.low, high: 100 * ci.high, method: 'wilson' },
+      },
+    ];
   },
 };

@@ -23,7 +23,19 @@ export function binomialCdfHalf(k: number, n: number): number {
 export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? r : 2 - r;
 }
 
@@ -77,7 +89,12 @@ export function drawClusters(k: number, opts: { seed: number; iterations: number
  * resampled images). Clusters absent from a category have count 0. Returns the 95% percentile
  * interval and a two-sided bootstrap p-value for "no change".
  */
-export function pairedBootstrapFromDraws(diff: Float64Array, count: Float64Array, draws: Int32Array, iterations: number): { low: number; high: number; p: number } {
+export function pairedBootstrapFromDraws(
+  diff: Float64Array,
+  count: Float64Array,
+  draws: Int32Array,
+  iterations: number,
+): { low: number; high: number; p: number } {
   const k = diff.length;
   const deltas: number[] = [];
   let below = 0;
@@ -103,7 +120,10 @@ export function pairedBootstrapFromDraws(diff: Float64Array, count: Float64Array
 }
 
 /** Paired cluster bootstrap of one set of clusters (draws made here). */
-export function pairedClusterBootstrap(clusters: readonly PairedCluster[], opts: { seed: number; iterations: number }): { low: number; high: number; p: number } {
+export function pairedClusterBootstrap(
+  clusters: readonly PairedCluster[],
+  opts: { seed: number; iterations: number },
+): { low: number; high: number; p: number } {
   if (clusters.length === 0) return { low: NaN, high: NaN, p: 1 };
   const diff = Float64Array.from(clusters, (c) => c.sumB - c.sumA);
   const count = Float64Array.from(clusters, (c) => c.count);
@@ -127,13 +147,20 @@ const SIGN_FLIP_NORMAL_FROM = 200;
  * scores this is the clustered McNemar statistic of Durkalski et al. 2003). With clusters of one
  * question and 0/1 scores the exact version is McNemar's mid-p test.
  */
-export function signFlipTest(clusterDiffs: ArrayLike<number>, opts: { seed: number; iterations: number }): { p: number; method: SignFlipMethod } {
+export function signFlipTest(
+  clusterDiffs: ArrayLike<number>,
+  opts: { seed: number; iterations: number },
+): { p: number; method: SignFlipMethod } {
   const d = Array.from(clusterDiffs).filter((x) => x !== 0);
   const m = d.length;
   const observed = Math.abs(d.reduce((s, x) => s + x, 0));
   const tolerance = 1e-9 * (1 + observed);
   // no difference at all: no pattern is less extreme, and there is no evidence to weigh
-  if (observed <= tolerance) return { p: 1, method: m <= SIGN_FLIP_EXACT_LIMIT ? 'sign-flip-exact' : m < SIGN_FLIP_NORMAL_FROM ? 'sign-flip-monte-carlo' : 'sign-flip-normal' };
+  if (observed <= tolerance)
+    return {
+      p: 1,
+      method: m <= SIGN_FLIP_EXACT_LIMIT ? 'sign-flip-exact' : m < SIGN_FLIP_NORMAL_FROM ? 'sign-flip-monte-carlo' : 'sign-flip-normal',
+    };
   // mid-p: patterns as extreme as the observed one count half (Lancaster 1961; for McNemar's data
   // Fagerland et al. 2013 show it holds the level where the exact test is conservative)
   const weight = (t: number) => (Math.abs(t) > observed + tolerance ? 1 : Math.abs(t) >= observed - tolerance ? 0.5 : 0);
@@ -174,14 +201,20 @@ export function normalQuantile(q: number): number {
   let x: number;
   if (q < low) {
     const r = Math.sqrt(-2 * Math.log(q));
-    x = (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((e[0]! * r + e[1]!) * r + e[2]!) * r + e[3]!) * r + 1);
+    x =
+      (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) /
+      ((((e[0]! * r + e[1]!) * r + e[2]!) * r + e[3]!) * r + 1);
   } else if (q > 1 - low) {
     const r = Math.sqrt(-2 * Math.log(1 - q));
-    x = -(((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((e[0]! * r + e[1]!) * r + e[2]!) * r + e[3]!) * r + 1);
+    x =
+      -(((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) /
+      ((((e[0]! * r + e[1]!) * r + e[2]!) * r + e[3]!) * r + 1);
   } else {
     const r = q - 0.5;
     const s = r * r;
-    x = ((((((a[0]! * s + a[1]!) * s + a[2]!) * s + a[3]!) * s + a[4]!) * s + a[5]!) * r) / (((((b[0]! * s + b[1]!) * s + b[2]!) * s + b[3]!) * s + b[4]!) * s + 1);
+    x =
+      ((((((a[0]! * s + a[1]!) * s + a[2]!) * s + a[3]!) * s + a[4]!) * s + a[5]!) * r) /
+      (((((b[0]! * s + b[1]!) * s + b[2]!) * s + b[3]!) * s + b[4]!) * s + 1);
   }
   // one Newton step on the normal CDF, through erfc
   const err = 0.5 * erfc(-x / Math.SQRT2) - q;

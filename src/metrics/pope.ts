@@ -19,23 +19,43 @@ function popeScore(sample: { answers: string[] }, prediction: string): Record<st
 }
 
 export const popeAccuracy: Metric = meanMetric({
-  id: 'pope.accuracy', description: 'POPE accuracy per split', higherIsBetter: true, key: 'popeCorrect', scale: 100, binary: true,
-  score: popeScore, include: () => true, categories: popeSplit,
+  id: 'pope.accuracy',
+  description: 'POPE accuracy per split',
+  higherIsBetter: true,
+  key: 'popeCorrect',
+  scale: 100,
+  binary: true,
+  score: popeScore,
+  include: () => true,
+  categories: popeSplit,
 });
 
 export const popeYesRatio: Metric = meanMetric({
-  id: 'pope.yes-ratio', description: 'share of "yes" answers (balanced splits have 50%; far from it shows a bias; not a quality score to gate on)',
-  higherIsBetter: false, neutral: true, key: 'popeSaidYes', scale: 100, binary: true, score: () => ({}), include: () => true, categories: popeSplit,
+  id: 'pope.yes-ratio',
+  description: 'share of "yes" answers (balanced splits have 50%; far from it shows a bias; not a quality score to gate on)',
+  higherIsBetter: false,
+  neutral: true,
+  key: 'popeSaidYes',
+  scale: 100,
+  binary: true,
+  score: () => ({}),
+  include: () => true,
+  categories: popeSplit,
 });
 
 function confusionMetric(id: string, description: string, value: (tp: number, fp: number, fn: number) => number | null): Metric {
   return {
-    id, description, higherIsBetter: true, score: () => ({}),
+    id,
+    description,
+    higherIsBetter: true,
+    score: () => ({}),
     aggregate(rows) {
       const cats = new Map<string, ScoredSample[]>([['overall', []]]);
       for (const r of rows) for (const c of ['overall', ...popeSplit(r)]) cats.set(c, [...(cats.get(c) ?? []), r]);
       return [...cats.entries()].map(([category, rs]): MetricValue => {
-        let tp = 0; let fp = 0; let fn = 0;
+        let tp = 0;
+        let fp = 0;
+        let fn = 0;
         for (const r of rs) {
           const said = r.scores['popeSaidYes'] === 1;
           const truth = r.scores['popeTruthYes'] === 1;
@@ -45,13 +65,26 @@ function confusionMetric(id: string, description: string, value: (tp: number, fp
         }
         const v = value(tp, fp, fn);
         return v === null
-          ? { metric: id, category, value: null, n: rs.length, higherIsBetter: true, note: 'n/a: undefined (no positive predictions or labels)' }
+          ? {
+              metric: id,
+              category,
+              value: null,
+              n: rs.length,
+              higherIsBetter: true,
+              note: 'n/a: undefined (no positive predictions or labels)',
+            }
           : { metric: id, category, value: 100 * v, n: rs.length, higherIsBetter: true };
       });
     },
   };
 }
 
-export const popePrecision = confusionMetric('pope.precision', 'POPE precision of "yes" per split', (tp, fp) => (tp + fp ? tp / (tp + fp) : null));
-export const popeRecall = confusionMetric('pope.recall', 'POPE recall of "yes" per split', (tp, _fp, fn) => (tp + fn ? tp / (tp + fn) : null));
-export const popeF1 = confusionMetric('pope.f1', 'POPE F1 of "yes" per split', (tp, fp, fn) => (2 * tp + fp + fn ? (2 * tp) / (2 * tp + fp + fn) : null));
+export const popePrecision = confusionMetric('pope.precision', 'POPE precision of "yes" per split', (tp, fp) =>
+  tp + fp ? tp / (tp + fp) : null,
+);
+export const popeRecall = confusionMetric('pope.recall', 'POPE recall of "yes" per split', (tp, _fp, fn) =>
+  tp + fn ? tp / (tp + fn) : null,
+);
+export const popeF1 = confusionMetric('pope.f1', 'POPE F1 of "yes" per split', (tp, fp, fn) =>
+  2 * tp + fp + fn ? (2 * tp) / (2 * tp + fp + fn) : null,
+);

@@ -7,5 +7,10 @@ export async function familiesOfValues(values: readonly MetricValue[]): Promise<
   const registry = metricRegistry();
   const ids = [...new Set(values.map((v) => v.metric))].filter((id) => registry.has(id));
   const metrics = await Promise.all(ids.map((id) => registry.get(id)));
-  return metrics.flatMap((m) => familyEntries(m, values.filter((v) => v.metric === m.id).map((v) => v.category)));
+  return metrics.flatMap((m) =>
+    familyEntries(
+      m,
+      values.filter((v) => v.metric === m.id).map((v) => v.category),
+    ),
+  );
 }

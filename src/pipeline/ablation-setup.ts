@@ -49,14 +49,20 @@ class ChannelSums {
  * shards merge into the unsharded run. Images that cannot be read are left out of both (their samples
  * fail anyway).
  */
-export async function prepareAblation(model: VisionLanguageModel, pool: ImagePool, ablations: EncoderAblation[], imagesInScope: readonly string[]): Promise<RunAblation> {
+export async function prepareAblation(
+  model: VisionLanguageModel,
+  pool: ImagePool,
+  ablations: EncoderAblation[],
+  imagesInScope: readonly string[],
+): Promise<RunAblation> {
   const images = [...new Set(imagesInScope)].sort();
   const sums = new Map(ablations.filter((a) => a.mode === 'mean' || a.mode === 'noise').map((a) => [a.encoder, new ChannelSums()]));
   const readable: string[] = [];
   for (let start = 0; start < images.length; start += STATS_BATCH) {
     const batch = images.slice(start, start + STATS_BATCH);
-    const prepared = (await Promise.all(batch.map((f) => pool.prepare(f, model.vision.imageSpecs).catch(() => undefined))))
-      .filter((p): p is PreparedImage => p !== undefined);
+    const prepared = (await Promise.all(batch.map((f) => pool.prepare(f, model.vision.imageSpecs).catch(() => undefined)))).filter(
+      (p): p is PreparedImage => p !== undefined,
+    );
     readable.push(...prepared.map((p) => p.file));
     if (prepared.length === 0) continue;
     for (const [encoder, s] of sums) {
@@ -72,7 +78,7 @@ export async function prepareAblation(model: VisionLanguageModel, pool: ImagePoo
   return { ablations, modes: new Map(ablations.map((a) => [a.encoder, a.mode])), stats, partnerOf, cacheSalt: digest.digest('hex') };
 }
 
-/** The per-batch view the vision tower takes, with the partners of this batch's images already prepared. */
-export function batchAblation(run: RunAblation, partners?: PreparedImage[]): BatchAblation {
-  return { modes: run.modes, stats: run.stats, ...(partners ? { partners: () => partners } : {}) };
+/** The per-batch view the vision tower takes, with the partner of each of this batch's images already prepared, by image file. */
+export function batchAblation(run: RunAblation, partners?: ReadonlyMap<string, PreparedImage>): BatchAblation {
+  return { modes: run.modes, stats: run.stats, ...(partners ? { partners } : {}) };
 }

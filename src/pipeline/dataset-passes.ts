@@ -42,13 +42,19 @@ export async function surveyDataset(dataset: StreamedDataset, limit: number | un
 }
 
 /** A resumed run's answers must all name questions of this run (one more pass, on resume only). */
-export async function checkAnswersBelong(samples: AsyncIterable<Sample>, answered: ReadonlySet<string>, predictionsFile: string): Promise<void> {
+export async function checkAnswersBelong(
+  samples: AsyncIterable<Sample>,
+  answered: ReadonlySet<string>,
+  predictionsFile: string,
+): Promise<void> {
   if (answered.size === 0) return;
   const unmatched = new Set(answered);
   for await (const s of samples) unmatched.delete(s.id);
   if (unmatched.size > 0) {
     const foreign = unmatched.values().next().value as string;
-    throw new XfError('E_RUN_CORRUPT', `predictions hold question "${foreign}", which this dataset does not have`, { file: predictionsFile });
+    throw new XfError('E_RUN_CORRUPT', `predictions hold question "${foreign}", which this dataset does not have`, {
+      file: predictionsFile,
+    });
   }
 }
 
@@ -57,7 +63,11 @@ export async function checkAnswersBelong(samples: AsyncIterable<Sample>, answere
  * image, or across resumed attempts), so a resumed run's figures equal an uninterrupted one's. Lines
  * read ahead of their sample wait in a map; a run writes them window by window, so it stays small.
  */
-export async function aggregateInDatasetOrder(samples: AsyncIterable<Sample>, predictionsFile: string, tally: RunTally): Promise<RunTotals> {
+export async function aggregateInDatasetOrder(
+  samples: AsyncIterable<Sample>,
+  predictionsFile: string,
+  tally: RunTally,
+): Promise<RunTotals> {
   const lines = readPredictionLines(predictionsFile)[Symbol.asyncIterator]();
   const waiting = new Map<string, PredictionLine>();
   let exhausted = false;

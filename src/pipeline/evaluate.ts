@@ -18,8 +18,12 @@ function fitting(model: VisionLanguageModel, sample: Sample, outcome: ImageOutco
   if (!outcome.visual || model.promptFits(sample.question, outcome.visual.dims[1])) return { sample, ...outcome };
   const lm = model.manifest.lm;
   return {
-    sample, imagePath: outcome.imagePath,
-    error: { code: 'E_PROMPT_TOO_LONG', message: `the prompt, after ${outcome.visual.dims[1]} image positions and with ${model.generation.maxNewTokens} new tokens, exceeds the LM's ${lm.maxPositions} positions` },
+    sample,
+    imagePath: outcome.imagePath,
+    error: {
+      code: 'E_PROMPT_TOO_LONG',
+      message: `the prompt, after ${outcome.visual.dims[1]} image positions and with ${model.generation.maxNewTokens} new tokens, exceeds the LM's ${lm.maxPositions} positions`,
+    },
   };
 }
 
@@ -62,7 +66,12 @@ export interface EvaluateResult {
  * within it, so each image is encoded once per window (and found in the vision cache after that). A
  * sample whose image cannot be read is written as an error row and the run goes on.
  */
-export async function evaluate(model: VisionLanguageModel, samples: AsyncIterable<Sample>, writer: PredictionWriter, opts: EvaluateOptions): Promise<EvaluateResult> {
+export async function evaluate(
+  model: VisionLanguageModel,
+  samples: AsyncIterable<Sample>,
+  writer: PredictionWriter,
+  opts: EvaluateOptions,
+): Promise<EvaluateResult> {
   const pool = opts.images ?? ImagePool.open();
   try {
     return await evaluateWith(model, samples, writer, pool, opts);
@@ -71,7 +80,13 @@ export async function evaluate(model: VisionLanguageModel, samples: AsyncIterabl
   }
 }
 
-async function evaluateWith(model: VisionLanguageModel, samples: AsyncIterable<Sample>, writer: PredictionWriter, pool: ImagePool, opts: EvaluateOptions): Promise<EvaluateResult> {
+async function evaluateWith(
+  model: VisionLanguageModel,
+  samples: AsyncIterable<Sample>,
+  writer: PredictionWriter,
+  pool: ImagePool,
+  opts: EvaluateOptions,
+): Promise<EvaluateResult> {
   const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
   const timings: StageTimings = { visionMs: 0, generateMs: 0, images: 0, questions: 0 };
   let errors = 0;
@@ -97,8 +112,16 @@ async function evaluateWith(model: VisionLanguageModel, samples: AsyncIterable<S
       const ready = batch.filter((w) => w.visual);
       const t = performance.now();
       const fresh = [...outcomes.values()].filter((o) => o.visual && !o.prefix);
-      if (fresh.length > 0) (await model.prefixes(fresh.map((o) => o.visual!))).forEach((p, i) => { fresh[i]!.prefix = p; });
-      const generations = ready.length > 0 ? await model.generateBatch(ready.map((w) => ({ prefix: outcomes.get(w.sample.imagePath)!.prefix!, question: w.sample.question }))) : [];
+      if (fresh.length > 0)
+        (await model.prefixes(fresh.map((o) => o.visual!))).forEach((p, i) => {
+          fresh[i]!.prefix = p;
+        });
+      const generations =
+        ready.length > 0
+          ? await model.generateBatch(
+              ready.map((w) => ({ prefix: outcomes.get(w.sample.imagePath)!.prefix!, question: w.sample.question })),
+            )
+          : [];
       timings.generateMs += performance.now() - t;
       const texts = new Map(ready.map((w, i) => [w, generations[i]!.text]));
       // written in plan order, whatever the mix of answers and failures in the batch

@@ -71,7 +71,9 @@ export interface RunOutcome {
 export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
   const started = performance.now();
   if (opts.cacheDir && opts.visionCache === false) {
-    throw new XfError('E_FLAGS', '--cache-dir keeps visual tokens on disk, which --no-vision-cache turns off', { suggestion: 'Drop one of the two.' });
+    throw new XfError('E_FLAGS', '--cache-dir keeps visual tokens on disk, which --no-vision-cache turns off', {
+      suggestion: 'Drop one of the two.',
+    });
   }
   const modelDir = opts.model ? path.resolve(opts.model) : path.join(packageRoot(), DEFAULT_BUNDLE_DIR);
   const bundle = await loadBundle(modelDir);
@@ -85,11 +87,22 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       numBeams: opts.generation?.numBeams ?? bundle.manifest.generation.numBeams,
       maxNewTokens: opts.generation?.maxNewTokens ?? bundle.manifest.generation.maxNewTokens,
     },
-    limit: opts.limit ?? null, allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null, imageTemplate: opts.imageTemplate ?? null,
-    metrics: metrics.map((m) => m.id), ...(ablations.length > 0 ? { ablate: ablations } : {}),
+    limit: opts.limit ?? null,
+    allQuestions: Boolean(opts.allQuestions),
+    choices: opts.choices ? path.resolve(opts.choices) : null,
+    imageTemplate: opts.imageTemplate ?? null,
+    metrics: metrics.map((m) => m.id),
+    ...(ablations.length > 0 ? { ablate: ablations } : {}),
     shard: opts.shard ?? null,
-    device: opts.device, threads: opts.threads ?? null, threadsUsed: opts.threads ?? defaultIntraOpThreads(bundle.bytes), batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
-    window: opts.window ?? DEFAULT_WINDOW, visionCache: opts.visionCache !== false, prefetch: opts.prefetch ?? DEFAULT_PREFETCH, cacheDir: opts.cacheDir ?? null, maxErrors: opts.maxErrors ?? null,
+    device: opts.device,
+    threads: opts.threads ?? null,
+    threadsUsed: opts.threads ?? defaultIntraOpThreads(bundle.bytes),
+    batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
+    window: opts.window ?? DEFAULT_WINDOW,
+    visionCache: opts.visionCache !== false,
+    prefetch: opts.prefetch ?? DEFAULT_PREFETCH,
+    cacheDir: opts.cacheDir ?? null,
+    maxErrors: opts.maxErrors ?? null,
   };
   const fp = fingerprint(bundle.hash, survey.hash, config, opts.shard);
 
@@ -108,9 +121,13 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     const datasetInfo = { id: adapter.id, dir: dataset.dir, sha256: survey.hash, questions: survey.questions };
     let base: Omit<RunRecord, 'metrics' | 'status' | 'timings' | 'dataset'>;
     const session = await RunSession.open(bundle, {
-      device: opts.device, threads: opts.threads, generation: config.generation!,
-      ablations, ablationScope: () => firstSamples(dataset.samples(), opts.limit),
-      visionCache: config.visionCache!, cacheDir: opts.cacheDir ? path.resolve(opts.cacheDir) : undefined,
+      device: opts.device,
+      threads: opts.threads,
+      generation: config.generation!,
+      ablations,
+      ablationScope: () => firstSamples(dataset.samples(), opts.limit),
+      visionCache: config.visionCache!,
+      cacheDir: opts.cacheDir ? path.resolve(opts.cacheDir) : undefined,
     });
     const { model, images, cache } = session;
     const writer = new PredictionWriter(predictionsFile);
@@ -122,12 +139,19 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       if (model.provider.note) opts.onProviderNote?.(model.provider.note);
       base = {
         ...recordHeader('run'),
-        bundle: { name: bundle.manifest.name, dir: modelDir, sha256: bundle.hash, fusionKind: bundle.manifest.fusionKind, formatVersion: bundle.manifest.formatVersion },
+        bundle: {
+          name: bundle.manifest.name,
+          dir: modelDir,
+          sha256: bundle.hash,
+          fusionKind: bundle.manifest.fusionKind,
+          formatVersion: bundle.manifest.formatVersion,
+        },
         provider: model.provider,
         fingerprint: fp,
         config,
       };
-      if (!previous) await writeRunRecord(runDir, { ...base, status: 'running', dataset: { ...datasetInfo, evaluated: 0 }, timings: {}, metrics: [] });
+      if (!previous)
+        await writeRunRecord(runDir, { ...base, status: 'running', dataset: { ...datasetInfo, evaluated: 0 }, timings: {}, metrics: [] });
       loadMs = performance.now() - started;
       const evalStart = performance.now();
       result = await evaluate(model, samples(), writer, {
@@ -153,7 +177,8 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     // the file is read once per pass: a change between the first and the last would mix two datasets
     if (opts.limit === undefined && dataset.hash() !== survey.hash) {
       throw new XfError('E_DATA_CHANGED', 'the questions file changed while the run was reading it', {
-        file: dataset.dir, suggestion: 'Leave the dataset unchanged during a run, and run it again into another --out.',
+        file: dataset.dir,
+        suggestion: 'Leave the dataset unchanged during a run, and run it again into another --out.',
       });
     }
     const status = result.stoppedBy ? 'stopped' : 'complete';
@@ -161,19 +186,39 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       ...base,
       status,
       ...outcomeFields(datasetInfo, totals),
-      resumed: previous ? { fromQuestions: recovered.ids.size, tornBytesDropped: recovered.tornBytes, retriedFailed: recovered.retried } : undefined,
+      resumed: previous
+        ? { fromQuestions: recovered.ids.size, tornBytesDropped: recovered.tornBytes, retriedFailed: recovered.retried }
+        : undefined,
       timings: {
-        loadMs: Math.round(loadMs), evaluateMs: Math.round(evaluateMs), wallMs: Math.round(performance.now() - started),
-        visionMs: Math.round(result.timings.visionMs), generateMs: Math.round(result.timings.generateMs), images: result.timings.images,
-        questionsThisSession: result.evaluated, questionsPerSecond: Number((result.evaluated / Math.max(evaluateMs / 1000, 1e-9)).toFixed(2)),
-        visionCacheHits: cache.stats.hits + cache.stats.diskHits, visionCacheMisses: cache.stats.misses,
-        sessionRunMs: Math.round(model.runtime.ms), sessionRunCalls: model.runtime.calls,
+        loadMs: Math.round(loadMs),
+        evaluateMs: Math.round(evaluateMs),
+        wallMs: Math.round(performance.now() - started),
+        visionMs: Math.round(result.timings.visionMs),
+        generateMs: Math.round(result.timings.generateMs),
+        images: result.timings.images,
+        questionsThisSession: result.evaluated,
+        questionsPerSecond: Number((result.evaluated / Math.max(evaluateMs / 1000, 1e-9)).toFixed(2)),
+        visionCacheHits: cache.stats.hits + cache.stats.diskHits,
+        visionCacheMisses: cache.stats.misses,
+        sessionRunMs: Math.round(model.runtime.ms),
+        sessionRunCalls: model.runtime.calls,
         imageDecodeMs: Math.round(images.decodeMs),
         ...Object.fromEntries(Object.entries(model.runtime.stageMs).map(([stage, ms]) => [`${stage}Ms`, Math.round(ms)])),
       },
     };
     await writeRunRecord(runDir, record);
-    return { runDir, record, provider: model.provider, resumedFrom: recovered.ids.size, retried: recovered.retried, evaluatedNow: result.evaluated, errors: record.errors!.count, status, stoppedBy: result.stoppedBy, metrics: totals.metrics };
+    return {
+      runDir,
+      record,
+      provider: model.provider,
+      resumedFrom: recovered.ids.size,
+      retried: recovered.retried,
+      evaluatedNow: result.evaluated,
+      errors: record.errors!.count,
+      status,
+      stoppedBy: result.stoppedBy,
+      metrics: totals.metrics,
+    };
   } finally {
     lock.release();
   }

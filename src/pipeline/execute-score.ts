@@ -44,7 +44,10 @@ async function runAnswers(dir: string, datasetId: string): Promise<Answers & { d
   const file = path.resolve(dir);
   const fromRun = await readRunAnswers(file);
   if (fromRun.dataset.id !== datasetId) {
-    throw new XfError('E_DATASET_MISMATCH', `the run is of ${fromRun.dataset.id}, not ${datasetId}`, { file, suggestion: `Score it as ${fromRun.dataset.id}.` });
+    throw new XfError('E_DATASET_MISMATCH', `the run is of ${fromRun.dataset.id}, not ${datasetId}`, {
+      file,
+      suggestion: `Score it as ${fromRun.dataset.id}.`,
+    });
   }
   return { file, preds: fromRun, dataDir: fromRun.dataset.dir };
 }
@@ -64,7 +67,11 @@ async function fileAnswers(predictions: string, adapter: DatasetAdapter, dataset
 export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
   const fromRun = opts.fromRun ? await runAnswers(opts.fromRun, opts.dataset) : undefined;
   // scoring reads answers and annotations only: the release's images need not be there
-  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, { ...opts, data: opts.data ?? fromRun?.dataDir, imagesOptional: true });
+  const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, {
+    ...opts,
+    data: opts.data ?? fromRun?.dataDir,
+    imagesOptional: true,
+  });
   const { file, preds } = fromRun ?? (await fileAnswers(opts.predictions!, adapter, dataset));
   const name = opts.name ?? `${path.basename(file).replace(/\.[^.]+$/, '')}${opts.fromRun ? (opts.raw ? '-raw' : '-rescored') : ''}`;
   const runDir = await openRunDir(opts.out, adapter.id, name, 'refuse');
@@ -84,9 +91,14 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
       tally.add(line);
     }
     if (unmatched.size > 0) {
-      throw new XfError('E_PREDICTION_UNKNOWN_ID', `${unmatched.size} predictions name questions the dataset does not have (e.g. "${unmatched.keys().next().value as string}")`, {
-        file, suggestion: 'Check that --data points at the split these predictions were made on.',
-      });
+      throw new XfError(
+        'E_PREDICTION_UNKNOWN_ID',
+        `${unmatched.size} predictions name questions the dataset does not have (e.g. "${unmatched.keys().next().value as string}")`,
+        {
+          file,
+          suggestion: 'Check that --data points at the split these predictions were made on.',
+        },
+      );
     }
   } catch (err) {
     writer.close();
@@ -100,7 +112,13 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
     bundle: null,
     predictionsSource: { file, sha256: preds.sha256, format: preds.format },
     provider: null,
-    config: { name, raw: Boolean(opts.raw), metrics: metrics.map((m) => m.id), allQuestions: Boolean(opts.allQuestions), choices: opts.choices ? path.resolve(opts.choices) : null },
+    config: {
+      name,
+      raw: Boolean(opts.raw),
+      metrics: metrics.map((m) => m.id),
+      allQuestions: Boolean(opts.allQuestions),
+      choices: opts.choices ? path.resolve(opts.choices) : null,
+    },
     ...outcomeFields({ id: adapter.id, dir: dataset.dir, sha256: dataset.hash(), questions }, totals),
     timings: {},
   };

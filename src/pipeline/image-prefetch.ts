@@ -19,7 +19,13 @@ export class ImagePrefetcher {
   private readonly indexOf = new Map<string, number>();
   private readonly ahead = new Map<number, ImageAhead>();
 
-  constructor(private readonly pool: ImagePool, private readonly specs: ImageSpec[], samples: readonly Sample[], private readonly depth: number, private readonly cache?: VisionCache) {
+  constructor(
+    private readonly pool: ImagePool,
+    private readonly specs: ImageSpec[],
+    samples: readonly Sample[],
+    private readonly depth: number,
+    private readonly cache?: VisionCache,
+  ) {
     for (const s of samples) {
       if (!this.indexOf.has(s.imagePath)) {
         this.indexOf.set(s.imagePath, this.order.length);

@@ -34,18 +34,30 @@ async function readShards(dirs: readonly string[]): Promise<ShardRun[]> {
     const record = await readRunRecord(dir);
     const shard = record.config.shard;
     if (!shard) throw fail(dir, 'this run is not a shard (it was not run with --shard)');
-    if (record.status !== 'complete') throw fail(dir, `shard ${shardLabel(shard)} is not finished (status: ${record.status ?? 'unknown'})`, 'Run its command again to finish it, then merge.');
+    if (record.status !== 'complete')
+      throw fail(
+        dir,
+        `shard ${shardLabel(shard)} is not finished (status: ${record.status ?? 'unknown'})`,
+        'Run its command again to finish it, then merge.',
+      );
     runs.push({ dir, record, shard });
   }
   const first = runs[0]!;
   for (const r of runs.slice(1)) {
     // speed settings (threads, batch size, ...) may differ: shards on nodes of different sizes are the usual case
     const setting = firstAnswerDifference(first.record.config, r.record.config);
-    const what = r.record.fingerprint?.bundle !== first.record.fingerprint?.bundle ? 'model bundle'
-      : r.record.fingerprint?.dataset !== first.record.fingerprint?.dataset ? 'dataset files'
-        : r.shard.count !== first.shard.count ? `number of shards (${r.shard.count}, not ${first.shard.count})`
-          : setting ? `setting (${ANSWER_SETTING_FLAGS[setting.key]}: ${setting.b}, not ${setting.a})` : undefined;
-    if (what) throw fail(r.dir, `shard ${shardLabel(r.shard)} was run with another ${what} than shard ${shardLabel(first.shard)} (${first.dir})`);
+    const what =
+      r.record.fingerprint?.bundle !== first.record.fingerprint?.bundle
+        ? 'model bundle'
+        : r.record.fingerprint?.dataset !== first.record.fingerprint?.dataset
+          ? 'dataset files'
+          : r.shard.count !== first.shard.count
+            ? `number of shards (${r.shard.count}, not ${first.shard.count})`
+            : setting
+              ? `setting (${ANSWER_SETTING_FLAGS[setting.key]}: ${setting.b}, not ${setting.a})`
+              : undefined;
+    if (what)
+      throw fail(r.dir, `shard ${shardLabel(r.shard)} was run with another ${what} than shard ${shardLabel(first.shard)} (${first.dir})`);
   }
   const byIndex = new Map<number, ShardRun>();
   for (const r of runs) {
@@ -54,7 +66,12 @@ async function readShards(dirs: readonly string[]): Promise<ShardRun[]> {
     byIndex.set(r.shard.index, r);
   }
   const missing = Array.from({ length: first.shard.count }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) throw fail(first.dir, `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${first.shard.count}`).join(', ')} missing`, 'Pass every shard folder of the run.');
+  if (missing.length > 0)
+    throw fail(
+      first.dir,
+      `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${first.shard.count}`).join(', ')} missing`,
+      'Pass every shard folder of the run.',
+    );
   return runs.sort((a, b) => a.shard.index - b.shard.index);
 }
 
@@ -68,14 +85,19 @@ export async function executeMerge(dirs: readonly string[], out: string): Promis
   const base = shards[0]!.record;
   const config = base.config;
   const { dataset, metrics, ctx } = await openEvaluation(base.dataset.id, {
-    data: base.dataset.dir, choices: config.choices ?? undefined, allQuestions: config.allQuestions, imageTemplate: config.imageTemplate ?? undefined, imagesOptional: true,
+    data: base.dataset.dir,
+    choices: config.choices ?? undefined,
+    allQuestions: config.allQuestions,
+    imageTemplate: config.imageTemplate ?? undefined,
+    imagesOptional: true,
   });
   const limit = config.limit ?? undefined;
   // every line of every shard, checked to lie in its shard; held in memory until written in order
   const lines = new Map<string, PredictionLine>();
   for (const s of shards) {
     for await (const line of readPredictionLines(path.join(s.dir, PREDICTIONS_FILE))) {
-      if (shardOf(line.group, s.shard.count) !== s.shard.index) throw fail(s.dir, `question ${line.id} does not belong to shard ${shardLabel(s.shard)}`);
+      if (shardOf(line.group, s.shard.count) !== s.shard.index)
+        throw fail(s.dir, `question ${line.id} does not belong to shard ${shardLabel(s.shard)}`);
       if (lines.has(line.id)) throw fail(s.dir, `question ${line.id} appears in two shards`);
       lines.set(line.id, line);
     }
@@ -101,16 +123,27 @@ export async function executeMerge(dirs: readonly string[], out: string): Promis
     writer.close();
   }
   if (missing) throw fail(shards[0]!.dir, `question ${missing} is in no shard`, 'The shards are incomplete or of other data.');
-  if (lines.size > 0) throw fail(shards[0]!.dir, `the shards hold ${lines.size} questions the dataset does not have (e.g. ${lines.keys().next().value as string})`);
+  if (lines.size > 0)
+    throw fail(
+      shards[0]!.dir,
+      `the shards hold ${lines.size} questions the dataset does not have (e.g. ${lines.keys().next().value as string})`,
+    );
   // the figures, as a run aggregates them: in dataset order
   const totals = await aggregateInDatasetOrder(firstSamples(dataset.samples(), limit), path.join(runDir, PREDICTIONS_FILE), tally);
   const record: RunRecord = {
     ...base,
     ...recordHeader('run'),
     status: 'complete',
-    fingerprint: base.fingerprint ? { bundle: base.fingerprint.bundle, dataset: base.fingerprint.dataset, settings: base.fingerprint.settings } : undefined,
+    fingerprint: base.fingerprint
+      ? { bundle: base.fingerprint.bundle, dataset: base.fingerprint.dataset, settings: base.fingerprint.settings }
+      : undefined,
     // the speed settings all shards shared; one that differed between them describes no single run
-    config: { ...answerSettingsOf(config), ...sharedSpeedSettings(shards.map((s) => s.record.config)), shard: null, mergedFrom: shards.map((s) => s.dir) },
+    config: {
+      ...answerSettingsOf(config),
+      ...sharedSpeedSettings(shards.map((s) => s.record.config)),
+      shard: null,
+      mergedFrom: shards.map((s) => s.dir),
+    },
     ...outcomeFields(base.dataset, totals),
     resumed: undefined,
     timings: { shards: shards.length, evaluateMs: shards.reduce((a, s) => a + (s.record.timings['evaluateMs'] ?? 0), 0) },

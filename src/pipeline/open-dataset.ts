@@ -27,7 +27,8 @@ export interface DatasetOptions {
 /** `--data`, or the adapter's bundled mini set; an adapter that ships none needs `--data`. */
 export function datasetDir(adapter: Pick<DatasetAdapter, 'id' | 'defaultDir' | 'layout'>, data: string | undefined): string {
   if (data) return path.resolve(data);
-  if (!adapter.defaultDir) throw new XfError('E_DATA_DIR', `xfbench ships no mini set for ${adapter.id}`, { suggestion: `Pass --data DIR (${adapter.layout}).` });
+  if (!adapter.defaultDir)
+    throw new XfError('E_DATA_DIR', `xfbench ships no mini set for ${adapter.id}`, { suggestion: `Pass --data DIR (${adapter.layout}).` });
   return path.join(packageRoot(), adapter.defaultDir);
 }
 
@@ -38,7 +39,9 @@ export function datasetDir(adapter: Pick<DatasetAdapter, 'id' | 'defaultDir' | '
 export async function openEvaluation(datasetId: string, opts: DatasetOptions): Promise<OpenedEvaluation> {
   const adapter = await datasetRegistry().get(datasetId);
   if (opts.imageTemplate !== undefined && !adapter.takesImageTemplate) {
-    throw new XfError('E_FLAGS', `--image-template does not apply to ${adapter.id} (its files name their images)`, { suggestion: 'Drop --image-template.' });
+    throw new XfError('E_FLAGS', `--image-template does not apply to ${adapter.id} (its files name their images)`, {
+      suggestion: 'Drop --image-template.',
+    });
   }
   const dir = datasetDir(adapter, opts.data);
   const ctx = await scoringContext(adapter, { allQuestions: Boolean(opts.allQuestions), choices: opts.choices ?? null });

@@ -11,7 +11,12 @@ export type Fingerprint = NonNullable<RunRecord['fingerprint']>;
 
 /** What must match for a run folder to be continued: the bundle, the data, and every setting that changes answers. */
 export function fingerprint(bundleHash: string, datasetHash: string, config: RunConfig, shard?: Shard): Fingerprint {
-  return { bundle: bundleHash, dataset: datasetHash, settings: sha256Text(JSON.stringify(answerSettingsOf(config))), ...(shard ? { shard: shardLabel(shard) } : {}) };
+  return {
+    bundle: bundleHash,
+    dataset: datasetHash,
+    settings: sha256Text(JSON.stringify(answerSettingsOf(config))),
+    ...(shard ? { shard: shardLabel(shard) } : {}),
+  };
 }
 
 /** The record of the run already in the folder, if any. */
@@ -30,10 +35,17 @@ export function checkResumable(previous: RunRecord, now: Fingerprint, config: Ru
   const file = path.join(runDir, RUN_FILE);
   if (!was) throw new XfError('E_RESUME_MISMATCH', 'this run folder was not written by a resumable run', { file });
   const settings = settingsLabel(previous.config, config);
-  for (const [key, label] of [['bundle', 'model bundle'], ['dataset', 'dataset files'], ['settings', settings], ['shard', 'shard (--shard)']] as const) {
+  for (const [key, label] of [
+    ['bundle', 'model bundle'],
+    ['dataset', 'dataset files'],
+    ['settings', settings],
+    ['shard', 'shard (--shard)'],
+  ] as const) {
     if (was[key] !== now[key]) {
       throw new XfError('E_RESUME_MISMATCH', `cannot continue this run: the ${label} differ from the ones it was started with`, {
-        file, field: `fingerprint.${key}`, suggestion: 'Use the same flags as the first time, or another --out for a new run.',
+        file,
+        field: `fingerprint.${key}`,
+        suggestion: 'Use the same flags as the first time, or another --out for a new run.',
       });
     }
   }
@@ -43,7 +55,9 @@ export function checkResumable(previous: RunRecord, now: Fingerprint, config: Ru
 export function checkSameProvider(previous: RunRecord | undefined, used: string, runDir: string): void {
   if (previous?.provider && previous.provider.used !== used) {
     throw new XfError('E_RESUME_MISMATCH', `cannot continue this run on ${used}: it was started on ${previous.provider.used}`, {
-      file: path.join(runDir, RUN_FILE), field: 'provider.used', suggestion: `Resume with --device ${previous.provider.used}.`,
+      file: path.join(runDir, RUN_FILE),
+      field: 'provider.used',
+      suggestion: `Resume with --device ${previous.provider.used}.`,
     });
   }
 }

@@ -15,5 +15,10 @@ export async function readRunAnswers(dir: string): Promise<AnswerFile & { datase
   for (const line of run.rows) if (!line.error) byId.set(line.id, line.raw ?? line.prediction);
   const file = path.join(dir, PREDICTIONS_FILE);
   if (byId.size === 0) throw new XfError('E_EMPTY_PREDICTIONS', 'the run holds no answered question', { file });
-  return { format: 'xfbench-run', sha256: await sha256File(file), byId, dataset: { id: run.record.dataset.id, dir: run.record.dataset.dir } };
+  return {
+    format: 'xfbench-run',
+    sha256: await sha256File(file),
+    byId,
+    dataset: { id: run.record.dataset.id, dir: run.record.dataset.dir },
+  };
 }

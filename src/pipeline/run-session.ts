@@ -36,7 +36,11 @@ export class RunSession {
     const images = ImagePool.open();
     let model: VisionLanguageModel | undefined;
     try {
-      model = await VisionLanguageModel.open(bundle, { device: opts.device, threads: opts.threads, hostReadsFeatures: opts.ablations.length > 0 }, opts.generation);
+      model = await VisionLanguageModel.open(
+        bundle,
+        { device: opts.device, threads: opts.threads, hostReadsFeatures: opts.ablations.length > 0 },
+        opts.generation,
+      );
       await images.ready;
       let ablation: RunAblation | undefined;
       if (opts.ablations.length > 0) {

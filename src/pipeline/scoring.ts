@@ -9,7 +9,10 @@ import { predictionLine, type PredictionLine } from '../runs/prediction-line.js'
  * prediction line the same way, and aggregate the lines the same way.
  */
 export class SampleScorer {
-  constructor(private readonly metrics: readonly Metric[], private readonly normalise: (text: string) => string) {}
+  constructor(
+    private readonly metrics: readonly Metric[],
+    private readonly normalise: (text: string) => string,
+  ) {}
 
   /** Every metric's per-sample scores of one prediction. */
   scores(sample: Sample, prediction: string): Record<string, number> {
@@ -43,7 +46,10 @@ export class RunTally {
   private evaluated = 0;
   private readonly errorsByCode: Record<string, number> = {};
 
-  constructor(private readonly metrics: readonly Metric[], ctx: AggregateContext) {
+  constructor(
+    private readonly metrics: readonly Metric[],
+    ctx: AggregateContext,
+  ) {
     this.accumulators = metrics.map((m) => accumulatorFor(m, ctx));
   }
 
@@ -55,7 +61,12 @@ export class RunTally {
 
   finish(): RunTotals {
     const values = this.accumulators.flatMap((a) => a.finish());
-    const families = this.metrics.flatMap((m) => familyEntries(m, values.filter((v) => v.metric === m.id).map((v) => v.category)));
+    const families = this.metrics.flatMap((m) =>
+      familyEntries(
+        m,
+        values.filter((v) => v.metric === m.id).map((v) => v.category),
+      ),
+    );
     return { metrics: values, families, evaluated: this.evaluated, errorsByCode: this.errorsByCode };
   }
 }

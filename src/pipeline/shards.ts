@@ -12,7 +12,9 @@ export function parseShard(text: string): Shard {
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || index >= count) {
-    throw new XfError('E_USAGE', `--shard takes I/N with 0 <= I < N (e.g. 0/4), got "${text}"`, { suggestion: 'With Slurm: --shard "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT" and --array=0-(N-1).' });
+    throw new XfError('E_USAGE', `--shard takes I/N with 0 <= I < N (e.g. 0/4), got "${text}"`, {
+      suggestion: 'With Slurm: --shard "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT" and --array=0-(N-1).',
+    });
   }
   return { index, count };
 }

@@ -22,11 +22,18 @@ export interface StageTimings {
 }
 
 /** The cache key of an ablated image: its own, the ablation's, and (shuffle) its partner's. */
-async function ablatedKey(key: string | undefined, imagePath: string, cache: VisionCache | undefined, ablation: RunAblation | undefined): Promise<string | undefined> {
+async function ablatedKey(
+  key: string | undefined,
+  imagePath: string,
+  cache: VisionCache | undefined,
+  ablation: RunAblation | undefined,
+): Promise<string | undefined> {
   if (!ablation || key === undefined || !cache) return key;
   const partner = ablation.partnerOf?.get(imagePath);
   const partnerKey = partner ? await cache.keyFor(partner) : '';
-  return createHash('sha256').update(`${key}|${ablation.cacheSalt}|${partnerKey ?? ''}`).digest('hex');
+  return createHash('sha256')
+    .update(`${key}|${ablation.cacheSalt}|${partnerKey ?? ''}`)
+    .digest('hex');
 }
 
 /** Only per-sample problems with an input (bad image) become error rows; anything else is a bug and propagates. */
@@ -39,7 +46,14 @@ function sampleError(err: unknown): PredictionLine['error'] | undefined {
  * Visual tokens for each image (from the cache, or from one batched call through the encoders and the
  * fusion module for all the misses), or the per-sample error an unreadable image causes.
  */
-export async function visualTokensFor(paths: readonly string[], model: VisionLanguageModel, images: ImagePrefetcher, cache: VisionCache | undefined, timings: StageTimings, ablation?: RunAblation): Promise<Map<string, ImageOutcome>> {
+export async function visualTokensFor(
+  paths: readonly string[],
+  model: VisionLanguageModel,
+  images: ImagePrefetcher,
+  cache: VisionCache | undefined,
+  timings: StageTimings,
+  ablation?: RunAblation,
+): Promise<Map<string, ImageOutcome>> {
   const t = performance.now();
   const outcomes = new Map<string, ImageOutcome>();
   const misses: { imagePath: string; key?: string; prepared: PreparedImage }[] = [];
@@ -62,8 +76,18 @@ export async function visualTokensFor(paths: readonly string[], model: VisionLan
   }
   if (misses.length > 0) {
     const partnerOf = ablation?.partnerOf;
-    const partners = partnerOf ? await Promise.all(misses.map((m) => images.prepareOther(partnerOf.get(m.imagePath) ?? m.imagePath))) : undefined;
-    const visuals = await model.encodeBatch(misses.map((m) => m.prepared), ablation ? batchAblation(ablation, partners) : undefined);
+    // each image's partner, named by the image it stands in for: the tower looks it up, whatever the batch's order
+    const partners = partnerOf
+      ? new Map(
+          await Promise.all(
+            misses.map(async (m) => [m.prepared.file, await images.prepareOther(partnerOf.get(m.imagePath) ?? m.imagePath)] as const),
+          ),
+        )
+      : undefined;
+    const visuals = await model.encodeBatch(
+      misses.map((m) => m.prepared),
+      ablation ? batchAblation(ablation, partners) : undefined,
+    );
     for (const [i, m] of misses.entries()) {
       outcomes.set(m.imagePath, { imagePath: m.imagePath, visual: visuals[i] });
       if (cache && m.key !== undefined) await cache.store(m.key, visuals[i]!);

@@ -40,30 +40,44 @@ function familyLabel(r: ComparisonRow): string {
   return adj.method === 'holm' ? `${adj.family}: Holm/${adj.tests}` : `${adj.family}: 1 test`;
 }
 
-const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+const COMPACT = { 'mid': '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 /** One metric's paired rows, grouped under a line per family; fits 100 columns for the default rows. */
 /** Rows grouped by the family their adjustment came from, families in order of first appearance. */
 function byFamily(rows: readonly ComparisonRow[]): ComparisonRow[] {
   const order = new Map<string, number>();
   for (const r of rows) if (!order.has(r.adjustment?.family ?? '')) order.set(r.adjustment?.family ?? '', order.size);
-  return rows.map((r, i) => ({ r, i })).sort((x, y) => order.get(x.r.adjustment?.family ?? '')! - order.get(y.r.adjustment?.family ?? '')! || x.i - y.i).map((x) => x.r);
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((x, y) => order.get(x.r.adjustment?.family ?? '')! - order.get(y.r.adjustment?.family ?? '')! || x.i - y.i)
+    .map((x) => x.r);
 }
 
 function metricTable(rows: readonly ComparisonRow[]): string {
   const table = new Table({
     head: ['category', 'n', 'A', 'B', 'Δ B−A', '95% CI of Δ', 'p adj.', 'verdict'],
-    style: { head: [], border: [] }, chars: COMPACT,
+    style: { head: [], border: [] },
+    chars: COMPACT,
     colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
   });
   let family: string | undefined;
   for (const r of byFamily(rows)) {
     if (r.adjustment && r.adjustment.family !== family) {
       family = r.adjustment.family;
-      if (r.adjustment.family !== 'overall' || r.adjustment.method === 'holm') table.push([chalk.dim(familyLabel(r)), '', '', '', '', '', '', '']);
+      if (r.adjustment.family !== 'overall' || r.adjustment.method === 'holm')
+        table.push([chalk.dim(familyLabel(r)), '', '', '', '', '', '', '']);
     }
     // why a row is untested goes once under the metric's name, not in every row
-    table.push([r.category, String(r.n), f(r.a, 4), f(r.b, 4), colour(r, signed(r.delta)), ci(r), p(r.pAdjusted), r.test ? colour(r, r.verdict) : chalk.dim('not tested')]);
+    table.push([
+      r.category,
+      String(r.n),
+      f(r.a, 4),
+      f(r.b, 4),
+      colour(r, signed(r.delta)),
+      ci(r),
+      p(r.pAdjusted),
+      r.test ? colour(r, r.verdict) : chalk.dim('not tested'),
+    ]);
   }
   return table.toString();
 }
@@ -77,8 +91,12 @@ function metricHeading(metric: string, rows: readonly ComparisonRow[]): string {
 /** Metrics with one untested row each (consistency, distribution, …): values side by side. */
 function otherMetricsTable(rows: readonly ComparisonRow[]): string {
   const table = new Table({
-    head: ['metric', 'A', 'B', 'Δ B−A', 'note'], style: { head: [], border: [] }, chars: COMPACT,
-    colAligns: ['left', 'right', 'right', 'right', 'left'], colWidths: [null, null, null, null, 44] as unknown as number[], wordWrap: true,
+    head: ['metric', 'A', 'B', 'Δ B−A', 'note'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+    colAligns: ['left', 'right', 'right', 'right', 'left'],
+    colWidths: [null, null, null, null, 44] as unknown as number[],
+    wordWrap: true,
   });
   for (const r of rows) table.push([r.metric, f(r.a, 4), f(r.b, 4), signed(r.delta), chalk.dim(r.note ?? '')]);
   return table.toString();
@@ -89,7 +107,9 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
   const shown = visibility.shown(c.rows);
   const lines = [
     chalk.bold(`compare ${c.dataset.id}: A = ${c.a.name}, B = ${c.b.name}, ${c.items.compared} paired items`),
-    ...(c.items.onlyInA || c.items.onlyInB ? [chalk.yellow(`--intersect: dropped ${c.items.onlyInA} items only in A and ${c.items.onlyInB} only in B`)] : []),
+    ...(c.items.onlyInA || c.items.onlyInB
+      ? [chalk.yellow(`--intersect: dropped ${c.items.onlyInA} items only in A and ${c.items.onlyInB} only in B`)]
+      : []),
     ...c.notes.map((n) => chalk.yellow(`note: ${n}`)),
   ];
   const metrics = [...new Set(shown.map((r) => r.metric))];
@@ -99,7 +119,13 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
     lines.push(metricHeading(m, rows), metricTable(rows));
   }
   if (untested.length > 0) lines.push(otherMetricsTable(shown.filter((r) => untested.includes(r.metric))));
-  lines.push(chalk.dim(wrapText(`Δ interval: paired bootstrap over images (seed ${c.bootstrap.seed}, ${c.bootstrap.iterations} draws). p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`)));
+  lines.push(
+    chalk.dim(
+      wrapText(
+        `Δ interval: paired bootstrap over images (seed ${c.bootstrap.seed}, ${c.bootstrap.iterations} draws). p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`,
+      ),
+    ),
+  );
   const hidden = c.rows.length - shown.length;
   if (hidden > 0) lines.push(chalk.dim(`(${hidden} more rows by ${visibility.hiddenDescription(c.rows)}: --details or --json)`));
   if (gate && gate.checks.length > 0) lines.push(gateText(gate));
@@ -108,7 +134,9 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
 
 function gateText(g: GateResult): string {
   const failed = g.checks.filter((c) => !c.passed);
-  const head = g.passed ? chalk.green.bold(`gate passed: ${g.checks.length} checks`) : chalk.red.bold(`gate FAILED: ${failed.length} of ${g.checks.length} checks`);
+  const head = g.passed
+    ? chalk.green.bold(`gate passed: ${g.checks.length} checks`)
+    : chalk.red.bold(`gate FAILED: ${failed.length} of ${g.checks.length} checks`);
   return [head, ...failed.map((c) => chalk.red(`  ✗ ${c.metric} ${c.category}: ${c.reason}`))].join('\n');
 }
 
@@ -124,12 +152,24 @@ export function compareMarkdown(c: Comparison, gate?: GateResult, opts: { detail
   ];
   for (const r of new RowVisibility(c.families, Boolean(opts.details)).shown(c.rows)) {
     const verdict = r.verdict === 'better' ? '🟢 better' : r.verdict === 'worse' ? '🔴 worse' : escapeMarkdown(verdictText(r));
-    const within = !r.adjustment ? '' : r.adjustment.family === 'overall' && r.adjustment.method === 'none' ? 'primary' : `${escapeMarkdown(r.adjustment.family)} (${r.adjustment.tests})`;
-    lines.push(`| ${escapeMarkdown(r.metric)} | ${escapeMarkdown(r.category)} | ${r.n} | ${f(r.a)} | ${f(r.b)} | ${signed(r.delta)} | ${ci(r)} | ${p(r.pAdjusted)} | ${within} | ${f(r.minimumDetectableEffect)} | ${verdict} |`);
+    const within = !r.adjustment
+      ? ''
+      : r.adjustment.family === 'overall' && r.adjustment.method === 'none'
+        ? 'primary'
+        : `${escapeMarkdown(r.adjustment.family)} (${r.adjustment.tests})`;
+    lines.push(
+      `| ${escapeMarkdown(r.metric)} | ${escapeMarkdown(r.category)} | ${r.n} | ${f(r.a)} | ${f(r.b)} | ${signed(r.delta)} | ${ci(r)} | ${p(r.pAdjusted)} | ${within} | ${f(r.minimumDetectableEffect)} | ${verdict} |`,
+    );
   }
   if (gate) {
-    lines.push('', gate.passed ? `**Gate passed** (${gate.checks.length} checks).` : `**Gate failed**: ${gate.checks.filter((x) => !x.passed).length} of ${gate.checks.length} checks.`);
-    for (const x of gate.checks.filter((y) => !y.passed)) lines.push(`- ❌ \`${escapeMarkdown(x.metric)}\` ${escapeMarkdown(x.category)}: ${escapeMarkdown(x.reason)}`);
+    lines.push(
+      '',
+      gate.passed
+        ? `**Gate passed** (${gate.checks.length} checks).`
+        : `**Gate failed**: ${gate.checks.filter((x) => !x.passed).length} of ${gate.checks.length} checks.`,
+    );
+    for (const x of gate.checks.filter((y) => !y.passed))
+      lines.push(`- ❌ \`${escapeMarkdown(x.metric)}\` ${escapeMarkdown(x.category)}: ${escapeMarkdown(x.reason)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -151,10 +191,16 @@ export function compareJunitMany(pairs: ReadonlyArray<{ comparison: Comparison; 
     const failures = checks.filter((x) => !x.passed).length;
     const cases = checks.map((x) => {
       const name = `${x.metric} ${x.category}`;
-      const body = x.passed ? '' : `\n      <failure message="${xml(x.reason)}" type="regression">${xml(`${c.a.name} -> ${c.b.name}: ${x.reason}`)}</failure>\n    `;
+      const body = x.passed
+        ? ''
+        : `\n      <failure message="${xml(x.reason)}" type="regression">${xml(`${c.a.name} -> ${c.b.name}: ${x.reason}`)}</failure>\n    `;
       return `    <testcase classname="xfbench.gate.${xml(c.dataset.id)}" name="${xml(name)}">${body}</testcase>`;
     });
-    return [`  <testsuite name="gate ${xml(c.a.name)} vs ${xml(c.b.name)}" tests="${checks.length}" failures="${failures}">`, ...cases, '  </testsuite>'];
+    return [
+      `  <testsuite name="gate ${xml(c.a.name)} vs ${xml(c.b.name)}" tests="${checks.length}" failures="${failures}">`,
+      ...cases,
+      '  </testsuite>',
+    ];
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -12,11 +12,27 @@ const ID = 'https://xfbench.dev/schemas';
 export function publishedSchemas(): Record<string, unknown> {
   return {
     // what the converter and the model zoo write, and what xfbench reads: both Python sides check their manifests against it
-    'bundle-manifest.schema.json': { $id: `${ID}/bundle-manifest.schema.json`, title: 'xfbench model bundle manifest (xfbench.json)', ...z.toJSONSchema(manifestSchema, { io: 'input' }) },
-    'compare.schema.json': { $id: `${ID}/compare.schema.json`, title: 'xfbench compare --json output', ...z.toJSONSchema(z.union([compareOutputSchema, compareManyOutputSchema])) },
+    'bundle-manifest.schema.json': {
+      $id: `${ID}/bundle-manifest.schema.json`,
+      title: 'xfbench model bundle manifest (xfbench.json)',
+      ...z.toJSONSchema(manifestSchema, { io: 'input' }),
+    },
+    'compare.schema.json': {
+      $id: `${ID}/compare.schema.json`,
+      title: 'xfbench compare --json output',
+      ...z.toJSONSchema(z.union([compareOutputSchema, compareManyOutputSchema])),
+    },
     'gate.schema.json': { $id: `${ID}/gate.schema.json`, title: 'xfbench gate file', ...z.toJSONSchema(gateSchema, { io: 'input' }) },
     'run.schema.json': { $id: `${ID}/run.schema.json`, title: 'xfbench run.json', ...z.toJSONSchema(runRecordSchema) },
-    'suite.schema.json': { $id: `${ID}/suite.schema.json`, title: 'xfbench suite file', ...z.toJSONSchema(suiteSpecSchema, { io: 'input' }) },
-    'prediction-line.schema.json': { $id: `${ID}/prediction-line.schema.json`, title: 'one line of xfbench predictions.jsonl', ...z.toJSONSchema(predictionLineSchema) },
+    'suite.schema.json': {
+      $id: `${ID}/suite.schema.json`,
+      title: 'xfbench suite file',
+      ...z.toJSONSchema(suiteSpecSchema, { io: 'input' }),
+    },
+    'prediction-line.schema.json': {
+      $id: `${ID}/prediction-line.schema.json`,
+      title: 'one line of xfbench predictions.jsonl',
+      ...z.toJSONSchema(predictionLineSchema),
+    },
   };
 }

@@ -19,19 +19,46 @@ function title(s: SuiteRecord): string {
 
 /** One row per benchmark: its headline metric overall, with the interval (by image where questions share images). */
 export function suiteTable(s: SuiteRecord): string {
-  const table = new Table({ head: ['benchmark', 'dataset', 'n', 'metric', 'value', '95% interval'], style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'left', 'right', 'right'] });
-  for (const m of s.members) table.push([m.name, m.dataset, String(m.questions), m.headline?.metric ?? '', chalk.bold(value(m.headline)), chalk.dim(interval(m.headline))]);
+  const table = new Table({
+    head: ['benchmark', 'dataset', 'n', 'metric', 'value', '95% interval'],
+    style: { head: [], border: [] },
+    colAligns: ['left', 'left', 'right', 'left', 'right', 'right'],
+  });
+  for (const m of s.members)
+    table.push([
+      m.name,
+      m.dataset,
+      String(m.questions),
+      m.headline?.metric ?? '',
+      chalk.bold(value(m.headline)),
+      chalk.dim(interval(m.headline)),
+    ]);
   return [chalk.bold(title(s)), table.toString()].join('\n');
 }
 
 export function suiteMarkdown(s: SuiteRecord): string {
-  const rows = s.members.map((m) => `| ${escapeMarkdown(m.name)} | ${escapeMarkdown(m.dataset)} | ${m.questions} | ${escapeMarkdown(m.headline?.metric ?? '')} | ${value(m.headline)} | ${interval(m.headline)} |`);
-  return [`### ${escapeMarkdown(title(s))}`, '', '| benchmark | dataset | n | metric | value | 95% interval |', '|---|---|---:|---|---:|---:|', ...rows, ''].join('\n');
+  const rows = s.members.map(
+    (m) =>
+      `| ${escapeMarkdown(m.name)} | ${escapeMarkdown(m.dataset)} | ${m.questions} | ${escapeMarkdown(m.headline?.metric ?? '')} | ${value(m.headline)} | ${interval(m.headline)} |`,
+  );
+  return [
+    `### ${escapeMarkdown(title(s))}`,
+    '',
+    '| benchmark | dataset | n | metric | value | 95% interval |',
+    '|---|---|---:|---|---:|---:|',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 /** A small self-contained page (no script); each member's own report comes from `xfbench report <suite>/<member> --format html`. */
 export function suiteHtml(s: SuiteRecord): string {
-  const rows = s.members.map((m) => `<tr><td>${escapeHtml(m.name)}</td><td>${escapeHtml(m.dataset)}</td><td>${m.questions}</td><td>${escapeHtml(m.headline?.metric ?? '')}</td><td>${value(m.headline)}</td><td>${interval(m.headline)}</td></tr>`).join('\n');
+  const rows = s.members
+    .map(
+      (m) =>
+        `<tr><td>${escapeHtml(m.name)}</td><td>${escapeHtml(m.dataset)}</td><td>${m.questions}</td><td>${escapeHtml(m.headline?.metric ?? '')}</td><td>${value(m.headline)}</td><td>${interval(m.headline)}</td></tr>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'">

@@ -21,7 +21,13 @@ function valueCell(v: MetricValue): string {
 const NOTE_WIDTH = 40;
 
 function newNotesTable(head: string[]): Table.Table {
-  return new Table({ head, colAligns: ['left', 'right', 'right', 'left'], style: { head: [], border: [] }, colWidths: [null, null, null, NOTE_WIDTH + 10] as unknown as number[], wordWrap: true });
+  return new Table({
+    head,
+    colAligns: ['left', 'right', 'right', 'left'],
+    style: { head: [], border: [] },
+    colWidths: [null, null, null, NOTE_WIDTH + 10] as unknown as number[],
+    wordWrap: true,
+  });
 }
 
 function newTable(head: string[], lastAlign: 'left' | 'right' = 'right', noteWidth?: number): Table.Table {
@@ -33,7 +39,11 @@ function newTable(head: string[], lastAlign: 'left' | 'right' = 'right', noteWid
  * Terminal tables for a run: the per-category table of each multi-category metric (paper order), then
  * one summary table of the single-number metrics. Plain text when chalk has no colour (not a TTY, NO_COLOR).
  */
-export function renderMetricTables(values: readonly MetricValue[], title: string, opts: { details?: boolean; families?: readonly FamilyEntry[] } = {}): string {
+export function renderMetricTables(
+  values: readonly MetricValue[],
+  title: string,
+  opts: { details?: boolean; families?: readonly FamilyEntry[] } = {},
+): string {
   const visibility = new RowVisibility(opts.families, Boolean(opts.details));
   const byMetric = new Map<string, MetricValue[]>();
   for (const v of values) byMetric.set(v.metric, [...(byMetric.get(v.metric) ?? []), v]);
@@ -50,10 +60,18 @@ export function renderMetricTables(values: readonly MetricValue[], title: string
     const hasCluster = shown.some((v) => v.clusterInterval);
     const method = shown.find((v) => v.interval)?.interval?.method;
     // without intervals the fourth column holds notes: they wrap there, as in the summary table
-    const table = method ? newTable(['category', 'n', metric, `95% ${method}`, ...(hasCluster ? ['95% by image'] : [])]) : newNotesTable(['category', 'n', metric, 'note']);
+    const table = method
+      ? newTable(['category', 'n', metric, `95% ${method}`, ...(hasCluster ? ['95% by image'] : [])])
+      : newNotesTable(['category', 'n', metric, 'note']);
     for (const v of shown) {
       const name = v.category === 'overall' ? chalk.bold(v.category) : v.category;
-      table.push([name, String(v.n), valueCell(v), chalk.dim(v.value === null ? (v.note ?? '') : interval(v.interval) || (v.note ?? '')), ...(hasCluster ? [chalk.dim(interval(v.clusterInterval))] : [])]);
+      table.push([
+        name,
+        String(v.n),
+        valueCell(v),
+        chalk.dim(v.value === null ? (v.note ?? '') : interval(v.interval) || (v.note ?? '')),
+        ...(hasCluster ? [chalk.dim(interval(v.clusterInterval))] : []),
+      ]);
     }
     out.push(table.toString());
     const hidden = vals.length - shown.length;

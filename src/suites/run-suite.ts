@@ -45,18 +45,43 @@ export async function executeSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
       throw new XfError('E_OUT_DIR', `cannot create the suite folder (${err.code})`, { file: dir });
     });
     const outcome = await executeRun({
-      dataset: m.dataset, model: opts.model, data: m.data, out: path.join(dir, m.name), limit: m.limit, allQuestions: m.allQuestions,
-      choices: m.choices, imageTemplate: m.imageTemplate, device: opts.device, threads: opts.threads, maxErrors: opts.maxErrors, onProgress: opts.onProgress, shouldStop: opts.shouldStop,
+      dataset: m.dataset,
+      model: opts.model,
+      data: m.data,
+      out: path.join(dir, m.name),
+      limit: m.limit,
+      allQuestions: m.allQuestions,
+      choices: m.choices,
+      imageTemplate: m.imageTemplate,
+      device: opts.device,
+      threads: opts.threads,
+      maxErrors: opts.maxErrors,
+      onProgress: opts.onProgress,
+      shouldStop: opts.shouldStop,
     });
     outcomes.push(outcome);
     if (outcome.stoppedBy) break;
   }
   const bundle = outcomes[0]!.record.bundle!;
   const record: SuiteRecord = {
-    kind: 'suite', name: spec.name, xfbenchVersion: packageVersion(), createdAt: new Date().toISOString(),
+    kind: 'suite',
+    name: spec.name,
+    xfbenchVersion: packageVersion(),
+    createdAt: new Date().toISOString(),
     bundle: { name: bundle.name, sha256: bundle.sha256 },
-    members: outcomes.map((o, i) => ({ name: members[i]!.name, dataset: members[i]!.dataset, run: members[i]!.name, questions: o.record.dataset.evaluated, headline: headline(o) })),
+    members: outcomes.map((o, i) => ({
+      name: members[i]!.name,
+      dataset: members[i]!.dataset,
+      run: members[i]!.name,
+      questions: o.record.dataset.evaluated,
+      headline: headline(o),
+    })),
   };
   await writeSuiteRecord(dir!, record);
-  return { dir: dir!, record, stoppedBy: outcomes.find((o) => o.stoppedBy)?.stoppedBy ?? null, errors: outcomes.reduce((a, o) => a + o.errors, 0) };
+  return {
+    dir: dir!,
+    record,
+    stoppedBy: outcomes.find((o) => o.stoppedBy)?.stoppedBy ?? null,
+    errors: outcomes.reduce((a, o) => a + o.errors, 0),
+  };
 }

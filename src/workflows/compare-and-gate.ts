@@ -36,7 +36,9 @@ export async function compareAndGate(dirA: string, candidateDirs: readonly strin
   const gateFile = opts.gate;
   const gateSpec = gateFile ? await loadGate(gateFile) : undefined; // validate before the work
   if (opts.format === 'junit' && !gateSpec) {
-    throw new XfError('E_FLAGS', '--format junit reports gate checks and needs --gate', { suggestion: 'Add --gate FILE, or use --format table or md.' });
+    throw new XfError('E_FLAGS', '--format junit reports gate checks and needs --gate', {
+      suggestion: 'Add --gate FILE, or use --format table or md.',
+    });
   }
   const compareOpts = {
     intersect: opts.intersect,
@@ -48,7 +50,10 @@ export async function compareAndGate(dirA: string, candidateDirs: readonly strin
   let comparisons: Comparison[];
   if (suites) {
     if (candidateDirs.length !== 1 || !isSuiteDir(candidateDirs[0]!)) {
-      throw new XfError('E_FLAGS', 'a suite folder compares with one other suite folder', { file: dirA, suggestion: 'Pass two suite folders, or two runs.' });
+      throw new XfError('E_FLAGS', 'a suite folder compares with one other suite folder', {
+        file: dirA,
+        suggestion: 'Pass two suite folders, or two runs.',
+      });
     }
     const result = await compareSuites(dirA, candidateDirs[0]!, compareOpts);
     comparisons = result.comparisons;
@@ -57,12 +62,19 @@ export async function compareAndGate(dirA: string, candidateDirs: readonly strin
     const [a, ...candidates] = await Promise.all([dirA, ...candidateDirs].map((d) => readRun(d)));
     comparisons = await compareWithBaseline(a!, candidates, compareOpts);
   }
-  const gates = !gateSpec || !gateFile ? undefined
-    : suites ? applyGateAcross(gateSpec, comparisons, gateFile) : comparisons.map((c) => applyGate(gateSpec, c, gateFile));
+  const gates =
+    !gateSpec || !gateFile
+      ? undefined
+      : suites
+        ? applyGateAcross(gateSpec, comparisons, gateFile)
+        : comparisons.map((c) => applyGate(gateSpec, c, gateFile));
   // JUnit is one XML document (a test suite per candidate); the other formats a section per candidate
-  const text = opts.format === 'junit'
-    ? compareJunitMany(comparisons.map((comparison, k) => ({ comparison, gate: gates?.[k] })))
-    : comparisons.map((c, k) => (opts.format === 'md' ? compareMarkdown(c, gates?.[k], opts) : `${compareTable(c, gates?.[k], opts)}\n`)).join('\n');
+  const text =
+    opts.format === 'junit'
+      ? compareJunitMany(comparisons.map((comparison, k) => ({ comparison, gate: gates?.[k] })))
+      : comparisons
+          .map((c, k) => (opts.format === 'md' ? compareMarkdown(c, gates?.[k], opts) : `${compareTable(c, gates?.[k], opts)}\n`))
+          .join('\n');
   if (opts.output) await writeFileAtomic(opts.output, text);
   opts.print?.(text.replace(/\n$/, ''));
   return { comparisons, gates, passed: !gates || gates.every((g) => g.passed) };

@@ -8,7 +8,9 @@ export type StoppedBy = 'max-errors' | 'signal' | null;
  */
 export async function untilStopSignal<T>(job: (shouldStop: () => boolean) => Promise<T>): Promise<T> {
   let stop = false;
-  const onSignal = () => { stop = true; };
+  const onSignal = () => {
+    stop = true;
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -26,9 +28,14 @@ export async function untilStopSignal<T>(job: (shouldStop: () => boolean) => Pro
  */
 export function settleStop(stoppedBy: StoppedBy, where: { dir: string; errors: number; maxErrors?: number; kept: string }): boolean {
   if (stoppedBy === 'max-errors') {
-    throw new XfError('E_TOO_MANY_ERRORS', `stopped after ${where.errors} failed samples (--max-errors ${where.maxErrors ?? '?'}); what was done is kept`, {
-      file: where.dir, suggestion: 'Fix the images and run the same command again to continue.',
-    });
+    throw new XfError(
+      'E_TOO_MANY_ERRORS',
+      `stopped after ${where.errors} failed samples (--max-errors ${where.maxErrors ?? '?'}); what was done is kept`,
+      {
+        file: where.dir,
+        suggestion: 'Fix the images and run the same command again to continue.',
+      },
+    );
   }
   if (stoppedBy === 'signal') {
     process.stderr.write(`xfbench: interrupted; ${where.kept}. Run the same command again to continue.\n`);

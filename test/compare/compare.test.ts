@@ -34,7 +34,11 @@ describe('compare: which test, which adjustment', () => {
     const clustered = await compareRuns(a, b, { bootstrap: boot });
     expect(clustered.rows.find((r) => r.category === 'overall')!.test!.method).toMatch(/^sign-flip-/);
     const single = items(600, 600);
-    const c = await compareRuns(syntheticRun('A', single, (i) => i % 2 === 0), syntheticRun('B', single, (i) => i % 2 === 0 || i % 3 === 0), { bootstrap: boot });
+    const c = await compareRuns(
+      syntheticRun('A', single, (i) => i % 2 === 0),
+      syntheticRun('B', single, (i) => i % 2 === 0 || i % 3 === 0),
+      { bootstrap: boot },
+    );
     expect(c.rows.find((r) => r.category === 'overall')!.test!.method).toBe('mcnemar-exact');
     expect(c.rows.find((r) => r.category === 'structural/verify')!.test!.method).toBe('mcnemar-exact');
   });
@@ -51,7 +55,11 @@ describe('compare: which test, which adjustment', () => {
     expect(flat.rows.find((r) => r.category === 'overall')!.verdict).toBe('no change');
     // few items, a real but small difference: the interval spans more than ±1 point
     const few = items(40, 20);
-    const wide = await compareRuns(syntheticRun('P', few, (i) => i % 2 === 0), syntheticRun('Q', few, (i) => i % 2 === 0 || i === 1), { bootstrap: boot });
+    const wide = await compareRuns(
+      syntheticRun('P', few, (i) => i % 2 === 0),
+      syntheticRun('Q', few, (i) => i % 2 === 0 || i === 1),
+      { bootstrap: boot },
+    );
     const row = wide.rows.find((r) => r.category === 'overall')!;
     expect(row.verdict).toBe('inconclusive');
     expect(row.minimumDetectableEffect).toBeGreaterThan(row.delta!);
@@ -62,7 +70,11 @@ describe('compare: which test, which adjustment', () => {
     const err = (await compareRuns(a, other).catch((e: unknown) => e)) as XfError;
     expect(err.code).toBe('E_SETTINGS_DIFFER');
     expect(err.field).toBe('config.allQuestions');
-    const raw = await compareRuns(a, syntheticRun('B', set, (i) => i % 2 === 0, { raw: true }), { bootstrap: boot });
+    const raw = await compareRuns(
+      a,
+      syntheticRun('B', set, (i) => i % 2 === 0, { raw: true }),
+      { bootstrap: boot },
+    );
     expect(raw.notes).toEqual(["A's answers were scored normalised, B's raw (--raw)"]);
   });
 });
@@ -81,7 +93,11 @@ describe('compare: what the runs recorded', () => {
       base.record.metrics = [{ metric: 'pope.yes-ratio', category: 'overall', value: 0, n: 400, higherIsBetter: false }];
       return base;
     };
-    const c = await compareRuns(run('A', (i) => i % 2 === 0), run('B', (i) => i % 5 !== 0), { bootstrap: boot });
+    const c = await compareRuns(
+      run('A', (i) => i % 2 === 0),
+      run('B', (i) => i % 5 !== 0),
+      { bootstrap: boot },
+    );
     const overall = c.rows.find((r) => r.category === 'overall')!;
     expect(overall.significant).toBe(true);
     expect(overall.verdict).toBe('changed');
@@ -101,7 +117,11 @@ describe('compare: what the runs recorded', () => {
       r.record.metrics.push({ metric: 'gqa.validity', category: 'overall', value: 0, n: 6, higherIsBetter: true });
       return r;
     };
-    const c = await compareRuns(run('A', () => true), run('B', (i) => i > 0), { bootstrap: boot });
+    const c = await compareRuns(
+      run('A', () => true),
+      run('B', (i) => i > 0),
+      { bootstrap: boot },
+    );
     const validity = c.rows.find((r) => r.metric === 'gqa.validity')!;
     expect(validity.a).toBe(100);
     expect(validity.b).toBe(100); // "no" is valid too
@@ -116,7 +136,10 @@ describe('compare: several candidates against one baseline', () => {
     const c = syntheticRun('C', set, (i) => i % 2 === 0 || i % 7 === 0);
     const [vsB, vsC] = await compareWithBaseline(a, [b, c], { bootstrap: boot });
     const overall = [vsB!, vsC!].map((x) => x.rows.find((r) => r.category === 'overall')!);
-    expect(overall.map((r) => r.adjustment)).toEqual([{ family: 'overall', method: 'holm', tests: 2 }, { family: 'overall', method: 'holm', tests: 2 }]);
+    expect(overall.map((r) => r.adjustment)).toEqual([
+      { family: 'overall', method: 'holm', tests: 2 },
+      { family: 'overall', method: 'holm', tests: 2 },
+    ]);
     expect(overall.map((r) => r.pAdjusted)).toEqual(holm(overall.map((r) => r.test!.p)));
     expect(vsC!.rows.find((r) => r.category === 'structural/verify')!.adjustment!.tests).toBe(10);
     // alone, B's rows are adjusted over its own families only

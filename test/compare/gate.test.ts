@@ -16,7 +16,10 @@ function gateFile(rules: object[]): string {
   return file;
 }
 
-const rule = (r: Partial<Gate['rules'][number]>): Gate => ({ requireSignificant: false, rules: [{ metric: 'gqa.accuracy', category: 'overall', maxDrop: 1, ...r }] });
+const rule = (r: Partial<Gate['rules'][number]>): Gate => ({
+  requireSignificant: false,
+  rules: [{ metric: 'gqa.accuracy', category: 'overall', maxDrop: 1, ...r }],
+});
 
 describe('gate: non-inferiority', () => {
   const many = items(6000, 3000);
@@ -33,7 +36,11 @@ describe('gate: non-inferiority', () => {
   });
 
   it('fails when too few items leave a larger drop possible, though the observed Δ is 0 and the max-drop rule passes', async () => {
-    const c = await compareRuns(syntheticRun('A', few, (i) => i % 2 === 0), syntheticRun('B', few, (i) => (i < 4 ? i % 2 === 1 : i % 2 === 0)), { bootstrap: boot });
+    const c = await compareRuns(
+      syntheticRun('A', few, (i) => i % 2 === 0),
+      syntheticRun('B', few, (i) => (i < 4 ? i % 2 === 1 : i % 2 === 0)),
+      { bootstrap: boot },
+    );
     expect(c.rows.find((r) => r.category === 'overall')!.delta).toBe(0);
     expect(applyGate(rule({ maxDrop: 1 }), c, 'gate.json').passed).toBe(true);
     const g = applyGate(rule({ mode: 'non-inferiority', maxDrop: 1 }), c, 'gate.json');
@@ -44,7 +51,11 @@ describe('gate: non-inferiority', () => {
 
 describe('gate: rules that cannot be applied are refused when the file is read', () => {
   it.each([
-    ['requireSignificant on a metric without a paired test', { metric: 'gqa.consistency', maxDrop: 1, requireSignificant: true }, /no paired test/],
+    [
+      'requireSignificant on a metric without a paired test',
+      { metric: 'gqa.consistency', maxDrop: 1, requireSignificant: true },
+      /no paired test/,
+    ],
     ['non-inferiority on a root-mean metric', { metric: 'gvtbench.oc.rmse', maxDrop: 0.1, mode: 'non-inferiority' }, /no paired interval/],
     ['any rule on a descriptive metric', { metric: 'pope.yes-ratio', maxDrop: 5 }, /descriptive/],
   ])('%s', async (_what, r, message) => {

@@ -8,18 +8,37 @@ export interface SyntheticItem {
 }
 
 /** A GQA-shaped run of `items`, right where `correct(i)` says, scored by gqa.accuracy only. */
-export function syntheticRun(name: string, items: readonly SyntheticItem[], correct: (i: number) => boolean, config: Record<string, unknown> = {}): LoadedRun {
+export function syntheticRun(
+  name: string,
+  items: readonly SyntheticItem[],
+  correct: (i: number) => boolean,
+  config: Record<string, unknown> = {},
+): LoadedRun {
   const rows: PredictionLine[] = items.map((it, i) => ({
-    id: String(i), imageId: it.image, question: `q${i}`, prediction: correct(i) ? 'yes' : 'no', answers: ['yes'],
-    scores: { correct: correct(i) ? 1 : 0 }, categories: { structural: it.structural, semantic: it.semantic, detailed: 'x' },
-    group: it.image, extra: { isBalanced: true, entailed: [], globalGroup: null, steps: 1, words: 4 },
+    id: String(i),
+    imageId: it.image,
+    question: `q${i}`,
+    prediction: correct(i) ? 'yes' : 'no',
+    answers: ['yes'],
+    scores: { correct: correct(i) ? 1 : 0 },
+    categories: { structural: it.structural, semantic: it.semantic, detailed: 'x' },
+    group: it.image,
+    extra: { isBalanced: true, entailed: [], globalGroup: null, steps: 1, words: 4 },
   }));
   return {
-    dir: `/runs/${name}`, rows,
+    dir: `/runs/${name}`,
+    rows,
     record: {
-      xfbenchVersion: '0.1.0', createdAt: '', command: '', gitCommit: null, kind: 'score', bundle: null, provider: null,
+      xfbenchVersion: '0.1.0',
+      createdAt: '',
+      command: '',
+      gitCommit: null,
+      kind: 'score',
+      bundle: null,
+      provider: null,
       dataset: { id: 'gqa', dir: '', sha256: 'same-data', questions: rows.length, evaluated: rows.length },
-      config: { name, metrics: ['gqa.accuracy'], allQuestions: false, choices: null, ...config }, timings: {},
+      config: { name, metrics: ['gqa.accuracy'], allQuestions: false, choices: null, ...config },
+      timings: {},
       metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: 0, n: rows.length, higherIsBetter: true }],
     },
   };
@@ -28,5 +47,9 @@ export function syntheticRun(name: string, items: readonly SyntheticItem[], corr
 /** `n` items over `images` images, cycling through five structural and two semantic types. */
 export function items(n: number, images: number): SyntheticItem[] {
   const structural = ['verify', 'query', 'choose', 'logical', 'compare'];
-  return Array.from({ length: n }, (_, i) => ({ structural: structural[i % 5]!, semantic: i % 2 ? 'attr' : 'obj', image: `img${i % images}` }));
+  return Array.from({ length: n }, (_, i) => ({
+    structural: structural[i % 5]!,
+    semantic: i % 2 ? 'attr' : 'obj',
+    image: `img${i % images}`,
+  }));
 }

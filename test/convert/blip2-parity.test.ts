@@ -49,14 +49,21 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
     expect(converted.status, converted.stderr).toBe(0);
     convertSeconds = (JSON.parse(converted.stdout) as { seconds: number }).seconds;
     writeFileSync(path.join(dir, 'questions.json'), JSON.stringify(questions));
-    runConverterPython(['-m', 'xfconvert.testing.reference', checkpoint, bundleDir, path.join(dir, 'questions.json'), path.join(dir, 'reference.json')]);
+    runConverterPython([
+      '-m',
+      'xfconvert.testing.reference',
+      checkpoint,
+      bundleDir,
+      path.join(dir, 'questions.json'),
+      path.join(dir, 'reference.json'),
+    ]);
     const cases = (JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as { cases: ReferenceCase[] }).cases;
     refs = new Map(cases.map((c) => [c.id, c]));
     model = await VisionLanguageModel.open(await loadBundle(bundleDir), { device: 'cpu', threads: 1 });
   }, 600_000);
   afterAll(async () => model?.dispose());
 
-  it('converts in seconds into a bundle with LAVIS\'s settings', () => {
+  it("converts in seconds into a bundle with LAVIS's settings", () => {
     const m = model.manifest;
     expect(convertSeconds).toBeGreaterThan(0);
     expect(m.prompt.template).toBe('Question: {question} Short answer:');
@@ -67,21 +74,25 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
     expect(statSync(path.join(bundleDir, 'lm_decoder.onnx')).size).toBeGreaterThan(0);
   });
 
-  it('reads each encoder with its own processor\'s preprocessing; an X-Former\'s MAE features matter', async () => {
+  it("reads each encoder with its own processor's preprocessing; an X-Former's MAE features matter", async () => {
     const m = model.manifest;
     const clip = ['vision', 'bicubic', 0.48145466];
     if (kind !== 'xformer') {
       expect([m.fusionKind, ...m.encoders.map((e) => [e.id, e.image.resize, e.image.mean[0]])]).toEqual(['clip', clip]);
       return;
     }
-    expect([m.fusionKind, ...m.encoders.map((e) => [e.id, e.image.resize, e.image.mean[0]])]).toEqual(['clip+mae', clip, ['mae', 'bilinear', 0.485]]);
+    expect([m.fusionKind, ...m.encoders.map((e) => [e.id, e.image.resize, e.image.mean[0]])]).toEqual([
+      'clip+mae',
+      clip,
+      ['mae', 'bilinear', 0.485],
+    ]);
     const prepared = await prepareImage(model, questions[0]!.image);
     const [plain] = await model.encodeBatch([prepared]);
     const [noMae] = await model.encodeBatch([prepared], { modes: new Map([['mae', 'zero']]), stats: new Map() });
     expect(maxAbsDiff(plain!.data, noMae!.data)).toBeGreaterThan(1e-3);
   });
 
-  it('tokenizes prompts as transformers does (OPT\'s BOS, T5\'s EOS from the post-processor)', () => {
+  it("tokenizes prompts as transformers does (OPT's BOS, T5's EOS from the post-processor)", () => {
     for (const q of questions) expect(model.tokenizer.encode(model.prompt(q.question))).toEqual(refs.get(q.id)!.promptIds);
   });
 
@@ -91,7 +102,7 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
     return questions.map((q, i) => ({ prefix: prefixes[i]!, question: q.question }));
   }
 
-  it('gives transformers\' first-step logits within 1e-4 and its greedy answers, batched', async () => {
+  it("gives transformers' first-step logits within 1e-4 and its greedy answers, batched", async () => {
     const greedy = await VisionLanguageModel.open(await loadBundle(bundleDir), { device: 'cpu', threads: 1 }, { numBeams: 1 });
     try {
       const out = await greedy.generateBatch(await requests());
@@ -108,7 +119,7 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
     }
   });
 
-  it('gives transformers\' 5-beam answers, batched and one at a time', async () => {
+  it("gives transformers' 5-beam answers, batched and one at a time", async () => {
     const reqs = await requests();
     const batched = await model.generateBatch(reqs);
     for (const [i, q] of questions.entries()) {
@@ -118,17 +129,26 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
     for (const i of [0, 7, 19]) expect((await model.generateBatch([reqs[i]!]))[0]!.tokenIds).toEqual(batched[i]!.tokenIds);
   });
 
-  it('gives transformers\' beams with a length penalty, several end tokens and a minimum length', async () => {
-    const settings = { ...model.generation, numBeams: 3, lengthPenalty: 1, minNewTokens: 2, endIds: [...model.generation.endIds, model.tokenizer.eosId] };
+  it("gives transformers' beams with a length penalty, several end tokens and a minimum length", async () => {
+    const settings = {
+      ...model.generation,
+      numBeams: 3,
+      lengthPenalty: 1,
+      minNewTokens: 2,
+      endIds: [...model.generation.endIds, model.tokenizer.eosId],
+    };
     const out = await model.generateBatch(await requests(), settings);
     for (const [i, q] of questions.entries()) expect(out[i]!.tokenIds, q.id).toEqual(refs.get(q.id)!.variant.ids);
   });
 
-  it('runs gqa end to end with the bundle\'s beams, answers as transformers\'', () => {
+  it("runs gqa end to end with the bundle's beams, answers as transformers'", () => {
     const out = path.join(dir, 'run');
     const r = runCli(['run', 'gqa', '--model', bundleDir, '--limit', String(QUESTIONS), '--out', out, '--device', 'cpu', '--quiet']);
     expect(r.status, r.stderr).toBe(0);
-    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; prediction: string; raw?: string });
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; prediction: string; raw?: string });
     expect(lines).toHaveLength(QUESTIONS);
     for (const l of lines) expect(l.raw ?? l.prediction, l.id).toBe(refs.get(l.id)!.beams.text);
     const record = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { config: { generation: unknown } };

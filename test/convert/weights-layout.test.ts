@@ -26,15 +26,37 @@ describe('xfbench convert: external data and fp16', () => {
 
   beforeAll(async () => {
     writeGqaCorpus(path.join(dir, 'corpus.json'));
-    runConverterPython(['-m', 'xfconvert.testing.random_checkpoint', checkpoint, '--kind', 'opt', '--seed', '1', '--corpus', path.join(dir, 'corpus.json')]);
-    for (const [kind, flags] of [['external', ['--external-data', 'always']], ['fp16', ['--dtype', 'fp16']]] as const) {
+    runConverterPython([
+      '-m',
+      'xfconvert.testing.random_checkpoint',
+      checkpoint,
+      '--kind',
+      'opt',
+      '--seed',
+      '1',
+      '--corpus',
+      path.join(dir, 'corpus.json'),
+    ]);
+    for (const [kind, flags] of [
+      ['external', ['--external-data', 'always']],
+      ['fp16', ['--dtype', 'fp16']],
+    ] as const) {
       const r = runCli(['convert', checkpoint, '--out', bundles[kind], ...flags]);
       expect(r.status, r.stderr).toBe(0);
       models[kind] = await VisionLanguageModel.open(await loadBundle(bundles[kind]), { device: 'cpu', threads: 1 });
     }
     writeFileSync(path.join(dir, 'questions.json'), JSON.stringify(questions));
-    runConverterPython(['-m', 'xfconvert.testing.reference', checkpoint, bundles.external, path.join(dir, 'questions.json'), path.join(dir, 'reference.json')]);
-    refs = new Map((JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as { cases: ReferenceCase[] }).cases.map((c) => [c.id, c]));
+    runConverterPython([
+      '-m',
+      'xfconvert.testing.reference',
+      checkpoint,
+      bundles.external,
+      path.join(dir, 'questions.json'),
+      path.join(dir, 'reference.json'),
+    ]);
+    refs = new Map(
+      (JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as { cases: ReferenceCase[] }).cases.map((c) => [c.id, c]),
+    );
   }, 600_000);
   afterAll(async () => {
     for (const m of Object.values(models)) await m?.dispose();
@@ -46,7 +68,7 @@ describe('xfbench convert: external data and fp16', () => {
     return model.generateBatch(questions.map((q, i) => ({ prefix: prefixes[i]!, question: q.question })));
   }
 
-  it('keeps every graph\'s weights in one .data file, pinned by sha256, and answers exactly as transformers', async () => {
+  it("keeps every graph's weights in one .data file, pinned by sha256, and answers exactly as transformers", async () => {
     const m = models.external!.manifest;
     for (const graph of ['vision_encoder', 'fusion', 'lm_embed', 'lm_decoder']) {
       expect(existsSync(path.join(bundles.external, `${graph}.data`))).toBe(true);
@@ -57,8 +79,11 @@ describe('xfbench convert: external data and fp16', () => {
   });
 
   it(`in fp16 is smaller, its first-step logits within ${FP16_LOGIT_TOLERANCE} of fp32 transformers`, async () => {
-    const size = (d: string) => Object.keys(JSON.parse(readFileSync(path.join(d, 'xfbench.json'), 'utf8')).files as object)
-      .reduce((n, f) => n + readFileSync(path.join(d, f)).length, 0);
+    const size = (d: string) =>
+      Object.keys(JSON.parse(readFileSync(path.join(d, 'xfbench.json'), 'utf8')).files as object).reduce(
+        (n, f) => n + readFileSync(path.join(d, f)).length,
+        0,
+      );
     // not 0.5: at this toy size the graphs' structure is a third of the bytes
     expect(size(bundles.fp16)).toBeLessThan(0.7 * size(bundles.external));
     const out = await answers(models.fp16!);
@@ -69,7 +94,9 @@ describe('xfbench convert: external data and fp16', () => {
       for (const [k, x] of out[i]!.firstLogits.entries()) worst = Math.max(worst, Math.abs(x - ref.firstLogits[k]!));
       if (out[i]!.text === ref.beams.text) same++;
     }
-    console.log(`fp16: first-step logits within ${worst.toExponential(2)} of fp32 transformers; ${same}/${questions.length} 5-beam answers identical`);
+    console.log(
+      `fp16: first-step logits within ${worst.toExponential(2)} of fp32 transformers; ${same}/${questions.length} 5-beam answers identical`,
+    );
     expect(worst).toBeLessThanOrEqual(FP16_LOGIT_TOLERANCE);
     expect(same).toBeGreaterThanOrEqual(Math.ceil(0.8 * questions.length));
   });

@@ -17,7 +17,15 @@ interface PhotoRef {
 }
 
 function specFor(e: PhotoRef['encoders'][string]): ImageSpec {
-  return { size: [e.shape[2]!, e.shape[1]!], resize: e.resize, crop: 'none', colorSpace: 'rgb', rescale: 1 / 255, mean: e.mean as ImageSpec['mean'], std: e.std as ImageSpec['std'] };
+  return {
+    size: [e.shape[2]!, e.shape[1]!],
+    resize: e.resize,
+    crop: 'none',
+    colorSpace: 'rgb',
+    rescale: 1 / 255,
+    mean: e.mean as ImageSpec['mean'],
+    std: e.std as ImageSpec['std'],
+  };
 }
 
 describe('image preprocessing matches PIL', () => {

@@ -12,9 +12,13 @@ function copyBundle(): string {
   return dir;
 }
 
-
 async function errorOf(p: Promise<unknown>): Promise<XfError> {
-  return (await p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e)) as XfError;
+  return (await p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  )) as XfError;
 }
 
 describe('bundle manifest', () => {
@@ -27,9 +31,33 @@ describe('bundle manifest', () => {
   });
 
   it.each([
-    ['an unknown format version', (d: string) => editManifest(d, (m) => { m.formatVersion = 9; }), 'E_MANIFEST_VERSION', 'formatVersion'],
-    ['a wrong field type', (d: string) => editManifest(d, (m) => { m.fusion.numTokens = 'sixteen'; }), 'E_SCHEMA', 'fusion.numTokens'],
-    ['a graph outside the bundle', (d: string) => editManifest(d, (m) => { m.fusion.graph = '../fusion.onnx'; }), 'E_SCHEMA', 'fusion.graph'],
+    [
+      'an unknown format version',
+      (d: string) =>
+        editManifest(d, (m) => {
+          m.formatVersion = 9;
+        }),
+      'E_MANIFEST_VERSION',
+      'formatVersion',
+    ],
+    [
+      'a wrong field type',
+      (d: string) =>
+        editManifest(d, (m) => {
+          m.fusion.numTokens = 'sixteen';
+        }),
+      'E_SCHEMA',
+      'fusion.numTokens',
+    ],
+    [
+      'a graph outside the bundle',
+      (d: string) =>
+        editManifest(d, (m) => {
+          m.fusion.graph = '../fusion.onnx';
+        }),
+      'E_SCHEMA',
+      'fusion.graph',
+    ],
     ['malformed JSON', (d: string) => writeFileSync(path.join(d, 'xfbench.json'), '{"format": '), 'E_BAD_JSON', undefined],
     ['a missing graph', (d: string) => rmSync(path.join(d, 'mae_encoder.onnx')), 'E_BUNDLE_FILE_MISSING', undefined],
     ['a tampered graph', (d: string) => appendFileSync(path.join(d, 'fusion.onnx'), 'x'), 'E_SHA256_MISMATCH', undefined],
@@ -44,7 +72,9 @@ describe('bundle manifest', () => {
 
   it('refuses a graph whose input names differ from the manifest', async () => {
     const dir = copyBundle();
-    editManifest(dir, (m) => { m.encoders[1].fusionInput = 'mae_feats'; });
+    editManifest(dir, (m) => {
+      m.encoders[1].fusionInput = 'mae_feats';
+    });
     const err = await errorOf(loadBundle(dir).then((b) => VisionLanguageModel.open(b, { device: 'cpu' })));
     expect(err.code).toBe('E_GRAPH_IO');
     expect(err.message).toMatch(/no input "mae_feats"/);
@@ -53,7 +83,11 @@ describe('bundle manifest', () => {
   it('never silently runs on CPU when CUDA was asked for and cannot load', async () => {
     const bundle = await loadBundle(BUNDLES.clip);
     const outcome = await VisionLanguageModel.open(bundle, { device: 'cuda' }).then(
-      async (m) => { const used = m.provider.used; await m.dispose(); return used; },
+      async (m) => {
+        const used = m.provider.used;
+        await m.dispose();
+        return used;
+      },
       (e: XfError) => e.code,
     );
     // on a machine with a working CUDA provider this is 'cuda'; anywhere else it must be the error
@@ -68,7 +102,10 @@ describe('the prompt template', () => {
     const { PromptEncoder } = await import('../../src/core/language/prompts.js');
     const bundle = await loadBundle(BUNDLES.xformer);
     const t = bundle.manifest.tokenizer;
-    const prompts = new PromptEncoder(bundle.manifest.prompt.template, await BundleTokenizer.load(bundle.file(t.file), t.eosToken, t.padToken));
+    const prompts = new PromptEncoder(
+      bundle.manifest.prompt.template,
+      await BundleTokenizer.load(bundle.file(t.file), t.eosToken, t.padToken),
+    );
     const question = "is it $& or $' or $$?";
     expect(prompts.prompt(question)).toBe(bundle.manifest.prompt.template.split('{question}').join(question));
   });

@@ -25,7 +25,9 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 for (const [kind, dir] of Object.entries(BUNDLES)) {
   describe(`parity with PyTorch: ${path.basename(dir)}`, () => {
-    const refs = JSON.parse(readFileSync(path.join(FIXTURES, 'references', path.basename(dir), 'parity.json'), 'utf8')) as { cases: ParityCase[] };
+    const refs = JSON.parse(readFileSync(path.join(FIXTURES, 'references', path.basename(dir), 'parity.json'), 'utf8')) as {
+      cases: ParityCase[];
+    };
     let model: VisionLanguageModel;
     beforeAll(async () => {
       model = await VisionLanguageModel.open(await loadBundle(dir), { device: 'cpu', threads: 1 });

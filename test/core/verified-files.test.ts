@@ -14,7 +14,9 @@ function bundleWithLargeFile(): { dir: string; large: string } {
   const large = path.join(dir, 'weights.data');
   const bytes = Buffer.alloc(REMEMBER_BYTES, 7);
   writeFileSync(large, bytes);
-  editManifest(dir, (m) => { m.files['weights.data'] = createHash('sha256').update(bytes).digest('hex'); });
+  editManifest(dir, (m) => {
+    m.files['weights.data'] = createHash('sha256').update(bytes).digest('hex');
+  });
   return { dir, large };
 }
 
@@ -32,9 +34,11 @@ describe('bundle files already checked', () => {
     process.env.XFBENCH_VERIFIED_FILES = store;
     delete process.env.XFBENCH_VERIFY;
   });
-  afterEach(() => { process.env = { ...saved }; });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
 
-  it('remembers a large file\'s checked sha256 by size and mtime, and hashes it again once it changes', async () => {
+  it("remembers a large file's checked sha256 by size and mtime, and hashes it again once it changes", async () => {
     const { dir, large } = bundleWithLargeFile();
     await loadBundle(dir);
     const entries = JSON.parse(readFileSync(store, 'utf8')) as Record<string, { size: number }>;

@@ -14,7 +14,14 @@ const bundled = adapters.filter((a) => a.defaultDir).map((a) => a.id);
 describe('a dataset without a bundled mini set', () => {
   it('is refused without --data, naming the layout it wants', async () => {
     const { datasetDir } = await import('../../src/pipeline/open-dataset.js');
-    const err = (() => { try { datasetDir({ id: 'some-set', layout: 'DIR/questions.json' }, undefined); return undefined; } catch (e) { return e as XfError; } })();
+    const err = (() => {
+      try {
+        datasetDir({ id: 'some-set', layout: 'DIR/questions.json' }, undefined);
+        return undefined;
+      } catch (e) {
+        return e as XfError;
+      }
+    })();
     expect(err?.code).toBe('E_DATA_DIR');
     expect(err?.suggestion).toBe('Pass --data DIR (DIR/questions.json).');
     expect(datasetDir({ id: 'some-set', layout: '' }, 'x')).toBe(path.resolve('x'));
@@ -51,7 +58,10 @@ describe('image paths', () => {
   it('refuses a VCR image id that escapes, naming the file and record', async () => {
     const dir = path.join(tempDir(), 'gvt');
     cpSync(path.join(FIXTURES, 'gvtbench-mini'), dir, { recursive: true });
-    writeFileSync(path.join(dir, 'vcr_oc.json'), JSON.stringify([{ image_id: '../../../etc/passwd', text_in: 'q', text_out: '1', n_obj_exist: 1 }]));
+    writeFileSync(
+      path.join(dir, 'vcr_oc.json'),
+      JSON.stringify([{ image_id: '../../../etc/passwd', text_in: 'q', text_out: '1', n_obj_exist: 1 }]),
+    );
     const adapter = await datasetRegistry().get('gvtbench');
     const err = (await adapter.open(dir).catch((e: unknown) => e)) as XfError;
     expect(err.code).toBe('E_IMAGE_OUTSIDE');
@@ -60,7 +70,7 @@ describe('image paths', () => {
 });
 
 describe('MMVP gold corrections', () => {
-  it("corrects the four answers the release has swapped, as lmms-eval does, in the full 300-question file", async () => {
+  it('corrects the four answers the release has swapped, as lmms-eval does, in the full 300-question file', async () => {
     const { mmvpAdapter } = await import('../../src/datasets/mmvp.js');
     const dir = path.join(tempDir(), 'mmvp');
     const { mkdirSync } = await import('node:fs');

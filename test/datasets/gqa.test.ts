@@ -40,20 +40,50 @@ describe('GQA adapter', () => {
   });
 
   it('counts reasoning steps as the official scorer does', () => {
-    expect(reasoningSteps([
-      { operation: 'select', argument: 'circle (o1)', dependencies: [] },
-      { operation: 'exist', argument: '?', dependencies: [0] },
-      { operation: 'query', argument: 'name', dependencies: [0] },
-      { operation: 'choose name', argument: 'a|b', dependencies: [0] },
-      { operation: 'filter color', argument: 'red', dependencies: [0] },
-    ])).toBe(2);
+    expect(
+      reasoningSteps([
+        { operation: 'select', argument: 'circle (o1)', dependencies: [] },
+        { operation: 'exist', argument: '?', dependencies: [0] },
+        { operation: 'query', argument: 'name', dependencies: [0] },
+        { operation: 'choose name', argument: 'a|b', dependencies: [0] },
+        { operation: 'filter color', argument: 'red', dependencies: [0] },
+      ]),
+    ).toBe(2);
   });
 
   it.each([
-    ['a record missing a field', (r: Record<string, any>) => { delete r[Object.keys(r)[0]!].answer; }, 'E_SCHEMA', /\.answer$/],
-    ['a wrong type', (r: Record<string, any>) => { r[Object.keys(r)[0]!].isBalanced = 'yes'; }, 'E_SCHEMA', /\.isBalanced$/],
-    ['an image id escaping the folder', (r: Record<string, any>) => { r[Object.keys(r)[0]!].imageId = '../../etc/passwd'; }, 'E_IMAGE_OUTSIDE', /\.imageId$/],
-    ['an absolute image id', (r: Record<string, any>) => { r[Object.keys(r)[0]!].imageId = '/etc/passwd'; }, 'E_IMAGE_OUTSIDE', /\.imageId$/],
+    [
+      'a record missing a field',
+      (r: Record<string, any>) => {
+        delete r[Object.keys(r)[0]!].answer;
+      },
+      'E_SCHEMA',
+      /\.answer$/,
+    ],
+    [
+      'a wrong type',
+      (r: Record<string, any>) => {
+        r[Object.keys(r)[0]!].isBalanced = 'yes';
+      },
+      'E_SCHEMA',
+      /\.isBalanced$/,
+    ],
+    [
+      'an image id escaping the folder',
+      (r: Record<string, any>) => {
+        r[Object.keys(r)[0]!].imageId = '../../etc/passwd';
+      },
+      'E_IMAGE_OUTSIDE',
+      /\.imageId$/,
+    ],
+    [
+      'an absolute image id',
+      (r: Record<string, any>) => {
+        r[Object.keys(r)[0]!].imageId = '/etc/passwd';
+      },
+      'E_IMAGE_OUTSIDE',
+      /\.imageId$/,
+    ],
   ])('refuses %s, naming the file and field', async (_what, edit, code, field) => {
     const dir = copyGqa(edit);
     const err = (await gqaAdapter.open(dir).catch((e: unknown) => e)) as XfError;
@@ -63,7 +93,9 @@ describe('GQA adapter', () => {
   });
 
   it('refuses an empty questions file and a folder without one', async () => {
-    const empty = copyGqa((r) => { for (const k of Object.keys(r)) delete r[k]; });
+    const empty = copyGqa((r) => {
+      for (const k of Object.keys(r)) delete r[k];
+    });
     expect(((await gqaAdapter.open(empty).catch((e: unknown) => e)) as XfError).code).toBe('E_EMPTY_DATASET');
     const none = copyGqa();
     rmSync(path.join(none, QUESTIONS));

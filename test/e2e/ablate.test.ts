@@ -5,7 +5,11 @@ import { runCli } from '../helpers/cli.js';
 import { BUNDLES, tempDir } from '../helpers/paths.js';
 
 const work = tempDir('xfbench-ablate-');
-const lines = (dir: string) => readFileSync(path.join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; imageId: string; prediction: string });
+const lines = (dir: string) =>
+  readFileSync(path.join(dir, 'predictions.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; imageId: string; prediction: string });
 const run = (name: string, extra: string[], limit = '300') => {
   const out = path.join(work, name);
   const r = runCli(['run', 'gqa', '--limit', limit, '--out', out, '--device', 'cpu', '--json', ...extra]);
@@ -39,18 +43,49 @@ describe('run --ablate', () => {
     expect(c.status).toBe(0);
     expect(c.stdout).toMatch(/A = xf-tiny-xformer, B = xf-tiny-xformer \[mae=shuffle\]/);
     // an intact run folder does not continue as an ablated one
-    const resumed = runCli(['run', 'gqa', '--limit', '300', '--out', intact, '--device', 'cpu', '--ablate', 'mae=zero', '--cache-dir', cache]);
+    const resumed = runCli([
+      'run',
+      'gqa',
+      '--limit',
+      '300',
+      '--out',
+      intact,
+      '--device',
+      'cpu',
+      '--ablate',
+      'mae=zero',
+      '--cache-dir',
+      cache,
+    ]);
     expect(resumed.status).toBe(2);
     expect(resumed.stderr).toMatch(/E_RESUME_MISMATCH .*fingerprint\.settings/);
   });
 
   it.each([
-    ['an encoder the bundle lacks', ['--model', BUNDLES.clip, '--ablate', 'mae=zero'], /E_FLAGS .*xfbench\.json: the bundle has no encoder "mae" to ablate \(it has: clip\)/],
-    ['every encoder', ['--ablate', 'clip=zero', '--ablate', 'mae=mean'], /E_FLAGS: ablating every encoder leaves the model no visual input/],
+    [
+      'an encoder the bundle lacks',
+      ['--model', BUNDLES.clip, '--ablate', 'mae=zero'],
+      /E_FLAGS .*xfbench\.json: the bundle has no encoder "mae" to ablate \(it has: clip\)/,
+    ],
+    [
+      'every encoder',
+      ['--ablate', 'clip=zero', '--ablate', 'mae=mean'],
+      /E_FLAGS: ablating every encoder leaves the model no visual input/,
+    ],
     ['an unknown mode', ['--ablate', 'mae=blur'], /E_USAGE: --ablate takes ENCODER=MODE with MODE one of zero, mean, shuffle, noise/],
     ['one encoder twice', ['--ablate', 'mae=zero', '--ablate', 'mae=mean'], /E_FLAGS: --ablate names encoder "mae" twice/],
   ])('refuses %s with exit 2 and one line', (_what, extra, pattern) => {
-    const r = runCli(['run', 'gqa', '--limit', '2', '--out', path.join(work, `bad-${Math.random().toString(36).slice(2)}`), '--device', 'cpu', ...extra]);
+    const r = runCli([
+      'run',
+      'gqa',
+      '--limit',
+      '2',
+      '--out',
+      path.join(work, `bad-${Math.random().toString(36).slice(2)}`),
+      '--device',
+      'cpu',
+      ...extra,
+    ]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(pattern);

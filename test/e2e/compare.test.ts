@@ -6,7 +6,11 @@ import { publishedSchemas } from '../../src/report/json-schemas.js';
 import { runCli } from '../helpers/cli.js';
 import { GQA_MINI, ROOT, tempDir } from '../helpers/paths.js';
 
-interface Record_ { answer: string; types: { structural: string; semantic: string }; isBalanced: boolean }
+interface Record_ {
+  answer: string;
+  types: { structural: string; semantic: string };
+  isBalanced: boolean;
+}
 const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, Record_>;
 
 const work = tempDir('xfbench-compare-');
@@ -15,7 +19,12 @@ let basePredictions: Record<string, string>;
 
 function scoreRun(name: string, predictions: Record<string, string>, data = GQA_MINI): string {
   const file = path.join(work, `${name}.jsonl`);
-  writeFileSync(file, Object.entries(predictions).map(([id, prediction]) => JSON.stringify({ id, prediction })).join('\n'));
+  writeFileSync(
+    file,
+    Object.entries(predictions)
+      .map(([id, prediction]) => JSON.stringify({ id, prediction }))
+      .join('\n'),
+  );
   const out = path.join(work, name);
   const r = runCli(['score', 'gqa', '--predictions', file, '--data', data, '--out', out, '--json']);
   expect(r.status, r.stderr).toBe(0);
@@ -41,7 +50,10 @@ beforeAll(() => {
   // a real run of the bundled X-Former is the starting point of every synthetic variant
   const r = runCli(['run', 'gqa', '--limit', '900', '--out', baseRun, '--device', 'cpu', '--json']);
   expect(r.status, r.stderr).toBe(0);
-  const lines = readFileSync(path.join(baseRun, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; prediction: string });
+  const lines = readFileSync(path.join(baseRun, 'predictions.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; prediction: string });
   basePredictions = Object.fromEntries(lines.map((l) => [l.id, l.prediction]));
 });
 
@@ -130,7 +142,14 @@ describe('xfbench compare and the regression gate', () => {
     const unknownMetric = runCli(['compare', base, partial, '--intersect', '--gate', writeGate([{ metric: 'gqa.acuracy', maxDrop: 1 }])]);
     expect(unknownMetric.status).toBe(2);
     expect(unknownMetric.stderr).toMatch(/E_GATE_UNKNOWN_METRIC .*rules\[0\]\.metric.*Did you mean: gqa\.accuracy/);
-    const noMatch = runCli(['compare', base, partial, '--intersect', '--gate', writeGate([{ metric: 'gqa.accuracy', category: 'structural/verfy', maxDrop: 1 }])]);
+    const noMatch = runCli([
+      'compare',
+      base,
+      partial,
+      '--intersect',
+      '--gate',
+      writeGate([{ metric: 'gqa.accuracy', category: 'structural/verfy', maxDrop: 1 }]),
+    ]);
     expect(noMatch.status).toBe(2);
     expect(noMatch.stderr).toMatch(/E_GATE_NO_MATCH .*matches nothing/);
     const badField = runCli(['compare', base, partial, '--intersect', '--gate', writeGate([{ metric: 'gqa.accuracy', maxDrop: -1 }])]);
@@ -159,7 +178,10 @@ describe('xfbench compare and the regression gate', () => {
     const better = { ...basePredictions };
     for (const id of Object.keys(better).slice(0, 60)) better[id] = records[id]!.answer;
     const worse = { ...basePredictions };
-    for (const id of Object.keys(worse).filter((id) => worse[id] === records[id]!.answer).slice(0, 60)) worse[id] = `${records[id]!.answer}-not`;
+    for (const id of Object.keys(worse)
+      .filter((id) => worse[id] === records[id]!.answer)
+      .slice(0, 60))
+      worse[id] = `${records[id]!.answer}-not`;
     const r = runCli(['compare', base, scoreRun('many-b', better), scoreRun('many-c', worse), '--gate', writeGate(GATE), '--json']);
     expect(r.status, r.stderr).toBe(3);
     const out = compareManyOutputSchema.parse(JSON.parse(r.stdout));

@@ -22,10 +22,16 @@ function killRun(out: string, ms: number, moreLines?: number): Promise<boolean> 
   return new Promise((resolve) => {
     const file = path.join(out, 'predictions.jsonl');
     const target = moreLines === undefined ? undefined : countLines(file) + moreLines;
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), ...ARGS, '--out', out], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
-    const timer = target === undefined
-      ? setTimeout(() => child.kill('SIGKILL'), ms)
-      : setInterval(() => { if (countLines(file) >= target) child.kill('SIGKILL'); }, 5);
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), ...ARGS, '--out', out], {
+      stdio: 'ignore',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const timer =
+      target === undefined
+        ? setTimeout(() => child.kill('SIGKILL'), ms)
+        : setInterval(() => {
+            if (countLines(file) >= target) child.kill('SIGKILL');
+          }, 5);
     child.on('exit', (_code, signal) => {
       clearTimeout(timer);
       clearInterval(timer);
@@ -36,7 +42,10 @@ function killRun(out: string, ms: number, moreLines?: number): Promise<boolean> 
 
 function lines(dir: string): Array<{ id: string }> {
   const text = readFileSync(path.join(dir, 'predictions.jsonl'), 'utf8');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string });
 }
 
 describe('a run killed at random moments and resumed equals an uninterrupted run', () => {
@@ -54,9 +63,8 @@ describe('a run killed at random moments and resumed equals an uninterrupted run
     while (kills < 20 && attempts < 60) {
       attempts++;
       // a few kills at random times (often during start-up), most after a random number of new predictions
-      const killed = rand() < 0.25
-        ? await killRun(crashed, 100 + Math.floor(rand() * 900))
-        : await killRun(crashed, 0, 1 + Math.floor(rand() * 25));
+      const killed =
+        rand() < 0.25 ? await killRun(crashed, 100 + Math.floor(rand() * 900)) : await killRun(crashed, 0, 1 + Math.floor(rand() * 25));
       if (killed) kills++;
       const file = path.join(crashed, 'predictions.jsonl');
       if (existsSync(file)) {

@@ -7,7 +7,12 @@ describe('xfbench doctor', () => {
   it('names the versions and every provider, with why one cannot be used', () => {
     const r = runCli(['doctor', '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const d = JSON.parse(r.stdout) as { node: string; onnxruntime: string; providers: Array<{ name: string; usable: boolean; reason?: string }>; deviceAuto: string };
+    const d = JSON.parse(r.stdout) as {
+      node: string;
+      onnxruntime: string;
+      providers: Array<{ name: string; usable: boolean; reason?: string }>;
+      deviceAuto: string;
+    };
     expect(d.node).toBe(process.version);
     expect(d.onnxruntime).toMatch(/^\d+\.\d+\.\d+$/);
     expect(d.providers.find((p) => p.name === 'cpu')!.usable).toBe(true);
@@ -22,10 +27,16 @@ describe('xfbench doctor', () => {
 });
 
 describe('xfbench inspect', () => {
-  it.each([['clip', BUNDLES.clip, 4], ['xformer', BUNDLES.xformer, 5]] as const)('describes the %s bundle from its graphs', (_kind, dir, graphs) => {
+  it.each([
+    ['clip', BUNDLES.clip, 4],
+    ['xformer', BUNDLES.xformer, 5],
+  ] as const)('describes the %s bundle from its graphs', (_kind, dir, graphs) => {
     const r = runCli(['inspect', dir, '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const d = JSON.parse(r.stdout) as { graphs: Array<{ role: string; inputs: Array<{ name: string; shape: unknown[] }> }>; visualTokens: number };
+    const d = JSON.parse(r.stdout) as {
+      graphs: Array<{ role: string; inputs: Array<{ name: string; shape: unknown[] }> }>;
+      visualTokens: number;
+    };
     expect(d.graphs).toHaveLength(graphs);
     expect(d.visualTokens).toBe(65);
     const decoder = d.graphs.find((g) => g.role.startsWith('LM decoder'))!;

@@ -14,10 +14,16 @@ describe('GQA metrics agree with an independent implementation of the official d
     expect(status).toBe(0);
     const preds = path.join(dir, 'testdev_balanced_predictions.json');
     expect(runCli(['report', out, '--format', 'gqa-predictions', '--output', preds]).status).toBe(0);
-    const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'scripts/gqa_crosscheck.py'), path.join(GQA_MINI, 'testdev_balanced_questions.json'), preds], { encoding: 'utf8' });
+    const r = spawnSync(
+      '/usr/bin/python3',
+      [path.join(ROOT, 'scripts/gqa_crosscheck.py'), path.join(GQA_MINI, 'testdev_balanced_questions.json'), preds],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const reference = JSON.parse(r.stdout) as Record<string, number>;
-    const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { metrics: Array<{ metric: string; category: string; value: number | null }> };
+    const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as {
+      metrics: Array<{ metric: string; category: string; value: number | null }>;
+    };
     const ours = (metric: string, category: string) => run.metrics.find((m) => m.metric === metric && m.category === category)?.value;
     let compared = 0;
     for (const [key, value] of Object.entries(reference)) {

@@ -6,7 +6,11 @@ import { ROOT, tempDir } from '../helpers/paths.js';
 /** Runs the CLI with a terminal on its stdio (util-linux's `script`), as a user at a shell would. */
 function inTerminal(args: string[]): string {
   const command = [path.join(ROOT, 'bin/run.js'), ...args].map((a) => `'${a}'`).join(' ');
-  const r = spawnSync('script', ['-qfec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  const r = spawnSync('script', ['-qfec', command, '/dev/null'], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 120_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
@@ -20,7 +24,11 @@ describe('the progress bar', () => {
     expect(shown).toContain('600/600');
     const quiet = inTerminal(['run', 'gqa', '--limit', '100', '--out', path.join(tempDir(), 'q'), '--device', 'cpu', '--quiet']);
     expect(quiet).not.toMatch(/ETA/);
-    const piped = spawnSync(process.execPath, [path.join(ROOT, 'bin/run.js'), 'run', 'gqa', '--limit', '100', '--out', path.join(tempDir(), 'p'), '--device', 'cpu'], { encoding: 'utf8' });
+    const piped = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'bin/run.js'), 'run', 'gqa', '--limit', '100', '--out', path.join(tempDir(), 'p'), '--device', 'cpu'],
+      { encoding: 'utf8' },
+    );
     expect(piped.status).toBe(0);
     expect(piped.stderr).not.toMatch(/ETA/);
   });

@@ -23,7 +23,10 @@ describe('xfbench run gqa (end to end through the CLI)', () => {
     expect(run.provider).toEqual({ requested: 'cpu', used: 'cpu' });
     expect(run.config.threads).toBe(1);
     expect(run.xfbenchVersion).toMatch(/^\d+\.\d+\.\d+/);
-    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(60);
     expect(new Set(lines.map((l) => l.id)).size).toBe(60);
     const correct = lines.filter((l) => l.extra.isBalanced).reduce((s, l) => s + l.scores.correct, 0);
@@ -49,7 +52,10 @@ describe('xfbench run gqa (end to end through the CLI)', () => {
     expect(runCli(['run', 'gqa', '--limit', '2', '--out', out, '--device', 'cpu']).status).toBe(0);
     const before = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8');
     const cases: Array<[string[], RegExp]> = [
-      [['run', 'gqa', '--limit', '3', '--out', out], /E_RESUME_MISMATCH .*run\.json \(fingerprint\.settings\): cannot continue this run: the settings/],
+      [
+        ['run', 'gqa', '--limit', '3', '--out', out],
+        /E_RESUME_MISMATCH .*run\.json \(fingerprint\.settings\): cannot continue this run: the settings/,
+      ],
       [['run', 'gqaa'], /E_UNKNOWN_DATASET.*Did you mean: gqa/],
       [['run', 'gqa', '--model', '/nonexistent/bundle'], /E_BUNDLE_NOT_FOUND \/nonexistent\/bundle/],
       [['run', 'gqa', '--data', '/nonexistent/data', '--out', path.join(tempDir(), 'x')], /E_DATA_DIR \/nonexistent\/data/],
@@ -72,10 +78,34 @@ describe('xfbench run --baseline --gate (one command for CI)', () => {
     const base = path.join(dir, 'base');
     expect(runCli(['run', 'gqa', '--limit', '30', '--out', base, '--device', 'cpu', '--json']).status).toBe(0);
     const gate = path.join(ROOT, 'examples/ci/gate.json');
-    const r = runCli(['run', 'gqa', '--limit', '30', '--out', path.join(dir, 'cand'), '--device', 'cpu', '--baseline', base, '--gate', gate]);
+    const r = runCli([
+      'run',
+      'gqa',
+      '--limit',
+      '30',
+      '--out',
+      path.join(dir, 'cand'),
+      '--device',
+      'cpu',
+      '--baseline',
+      base,
+      '--gate',
+      gate,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/gate passed: \d+ checks/);
-    const bad = runCli(['run', 'gqa', '--limit', '30', '--out', path.join(dir, 'c2'), '--baseline', base, '--gate', path.join(dir, 'missing.json')]);
+    const bad = runCli([
+      'run',
+      'gqa',
+      '--limit',
+      '30',
+      '--out',
+      path.join(dir, 'c2'),
+      '--baseline',
+      base,
+      '--gate',
+      path.join(dir, 'missing.json'),
+    ]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/E_MISSING_FILE .*missing\.json/);
   });
@@ -96,7 +126,10 @@ describe('per-sample faults', () => {
     const r = runCli(['run', 'gqa', '--data', data, '--limit', '60', '--out', out, '--device', 'cpu']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/xfbench: \d+ samples failed \(E_IMAGE ×\d+\)/);
-    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(60);
     const failed = lines.filter((l) => l.error);
     expect(new Set(failed.map((l) => l.imageId))).toEqual(new Set(firstImages));

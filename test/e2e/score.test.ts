@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { FIXTURES, GQA_MINI, tempDir } from '../helpers/paths.js';
 
-const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, { answer: string }>;
+const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<
+  string,
+  { answer: string }
+>;
 const ids = Object.keys(records);
 
 describe('score streams the dataset and leaves nothing behind on bad input', () => {
@@ -13,7 +16,14 @@ describe('score streams the dataset and leaves nothing behind on bad input', () 
     const answers = ids.map((id, i) => ({ id, prediction: i % 4 ? records[id]!.answer : 'no' }));
     const files = {
       jsonl: [path.join(work, 'p.jsonl'), answers.map((a) => JSON.stringify(a)).join('\n')],
-      json: [path.join(work, 'p.json'), JSON.stringify(answers.map((a) => ({ questionId: a.id, prediction: a.prediction })), null, 1)],
+      json: [
+        path.join(work, 'p.json'),
+        JSON.stringify(
+          answers.map((a) => ({ questionId: a.id, prediction: a.prediction })),
+          null,
+          1,
+        ),
+      ],
       csv: [path.join(work, 'p.csv'), `id,prediction\n${answers.map((a) => `${a.id},${a.prediction}`).join('\n')}\n`],
     };
     const metrics = Object.entries(files).map(([format, [file, text]]) => {
@@ -32,11 +42,16 @@ describe('score streams the dataset and leaves nothing behind on bad input', () 
   it('refuses predictions for unknown questions without leaving a half-written run', () => {
     const work = tempDir();
     const file = path.join(work, 'p.jsonl');
-    writeFileSync(file, [JSON.stringify({ id: ids[0], prediction: 'yes' }), JSON.stringify({ id: 'not-a-question', prediction: 'yes' })].join('\n'));
+    writeFileSync(
+      file,
+      [JSON.stringify({ id: ids[0], prediction: 'yes' }), JSON.stringify({ id: 'not-a-question', prediction: 'yes' })].join('\n'),
+    );
     const out = path.join(work, 'run');
     const r = runCli(['score', 'gqa', '--predictions', file, '--out', out]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/E_PREDICTION_UNKNOWN_ID .*p\.jsonl: 1 predictions name questions the dataset does not have \(e\.g\. "not-a-question"\)/);
+    expect(r.stderr).toMatch(
+      /E_PREDICTION_UNKNOWN_ID .*p\.jsonl: 1 predictions name questions the dataset does not have \(e\.g\. "not-a-question"\)/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -62,14 +77,22 @@ describe('score streams the dataset and leaves nothing behind on bad input', () 
 describe('score reads what other harnesses write, and scores xfbench runs again', () => {
   it('takes the official VQA results file and scores it as the answers of a JSONL', () => {
     const work = tempDir();
-    const questions = (JSON.parse(readFileSync(path.join(FIXTURES, 'vqav2-mini', 'v2_OpenEnded_mscoco_val2014_questions.json'), 'utf8')) as { questions: Array<{ question_id: number }> }).questions;
+    const questions = (
+      JSON.parse(readFileSync(path.join(FIXTURES, 'vqav2-mini', 'v2_OpenEnded_mscoco_val2014_questions.json'), 'utf8')) as {
+        questions: Array<{ question_id: number }>;
+      }
+    ).questions;
     const answers = questions.map((q, i) => ({ question_id: q.question_id, answer: i % 3 ? 'yes' : 'two' }));
     writeFileSync(path.join(work, 'results.json'), JSON.stringify(answers));
-    writeFileSync(path.join(work, 'same.jsonl'), answers.map((a) => JSON.stringify({ id: a.question_id, prediction: a.answer })).join('\n'));
+    writeFileSync(
+      path.join(work, 'same.jsonl'),
+      answers.map((a) => JSON.stringify({ id: a.question_id, prediction: a.answer })).join('\n'),
+    );
     const official = runCli(['score', 'vqav2', '--predictions', path.join(work, 'results.json'), '--out', path.join(work, 'a'), '--json']);
     expect(official.status, official.stderr).toBe(0);
     expect(runCli(['score', 'vqav2', '--predictions', path.join(work, 'same.jsonl'), '--out', path.join(work, 'b')]).status).toBe(0);
-    const run = (d: string) => JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as { metrics: unknown; predictionsSource: { format: string } };
+    const run = (d: string) =>
+      JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as { metrics: unknown; predictionsSource: { format: string } };
     expect(run('a').predictionsSource.format).toBe('vqa-json');
     expect(run('a').metrics).toEqual(run('b').metrics);
   });
@@ -80,11 +103,19 @@ describe('score reads what other harnesses write, and scores xfbench runs again'
     const answers = ids.map((id) => ({ id, prediction: records[id]!.answer === 'yes' ? 'Yes.' : records[id]!.answer }));
     writeFileSync(path.join(work, 'p.jsonl'), answers.map((a) => JSON.stringify(a)).join('\n'));
     expect(runCli(['score', 'gqa', '--predictions', path.join(work, 'p.jsonl'), '--out', path.join(work, 'norm')]).status).toBe(0);
-    const line = readFileSync(path.join(work, 'norm', 'predictions.jsonl'), 'utf8').split('\n').map((l) => l && JSON.parse(l)).find((l) => l && l.raw);
+    const line = readFileSync(path.join(work, 'norm', 'predictions.jsonl'), 'utf8')
+      .split('\n')
+      .map((l) => l && JSON.parse(l))
+      .find((l) => l && l.raw);
     expect(line).toMatchObject({ prediction: 'yes', raw: 'Yes.' });
     const again = runCli(['score', 'gqa', '--from-run', path.join(work, 'norm'), '--raw', '--out', path.join(work, 'raw'), '--json']);
     expect(again.status, again.stderr).toBe(0);
-    const acc = (d: string) => (JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as { metrics: Array<{ metric: string; category: string; value: number }> }).metrics.find((m) => m.metric === 'gqa.accuracy' && m.category === 'overall')!.value;
+    const acc = (d: string) =>
+      (
+        JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as {
+          metrics: Array<{ metric: string; category: string; value: number }>;
+        }
+      ).metrics.find((m) => m.metric === 'gqa.accuracy' && m.category === 'overall')!.value;
     expect(acc('norm')).toBe(100);
     expect(acc('raw')).toBeLessThan(100);
     // and without --raw, the same answers score as they did
@@ -112,7 +143,11 @@ describe("score reads a benchmark's own answer files", () => {
     for (const [task, lines] of byTask) writeFileSync(path.join(folder, `${task}.txt`), `${lines.join('\n')}\n`);
     const r = runCli(['score', 'mme', '--predictions', folder, '--out', path.join(work, 'run'), '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { scored: number; withoutPrediction: number; metrics: Array<{ metric: string; category: string; value: number }> };
+    const out = JSON.parse(r.stdout) as {
+      scored: number;
+      withoutPrediction: number;
+      metrics: Array<{ metric: string; category: string; value: number }>;
+    };
     expect(out.scored).toBe(samples.length);
     const acc = out.metrics.find((m) => m.metric === 'mme.accuracy' && m.category === 'overall')!.value;
     const wrong = [...byTask.keys()].length * 2;
@@ -130,14 +165,32 @@ describe('score reads GVTBench prediction records and POPE answer files', () => 
     const work = tempDir();
     const samples = (await gvtbenchOcAdapter.open(path.join(FIXTURES, 'gvtbench-mini'))).samples;
     // right on every third question; the records reversed, as ranks' files concatenated would scramble them
-    const records = samples.map((s, i) => ({ pred: i % 3 === 0 ? `there are ${s.answers[0]}` : '0', gt: Number(s.answers[0]), image_id: /^\d+$/.test(s.imageId) ? Number(s.imageId) : s.imageId, n_obj_exist: 1 })).reverse();
+    const records = samples
+      .map((s, i) => ({
+        pred: i % 3 === 0 ? `there are ${s.answers[0]}` : '0',
+        gt: Number(s.answers[0]),
+        image_id: /^\d+$/.test(s.imageId) ? Number(s.imageId) : s.imageId,
+        n_obj_exist: 1,
+      }))
+      .reverse();
     writeFileSync(path.join(work, 'count_result_val_model.json'), JSON.stringify(records));
-    const r = runCli(['score', 'gvtbench-oc', '--predictions', path.join(work, 'count_result_val_model.json'), '--out', path.join(work, 'run'), '--json']);
+    const r = runCli([
+      'score',
+      'gvtbench-oc',
+      '--predictions',
+      path.join(work, 'count_result_val_model.json'),
+      '--out',
+      path.join(work, 'run'),
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { scored: number; metrics: Array<{ metric: string; category: string; value: number }> };
     expect(out.scored).toBe(samples.length);
     const right = samples.filter((s, i) => i % 3 === 0 || s.answers[0] === '0').length;
-    expect(out.metrics.find((m) => m.metric === 'gvtbench.oc.accuracy' && m.category === 'overall')!.value).toBeCloseTo((100 * right) / samples.length, 10);
+    expect(out.metrics.find((m) => m.metric === 'gvtbench.oc.accuracy' && m.category === 'overall')!.value).toBeCloseTo(
+      (100 * right) / samples.length,
+      10,
+    );
   });
 
   it('maps POPE answer lines {question_id, text} by the split in each file name', async () => {
@@ -147,7 +200,14 @@ describe('score reads GVTBench prediction records and POPE answer files', () => 
     const folder = path.join(work, 'answers');
     require('node:fs').mkdirSync(folder);
     for (const split of ['random', 'popular', 'adversarial']) {
-      const lines = samples.filter((s) => s.categories['split'] === split).map((s) => JSON.stringify({ question_id: Number(s.id.split('/')[1]), text: s.answers[0] === 'yes' ? 'Yes, there is.' : 'No, there is not.' }));
+      const lines = samples
+        .filter((s) => s.categories['split'] === split)
+        .map((s) =>
+          JSON.stringify({
+            question_id: Number(s.id.split('/')[1]),
+            text: s.answers[0] === 'yes' ? 'Yes, there is.' : 'No, there is not.',
+          }),
+        );
       writeFileSync(path.join(folder, `llava_pope_${split}.jsonl`), lines.join('\n'));
     }
     const r = runCli(['score', 'pope', '--predictions', folder, '--out', path.join(work, 'run'), '--json']);
@@ -159,16 +219,25 @@ describe('score reads GVTBench prediction records and POPE answer files', () => 
 });
 
 describe("score reads lmms-eval's --log_samples output", () => {
-  it('takes each line\'s answer from filtered_resps and its question from doc, as a JSONL of the same answers scores', () => {
+  it("takes each line's answer from filtered_resps and its question from doc, as a JSONL of the same answers scores", () => {
     const work = tempDir();
     const answers = ids.map((id, i) => ({ id, prediction: i % 5 ? records[id]!.answer : 'maybe' }));
-    const logged = answers.map((a, i) => JSON.stringify({ doc_id: i, doc: { id: a.id, question: 'q', answer: records[a.id]!.answer }, target: records[a.id]!.answer, resps: [[a.prediction]], filtered_resps: [a.prediction] }));
+    const logged = answers.map((a, i) =>
+      JSON.stringify({
+        doc_id: i,
+        doc: { id: a.id, question: 'q', answer: records[a.id]!.answer },
+        target: records[a.id]!.answer,
+        resps: [[a.prediction]],
+        filtered_resps: [a.prediction],
+      }),
+    );
     writeFileSync(path.join(work, 'samples_gqa.jsonl'), logged.join('\n'));
     writeFileSync(path.join(work, 'plain.jsonl'), answers.map((a) => JSON.stringify(a)).join('\n'));
     const r = runCli(['score', 'gqa', '--predictions', path.join(work, 'samples_gqa.jsonl'), '--out', path.join(work, 'a'), '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(runCli(['score', 'gqa', '--predictions', path.join(work, 'plain.jsonl'), '--out', path.join(work, 'b')]).status).toBe(0);
-    const run = (d: string) => JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as { metrics: unknown; predictionsSource: { format: string } };
+    const run = (d: string) =>
+      JSON.parse(readFileSync(path.join(work, d, 'run.json'), 'utf8')) as { metrics: unknown; predictionsSource: { format: string } };
     expect(run('a').predictionsSource.format).toBe('lmms-eval-samples');
     expect(run('a').metrics).toEqual(run('b').metrics);
   });

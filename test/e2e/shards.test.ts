@@ -19,9 +19,28 @@ function runAsync(args: string[], killAfterMs?: number): Promise<number | null> 
 }
 
 // as on nodes of different sizes: shards 0 and 2 on one thread, 1 on two, 3 on the default threads and another batch size
-const speedArgs = (i: number) => [['--threads', '1'], ['--threads', '2'], ['--threads', '1'], ['--batch-size', '4']][i]!;
-const shardArgs = (i: number) => ['run', 'gqa', '--limit', LIMIT, '--shard', `${i}/4`, '--out', shardDir(i), '--device', 'cpu', ...speedArgs(i)];
-const config = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { config: Record<string, unknown> }).config;
+const speedArgs = (i: number) =>
+  [
+    ['--threads', '1'],
+    ['--threads', '2'],
+    ['--threads', '1'],
+    ['--batch-size', '4'],
+  ][i]!;
+const shardArgs = (i: number) => [
+  'run',
+  'gqa',
+  '--limit',
+  LIMIT,
+  '--shard',
+  `${i}/4`,
+  '--out',
+  shardDir(i),
+  '--device',
+  'cpu',
+  ...speedArgs(i),
+];
+const config = (dir: string) =>
+  (JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { config: Record<string, unknown> }).config;
 const metrics = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { metrics: unknown }).metrics;
 
 describe('shards and merge', () => {
@@ -36,7 +55,13 @@ describe('shards and merge', () => {
     expect((JSON.parse(m.stdout) as { shards: number; questions: number }).questions).toBe(Number(LIMIT));
     // the merged run keeps the answer settings and only the speed settings every shard shared
     expect(new Set([0, 1, 2, 3].map((i) => config(shardDir(i))['threads'])).size).toBe(3);
-    expect(config(merged)).toMatchObject({ generation: config(shardDir(0))['generation'], limit: Number(LIMIT), device: 'cpu', prefetch: 2, shard: null });
+    expect(config(merged)).toMatchObject({
+      generation: config(shardDir(0))['generation'],
+      limit: Number(LIMIT),
+      device: 'cpu',
+      prefetch: 2,
+      shard: null,
+    });
     expect(config(merged)).not.toHaveProperty('threads');
     expect(config(merged)).not.toHaveProperty('batchSize');
     const whole = path.join(work, 'whole');
@@ -59,11 +84,18 @@ describe('shards and merge', () => {
     refused([0, 1, 3].map(shardDir), /E_MERGE .*shard 2\/4 missing/);
     refused([0, 1, 2, 3, 3].map(shardDir), /E_MERGE .*shard 3\/4 is given twice/);
     const other = path.join(work, 'other-bundle');
-    expect(runCli(['run', 'gqa', '--limit', LIMIT, '--shard', '2/4', '--model', BUNDLES.clip, '--out', other, '--device', 'cpu']).status).toBe(0);
+    expect(
+      runCli(['run', 'gqa', '--limit', LIMIT, '--shard', '2/4', '--model', BUNDLES.clip, '--out', other, '--device', 'cpu']).status,
+    ).toBe(0);
     refused([shardDir(0), shardDir(1), other, shardDir(3)], /E_MERGE .*shard 2\/4 was run with another model bundle/);
     const shorter = path.join(work, 'shorter-answers');
-    expect(runCli(['run', 'gqa', '--limit', LIMIT, '--shard', '2/4', '--max-new-tokens', '3', '--out', shorter, '--device', 'cpu']).status).toBe(0);
-    refused([shardDir(0), shardDir(1), shorter, shardDir(3)], /E_MERGE .*shard 2\/4 was run with another setting \(--num-beams \/ --max-new-tokens: .*"maxNewTokens":3/);
+    expect(
+      runCli(['run', 'gqa', '--limit', LIMIT, '--shard', '2/4', '--max-new-tokens', '3', '--out', shorter, '--device', 'cpu']).status,
+    ).toBe(0);
+    refused(
+      [shardDir(0), shardDir(1), shorter, shardDir(3)],
+      /E_MERGE .*shard 2\/4 was run with another setting \(--num-beams \/ --max-new-tokens: .*"maxNewTokens":3/,
+    );
     const unfinished = path.join(work, 'unfinished');
     cpSync(shardDir(2), unfinished, { recursive: true });
     const runJson = path.join(unfinished, 'run.json');
@@ -83,7 +115,26 @@ describe('a vision cache shared by shards', () => {
   it('written by 4 shards at once holds only whole, right entries; a damaged entry is a miss, never a wrong answer', async () => {
     const { readdirSync, statSync } = await import('node:fs');
     const cache = path.join(work, 'shared-cache');
-    const codes = await Promise.all([0, 1, 2, 3].map((i) => runAsync(['run', 'gqa', '--limit', LIMIT, '--shard', `${i}/4`, '--out', path.join(work, `cached-${i}`), '--cache-dir', cache, '--device', 'cpu', '--threads', '1'])));
+    const codes = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        runAsync([
+          'run',
+          'gqa',
+          '--limit',
+          LIMIT,
+          '--shard',
+          `${i}/4`,
+          '--out',
+          path.join(work, `cached-${i}`),
+          '--cache-dir',
+          cache,
+          '--device',
+          'cpu',
+          '--threads',
+          '1',
+        ]),
+      ),
+    );
     expect(codes).toEqual([0, 0, 0, 0]);
     const entries = readdirSync(cache).flatMap((d) => readdirSync(path.join(cache, d)).map((f) => path.join(cache, d, f)));
     expect(entries.every((f) => f.endsWith('.f32'))).toBe(true); // no temp file left behind

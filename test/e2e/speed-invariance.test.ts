@@ -9,14 +9,24 @@ function predictions(dir: string): string {
 }
 
 function byId(dir: string): Map<string, unknown> {
-  return new Map(predictions(dir).trim().split('\n').map((l) => { const row = JSON.parse(l) as { id: string }; return [row.id, row]; }));
+  return new Map(
+    predictions(dir)
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const row = JSON.parse(l) as { id: string };
+        return [row.id, row];
+      }),
+  );
 }
 
 /** gqa-mini with its questions in a seeded random order (the bundled file lists them image by image). */
 function shuffledGqaMini(dir: string): string {
   const src = path.join(FIXTURES, 'gqa-mini');
   cpSync(path.join(src, 'images'), path.join(dir, 'images'), { recursive: true });
-  const records = Object.entries(JSON.parse(readFileSync(path.join(src, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, unknown>);
+  const records = Object.entries(
+    JSON.parse(readFileSync(path.join(src, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, unknown>,
+  );
   let seed = 7;
   for (let i = records.length - 1; i > 0; i--) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -40,7 +50,9 @@ describe('speed never changes answers', () => {
     const plain = path.join(dir, 'plain');
     expect(runCli([...common, '--out', plain, '--batch-size', '1', '--prefetch', '0', '--no-vision-cache']).status).toBe(0);
     const fast = path.join(dir, 'fast');
-    expect(runCli([...common, '--out', fast, '--batch-size', '48', '--prefetch', '8', '--cache-dir', path.join(dir, 'cache')]).status).toBe(0);
+    expect(runCli([...common, '--out', fast, '--batch-size', '48', '--prefetch', '8', '--cache-dir', path.join(dir, 'cache')]).status).toBe(
+      0,
+    );
     const warm = path.join(dir, 'warm');
     expect(runCli([...common, '--out', warm, '--cache-dir', path.join(dir, 'cache')]).status).toBe(0);
     expect(predictions(fast)).toBe(predictions(plain));

@@ -15,9 +15,22 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const onSwiftShader = { VK_ICD_FILENAMES: SWIFTSHADER_ICD };
 
 const work = tempDir('xfbench-webgpu-');
-interface Line { id: string; prediction: string; raw?: string }
-const predictions = (dir: string) => readFileSync(path.join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line).map((l) => ({ id: l.id, prediction: l.prediction, raw: l.raw }));
-const runRecord = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { provider: { requested: string; used: string }; timings: Record<string, number> };
+interface Line {
+  id: string;
+  prediction: string;
+  raw?: string;
+}
+const predictions = (dir: string) =>
+  readFileSync(path.join(dir, 'predictions.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line)
+    .map((l) => ({ id: l.id, prediction: l.prediction, raw: l.raw }));
+const runRecord = (dir: string) =>
+  JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as {
+    provider: { requested: string; used: string };
+    timings: Record<string, number>;
+  };
 
 function run(name: string, device: string, extra: string[]): string {
   const out = path.join(work, name);
@@ -27,7 +40,7 @@ function run(name: string, device: string, extra: string[]): string {
 }
 
 describe('run --device webgpu', () => {
-  it('has a Vulkan device to run on (Debian chromium\'s SwiftShader; scripts/install-debian-deps.sh installs it)', () => {
+  it("has a Vulkan device to run on (Debian chromium's SwiftShader; scripts/install-debian-deps.sh installs it)", () => {
     expect(existsSync(SWIFTSHADER_ICD)).toBe(true);
   });
 
@@ -54,7 +67,9 @@ describe('run --device webgpu', () => {
 
   it('without a Vulkan device: one line, exit 2, E_WEBGPU_UNAVAILABLE, no run folder (never a silent CPU run)', () => {
     const out = path.join(work, 'no-device');
-    const r = runCli(['run', 'gqa', '--device', 'webgpu', '--limit', '4', '--out', out], { env: { VK_ICD_FILENAMES: path.join(work, 'no-such-icd.json') } });
+    const r = runCli(['run', 'gqa', '--device', 'webgpu', '--limit', '4', '--out', out], {
+      env: { VK_ICD_FILENAMES: path.join(work, 'no-such-icd.json') },
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/E_WEBGPU_UNAVAILABLE/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -64,7 +79,10 @@ describe('run --device webgpu', () => {
   it('doctor says whether WebGPU is usable, having tried it', () => {
     const usable = runCli(['doctor', '--json'], { env: onSwiftShader });
     const missing = runCli(['doctor', '--json'], { env: { VK_ICD_FILENAMES: path.join(work, 'no-such-icd.json') } });
-    const webgpu = (r: typeof usable) => (JSON.parse(r.stdout) as { providers: { name: string; usable: boolean; reason?: string }[] }).providers.find((p) => p.name === 'webgpu');
+    const webgpu = (r: typeof usable) =>
+      (JSON.parse(r.stdout) as { providers: { name: string; usable: boolean; reason?: string }[] }).providers.find(
+        (p) => p.name === 'webgpu',
+      );
     expect(webgpu(usable)).toMatchObject({ usable: true });
     expect(webgpu(missing)).toMatchObject({ usable: false, reason: expect.stringMatching(/adapter/i) });
   });

@@ -1,6 +1,6 @@
 // Read by test/architecture.test.ts, never run: one import of every form the layer checks must see.
 import { a } from './single.js';
-import { b } from "./double.js";
+import { b } from './double.js';
 import './side-effect.js';
 import type { C } from './type-only.js';
 export { d } from './re-export.js';

@@ -10,7 +10,9 @@ export const CONVERTER_PYTHON = process.env.XFBENCH_PYTHON ?? path.join(ROOT, '.
 export function runConverterPython(args: string[]): string {
   if (!existsSync(CONVERTER_PYTHON)) throw new Error(`${CONVERTER_PYTHON} is missing: run bash scripts/install-converter-deps.sh`);
   const r = spawnSync(CONVERTER_PYTHON, args, {
-    encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(ROOT, 'converter') }, timeout: 600_000,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: path.join(ROOT, 'converter') },
+    timeout: 600_000,
   });
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   return r.stdout;
@@ -24,14 +26,21 @@ export interface QuestionRef {
 
 /** The first `n` gqa-mini questions in file order: what `run gqa --limit n` evaluates. */
 export function firstGqaQuestions(n: number): QuestionRef[] {
-  const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, { imageId: string; question: string }>;
-  return Object.entries(records).slice(0, n)
+  const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<
+    string,
+    { imageId: string; question: string }
+  >;
+  return Object.entries(records)
+    .slice(0, n)
     .map(([id, r]) => ({ id, image: path.join(GQA_MINI, 'images', `${r.imageId}.png`), question: r.question }));
 }
 
 /** gqa-mini's questions with their answers, the text a test checkpoint's tokenizer is trained on. */
 export function writeGqaCorpus(file: string): void {
-  const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<string, { question: string; answer: string }>;
+  const records = JSON.parse(readFileSync(path.join(GQA_MINI, 'testdev_balanced_questions.json'), 'utf8')) as Record<
+    string,
+    { question: string; answer: string }
+  >;
   writeFileSync(file, JSON.stringify(Object.values(records).map((r) => `Question: ${r.question} Short answer: ${r.answer}`)));
 }
 

@@ -40,7 +40,15 @@ export function convertedCheckpoint(kind: string): Promise<ConvertedCheckpoint> 
     const checkpoint = path.join(dir, 'checkpoint');
     const bundle = path.join(dir, 'bundle');
     writeGqaCorpus(path.join(dir, 'corpus.json'));
-    runConverterPython(['-m', 'xfconvert.testing.random_checkpoint', checkpoint, '--kind', kind, '--corpus', path.join(dir, 'corpus.json')]);
+    runConverterPython([
+      '-m',
+      'xfconvert.testing.random_checkpoint',
+      checkpoint,
+      '--kind',
+      kind,
+      '--corpus',
+      path.join(dir, 'corpus.json'),
+    ]);
     return { checkpoint, bundle, convert: runCli(['convert', checkpoint, '--out', bundle, '--json']) };
   });
 }

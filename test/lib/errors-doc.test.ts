@@ -13,7 +13,9 @@ function sources(dir: string): string[] {
 describe('docs/errors.md', () => {
   it('lists every error code the code can raise', () => {
     const doc = readFileSync(path.join(ROOT, 'docs/errors.md'), 'utf8');
-    const codes = new Set(sources(path.join(ROOT, 'src')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/'(E_[A-Z0-9_]+)'/g)].map((m) => m[1]!)));
+    const codes = new Set(
+      sources(path.join(ROOT, 'src')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/'(E_[A-Z0-9_]+)'/g)].map((m) => m[1]!)),
+    );
     codes.add('E_UNKNOWN_DATASET');
     codes.add('E_UNKNOWN_METRIC');
     expect(codes.size).toBeGreaterThan(25);

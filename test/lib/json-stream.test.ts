@@ -12,7 +12,13 @@ async function members(text: string, chunkSize: number): Promise<{ entries: [str
   writeFileSync(file, text);
   const entries: [string | number, unknown][] = [];
   let sha: string | undefined;
-  for await (const e of streamJsonMembers(file, { chunkSize, onDone: (h) => { sha = h; } })) entries.push([e.key, e.value]);
+  for await (const e of streamJsonMembers(file, {
+    chunkSize,
+    onDone: (h) => {
+      sha = h;
+    },
+  }))
+    entries.push([e.key, e.value]);
   return { entries, sha };
 }
 
@@ -29,22 +35,27 @@ function spaced(value: unknown, ws: string): string {
 describe('streamJsonMembers', () => {
   it('yields exactly what JSON.parse gives, member by member, whatever the chunk boundaries', async () => {
     const member = fc.jsonValue({ maxDepth: 3 });
-    await fc.assert(fc.asyncProperty(
-      fc.oneof(fc.dictionary(fc.string(), member, { maxKeys: 8 }), fc.array(member, { maxLength: 8 })),
-      fc.integer({ min: 1, max: 40 }), fc.constantFrom('', ' ', '\n\t '),
-      async (container, chunkSize, ws) => {
-        const text = spaced(container, ws);
-        const { entries, sha } = await members(text, chunkSize);
-        const parsed = JSON.parse(text) as Record<string, unknown> | unknown[];
-        const expected = Array.isArray(parsed) ? parsed.map((v, i) => [i, v]) : Object.entries(parsed);
-        // JSON.parse keeps the last of duplicate names and moves integer-like names first; compare as maps
-        expect(new Map(entries)).toEqual(new Map(expected));
-        expect(sha).toBe(sha256Text(text));
-      }), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.dictionary(fc.string(), member, { maxKeys: 8 }), fc.array(member, { maxLength: 8 })),
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom('', ' ', '\n\t '),
+        async (container, chunkSize, ws) => {
+          const text = spaced(container, ws);
+          const { entries, sha } = await members(text, chunkSize);
+          const parsed = JSON.parse(text) as Record<string, unknown> | unknown[];
+          const expected = Array.isArray(parsed) ? parsed.map((v, i) => [i, v]) : Object.entries(parsed);
+          // JSON.parse keeps the last of duplicate names and moves integer-like names first; compare as maps
+          expect(new Map(entries)).toEqual(new Map(expected));
+          expect(sha).toBe(sha256Text(text));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('handles multi-byte UTF-8 split across chunks and escaped quotes in names and values', async () => {
-    const value = { 'é"\\ü': 'naïve "quoted" \u{1F600}', '{[': ['}', ']'], n: -1.5e3, t: true, z: null };
+    const value = { 'é"\\ü': 'naïve "quoted" \u{1F600}', '{[': ['}', ']'], 'n': -1.5e3, 't': true, 'z': null };
     const { entries } = await members(JSON.stringify(value), 3);
     expect(Object.fromEntries(entries)).toEqual(value);
   });

@@ -19,9 +19,18 @@ interface RowSpec {
 
 function row(s: RowSpec): ScoredSample {
   return {
-    id: s.id, group: s.image ?? 'img1', prediction: s.pred, answers: [s.gold],
+    id: s.id,
+    group: s.image ?? 'img1',
+    prediction: s.pred,
+    answers: [s.gold],
     categories: { structural: s.structural ?? 'query', semantic: s.semantic ?? 'attr', detailed: s.detailed ?? 'queryColor' },
-    extra: { isBalanced: s.balanced ?? true, entailed: s.entailed ?? [], globalGroup: s.group === undefined ? null : s.group, steps: s.steps ?? 2, words: s.words ?? 5 },
+    extra: {
+      isBalanced: s.balanced ?? true,
+      entailed: s.entailed ?? [],
+      globalGroup: s.group === undefined ? null : s.group,
+      steps: s.steps ?? 2,
+      words: s.words ?? 5,
+    },
     scores: { correct: s.pred === s.gold ? 1 : 0 },
   };
 }
@@ -42,7 +51,7 @@ describe('GQA accuracy', () => {
   it('scores balanced questions only, with binary = not query', () => {
     expect(value(vals, 'overall')).toBeCloseTo(60, 10);
     expect(vals[0]!.n).toBe(5);
-    expect(value(vals, 'binary')).toBeCloseTo((200 / 3), 10);
+    expect(value(vals, 'binary')).toBeCloseTo(200 / 3, 10);
     expect(value(vals, 'open')).toBe(50);
     expect(value(vals, 'structural/logical')).toBeUndefined();
     expect(value(vals, 'semantic/attr')).toBe(50);
@@ -102,7 +111,11 @@ describe('GQA consistency', () => {
 });
 
 describe('GQA validity and plausibility', () => {
-  const rows = [row({ id: '1', gold: 'red', pred: 'red' }), row({ id: '2', gold: 'red', pred: 'car' }), row({ id: '3', gold: 'x', pred: 'shape', detailed: 'sameCommon' })];
+  const rows = [
+    row({ id: '1', gold: 'red', pred: 'red' }),
+    row({ id: '2', gold: 'red', pred: 'car' }),
+    row({ id: '3', gold: 'x', pred: 'shape', detailed: 'sameCommon' }),
+  ];
   it('are n/a (never 0%) without a choices file', () => {
     for (const m of [gqaValidity, gqaPlausibility]) {
       const [v] = m.aggregate(rows);

@@ -5,9 +5,14 @@ import type { ScoredSample } from '../../src/metrics/types.js';
 
 describe('GVTBench count parsing (the reference scorer, quirks included)', () => {
   it.each([
-    ['3', 3], ['There are 12 people.', 12], ['three', 3], ['none', 0], ['no people', 0],
+    ['3', 3],
+    ['There are 12 people.', 12],
+    ['three', 3],
+    ['none', 0],
+    ['no people', 0],
     ['nine', 0], // the reference's "nive" typo leaves "nine" unconverted
-    ['ten', 0], ['eleven', 0], // number words beyond nine are not numbers to it
+    ['ten', 0],
+    ['eleven', 0], // number words beyond nine are not numbers to it
     ['eighteen', 8], // substring replacement: "eight" inside "eighteen"
     ['someone is there, two more', 1], // "someone" becomes "some1", and the first digits win
     ['I see seven or 8', 7],
@@ -23,8 +28,13 @@ describe('GVTBench count parsing (the reference scorer, quirks included)', () =>
 
 describe('GVTBench identification', () => {
   it.each([
-    ['Yes.', 'Yes, there is a cup.', true], ['Yes.', 'yes', true], ['Yes.', 'No', false],
-    ['No.', 'no', true], ['No.', 'There is not one', true], ['No.', "I don't know", true], ['No.', 'Yes', false],
+    ['Yes.', 'Yes, there is a cup.', true],
+    ['Yes.', 'yes', true],
+    ['Yes.', 'No', false],
+    ['No.', 'no', true],
+    ['No.', 'There is not one', true],
+    ['No.', "I don't know", true],
+    ['No.', 'Yes', false],
   ])('gold %s, prediction %s -> %s', (gold, pred, ok) => {
     expect(mciCorrect(gold, pred)).toBe(ok);
   });
@@ -32,7 +42,16 @@ describe('GVTBench identification', () => {
 
 function sample(subset: string, gold: string, n = 5): Sample {
   const [source, task] = subset.split('_');
-  return { id: `${subset}:${gold}`, imageId: '1', imagePath: '/x', question: 'q', answers: [gold], categories: { subset, task: task!, source: source! }, group: `${source}:1`, extra: { nObjExist: n } };
+  return {
+    id: `${subset}:${gold}`,
+    imageId: '1',
+    imagePath: '/x',
+    question: 'q',
+    answers: [gold],
+    categories: { subset, task: task!, source: source! },
+    group: `${source}:1`,
+    extra: { nObjExist: n },
+  };
 }
 
 function scored(s: Sample, prediction: string): ScoredSample {

@@ -34,8 +34,10 @@ describe('MMVP', () => {
   });
   it('counts a pair only when both questions are right, ignoring incomplete pairs', () => {
     const rows = [
-      row('1', 'pair 1', {}, { mmvpCorrect: 1 }), row('2', 'pair 1', {}, { mmvpCorrect: 1 }),
-      row('3', 'pair 2', {}, { mmvpCorrect: 1 }), row('4', 'pair 2', {}, { mmvpCorrect: 0 }),
+      row('1', 'pair 1', {}, { mmvpCorrect: 1 }),
+      row('2', 'pair 1', {}, { mmvpCorrect: 1 }),
+      row('3', 'pair 2', {}, { mmvpCorrect: 1 }),
+      row('4', 'pair 2', {}, { mmvpCorrect: 0 }),
       row('5', 'pair 3', {}, { mmvpCorrect: 1 }),
     ];
     expect(mmvpPairAccuracy.aggregate(rows)[0]).toMatchObject({ value: 50, n: 2 });
@@ -56,9 +58,12 @@ describe('MME', () => {
   const s = (q: string, img: string, task: string, ok: number) => row(q, `${task}/${img}`, { subtask: task }, { mmeCorrect: ok });
   it('scores acc + acc+ per subtask and sums the perception subtasks', () => {
     const rows = [
-      s('1', 'a', 'color', 1), s('2', 'a', 'color', 1), // image a: both right
-      s('3', 'b', 'color', 1), s('4', 'b', 'color', 0), // image b: one right
-      s('5', 'c', 'count', 0), s('6', 'c', 'count', 0),
+      s('1', 'a', 'color', 1),
+      s('2', 'a', 'color', 1), // image a: both right
+      s('3', 'b', 'color', 1),
+      s('4', 'b', 'color', 0), // image b: one right
+      s('5', 'c', 'count', 0),
+      s('6', 'c', 'count', 0),
     ];
     const vals = mmeScore.aggregate(rows);
     // color: acc 75, acc+ 50 -> 125; count: 0 -> total 125
@@ -74,7 +79,12 @@ describe('MME', () => {
     expect(vals.find((v) => v.category === 'subtask/color')!.note).toMatch(/1 image without two questions left out of acc\+/);
   });
   it('keeps cognition out of the perception total, and reports it apart', () => {
-    const vals = mmeScore.aggregate([s('1', 'a', 'color', 1), s('2', 'a', 'color', 1), s('3', 'b', 'code_reasoning', 1), s('4', 'b', 'code_reasoning', 0)]);
+    const vals = mmeScore.aggregate([
+      s('1', 'a', 'color', 1),
+      s('2', 'a', 'color', 1),
+      s('3', 'b', 'code_reasoning', 1),
+      s('4', 'b', 'code_reasoning', 0),
+    ]);
     expect(vals.find((v) => v.category === 'overall')!.value).toBe(200);
     expect(vals.find((v) => v.category === 'perception')!.value).toBe(200);
     expect(vals.find((v) => v.category === 'cognition')!.value).toBe(50);
@@ -89,7 +99,8 @@ describe('POPE', () => {
     expect(popeLabel('Nope')).toBe('yes');
   });
   it('computes accuracy, precision, recall, F1 and the yes ratio', () => {
-    const p = (id: string, said: number, truth: number) => row(id, id, { split: 'random' }, { popeSaidYes: said, popeTruthYes: truth, popeCorrect: said === truth ? 1 : 0 });
+    const p = (id: string, said: number, truth: number) =>
+      row(id, id, { split: 'random' }, { popeSaidYes: said, popeTruthYes: truth, popeCorrect: said === truth ? 1 : 0 });
     const rows = [p('1', 1, 1), p('2', 1, 1), p('3', 1, 0), p('4', 0, 1), p('5', 0, 0)];
     // tp 2, fp 1, fn 1, tn 1
     expect(popeAccuracy.aggregate(rows)[0]!.value).toBe(60);

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { binomialCdfHalf, clusterStandardError, erfc, holm, mcnemar, minimumDetectableEffect, normalQuantile, pairedClusterBootstrap, signFlipTest } from '../../src/metrics/paired.js';
+import {
+  binomialCdfHalf,
+  clusterStandardError,
+  erfc,
+  holm,
+  mcnemar,
+  minimumDetectableEffect,
+  normalQuantile,
+  pairedClusterBootstrap,
+  signFlipTest,
+} from '../../src/metrics/paired.js';
 
 describe('McNemar', () => {
   it('gives exact binomial p-values computed by hand for small tables', () => {

@@ -21,6 +21,10 @@ describe('every registered metric', () => {
       const adapter = await datasets.get(id);
       if (adapter.defaultDir) for (const m of (await adapter.open(path.join(ROOT, adapter.defaultDir))).metrics) named.add(m);
     }
-    expect(metricRegistry().ids().filter((id) => !named.has(id))).toEqual([]);
+    expect(
+      metricRegistry()
+        .ids()
+        .filter((id) => !named.has(id)),
+    ).toEqual([]);
   });
 });

@@ -27,8 +27,14 @@ function row(id: string, correct: number, cat: string | null): ScoredSample {
 }
 
 const def = {
-  id: 'm', description: '', higherIsBetter: true, key: 'correct', scale: 100, binary: true,
-  score: () => ({}), include: () => true,
+  id: 'm',
+  description: '',
+  higherIsBetter: true,
+  key: 'correct',
+  scale: 100,
+  binary: true,
+  score: () => ({}),
+  include: () => true,
   categories: (r: ScoredSample) => (r.categories['structural'] ? [`structural/${r.categories['structural']}`] : []),
 };
 

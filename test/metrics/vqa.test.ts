@@ -79,7 +79,9 @@ describe('VQA accuracy against the official script', () => {
     const { readFileSync } = await import('node:fs');
     const path = await import('node:path');
     const { FIXTURES } = await import('../helpers/paths.js');
-    const { rows } = JSON.parse(readFileSync(path.join(FIXTURES, 'references/vqa-official/adversarial.json'), 'utf8')) as { rows: Array<{ answer: string; answers: string[]; official: number }> };
+    const { rows } = JSON.parse(readFileSync(path.join(FIXTURES, 'references/vqa-official/adversarial.json'), 'utf8')) as {
+      rows: Array<{ answer: string; answers: string[]; official: number }>;
+    };
     expect(rows.length).toBeGreaterThan(1000);
     // the script rounds each question's accuracy to 2 decimals (setEvalQA)
     const differing = rows.filter((r) => Math.round(10_000 * vqaAccuracy(r.answer, r.answers)) / 100 !== r.official);

@@ -10,17 +10,31 @@ import type { PredictionLine } from '../../src/runs/prediction-line.js';
 // clear winner (overall and query: better, significant) beside a change it cannot call (verify).
 function makeRun(name: string, correct: (i: number) => boolean): LoadedRun {
   const rows: PredictionLine[] = Array.from({ length: 40 }, (_, i) => ({
-    id: String(i), imageId: `img${i >> 1}`, question: `q${i}`, prediction: correct(i) ? 'yes' : 'no', answers: ['yes'],
-    scores: { correct: correct(i) ? 1 : 0 }, categories: { structural: i % 2 ? 'query' : 'verify', semantic: 'attr', detailed: 'x' },
-    group: `img${i >> 1}`, extra: { isBalanced: true, entailed: [], globalGroup: null, steps: 1, words: 4 },
+    id: String(i),
+    imageId: `img${i >> 1}`,
+    question: `q${i}`,
+    prediction: correct(i) ? 'yes' : 'no',
+    answers: ['yes'],
+    scores: { correct: correct(i) ? 1 : 0 },
+    categories: { structural: i % 2 ? 'query' : 'verify', semantic: 'attr', detailed: 'x' },
+    group: `img${i >> 1}`,
+    extra: { isBalanced: true, entailed: [], globalGroup: null, steps: 1, words: 4 },
   }));
   return {
-    dir: `/runs/${name}`, rows,
+    dir: `/runs/${name}`,
+    rows,
     record: {
-      xfbenchVersion: '0.1.0', createdAt: '', command: '', gitCommit: null, kind: 'run',
+      xfbenchVersion: '0.1.0',
+      createdAt: '',
+      command: '',
+      gitCommit: null,
+      kind: 'run',
       bundle: { name, dir: '', sha256: 'b', fusionKind: 'clip', formatVersion: 1 },
-      dataset: { id: 'gqa', dir: '', sha256: 'same-data', questions: 40, evaluated: 40 }, provider: null,
-      config: { metrics: ['gqa.accuracy'], allQuestions: false, choices: null }, timings: {}, metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: 0, n: 40, higherIsBetter: true }],
+      dataset: { id: 'gqa', dir: '', sha256: 'same-data', questions: 40, evaluated: 40 },
+      provider: null,
+      config: { metrics: ['gqa.accuracy'], allQuestions: false, choices: null },
+      timings: {},
+      metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: 0, n: 40, higherIsBetter: true }],
     },
   };
 }
@@ -31,7 +45,11 @@ const b = makeRun('xformer', (i) => (i % 2 === 0 ? i !== 0 && i !== 2 : true));
 describe('compare renders one comparison the same way in every format', () => {
   it('as Markdown, JUnit and a plain table', async () => {
     const c = await compareRuns(a, b, { bootstrap: { seed: 1, iterations: 200 } });
-    const gate = applyGate({ requireSignificant: false, rules: [{ metric: 'gqa.accuracy', category: 'structural/*', maxDrop: 2 }] }, c, 'gate.json');
+    const gate = applyGate(
+      { requireSignificant: false, rules: [{ metric: 'gqa.accuracy', category: 'structural/*', maxDrop: 2 }] },
+      c,
+      'gate.json',
+    );
     const verdict = (category: string) => c.rows.find((r) => r.category === category)!;
     expect([verdict('overall').verdict, verdict('structural/query').verdict]).toEqual(['better', 'better']);
     expect(verdict('overall').pAdjusted).toBeLessThan(0.05);

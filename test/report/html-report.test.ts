@@ -7,7 +7,15 @@ import { BUNDLES, tempDir } from '../helpers/paths.js';
 
 // Debian's chromium, installed by scripts/install-debian-deps.sh; playwright-core never downloads one
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const work = tempDir('xfbench-html-');
 const runA = path.join(work, 'clip');
@@ -16,11 +24,17 @@ const report = path.join(work, 'report.html');
 let browser: Browser;
 
 function lines(dir: string): Array<{ id: string; scores: Record<string, number> }> {
-  return readFileSync(path.join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(path.join(dir, 'predictions.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 beforeAll(async () => {
-  for (const [dir, bundle] of [[runA, BUNDLES.clip], [runB, BUNDLES.xformer]] as const) {
+  for (const [dir, bundle] of [
+    [runA, BUNDLES.clip],
+    [runB, BUNDLES.xformer],
+  ] as const) {
     const r = runCli(['run', 'gqa', '--model', bundle, '--limit', '300', '--out', dir, '--device', 'cpu', '--json']);
     expect(r.status, r.stderr).toBe(0);
   }
@@ -36,11 +50,15 @@ describe('the HTML report in a real browser', () => {
   it('shows charts with intervals, Δ against the baseline, and a gallery whose filters work, with no console errors', async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 1600 } });
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(String(e)));
     // nothing may be fetched: every request but the file itself is a failure
     const requests: string[] = [];
-    page.on('request', (req) => { if (!req.url().startsWith('file://') && !req.url().startsWith('data:')) requests.push(req.url()); });
+    page.on('request', (req) => {
+      if (!req.url().startsWith('file://') && !req.url().startsWith('data:')) requests.push(req.url());
+    });
     await page.goto(`file://${report}`);
 
     expect(await page.locator('figure.chart svg').count()).toBeGreaterThanOrEqual(3);
@@ -50,7 +68,12 @@ describe('the HTML report in a real browser', () => {
     const total = await cards.count();
     expect(total).toBeGreaterThan(0);
     expect(await page.locator('#cards img.thumb').count()).toBe(total);
-    expect(await page.locator('#cards img.thumb').first().evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(
+      await page
+        .locator('#cards img.thumb')
+        .first()
+        .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+    ).toBe(true);
 
     // the discordant filter shows exactly the questions the clip bundle got wrong and X-Former right
     const a = new Map(lines(runA).map((l) => [l.id, l.scores['correct']]));

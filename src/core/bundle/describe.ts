@@ -36,7 +36,9 @@ export interface BundleDescription {
 }
 
 function values(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueDescription[] {
-  return meta.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
+  return meta.map((m) =>
+    m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] },
+  );
 }
 
 /** What a bundle holds, read from its manifest and from its graphs as onnxruntime opens them (on the CPU). */
@@ -50,24 +52,42 @@ export async function describeBundle(bundle: Bundle): Promise<BundleDescription>
       return (await stat(bundle.file(file))).size + (data !== file && data in m.files ? (await stat(bundle.file(data))).size : 0);
     };
     const graph = async (role: string, file: string, session: ort.InferenceSession): Promise<GraphDescription> => ({
-      role, file, bytes: await bytesOf(file), sha256: m.files[file]!,
-      inputs: values(session.inputMetadata), outputs: values(session.outputMetadata),
+      role,
+      file,
+      bytes: await bytesOf(file),
+      sha256: m.files[file]!,
+      inputs: values(session.inputMetadata),
+      outputs: values(session.outputMetadata),
     });
     const graphs = [
       ...(await Promise.all(sessions.encoders.map((e) => graph(`encoder ${e.spec.id}`, e.spec.graph, e.session)))),
       await graph(`fusion (${m.fusionKind})`, m.fusion.graph, sessions.fusion),
       await graph('LM token embeddings', m.lm.embedGraph, sessions.embed),
-      ...(sessions.seq2seq && m.lm.encoderDecoder ? [
-        await graph('LM encoder (visual tokens and prompt)', m.lm.encoderDecoder.encoderGraph, sessions.seq2seq.encoder),
-        await graph('LM cross-attention keys and values', m.lm.encoderDecoder.crossGraph, sessions.seq2seq.cross),
-      ] : []),
+      ...(sessions.seq2seq && m.lm.encoderDecoder
+        ? [
+            await graph('LM encoder (visual tokens and prompt)', m.lm.encoderDecoder.encoderGraph, sessions.seq2seq.encoder),
+            await graph('LM cross-attention keys and values', m.lm.encoderDecoder.crossGraph, sessions.seq2seq.cross),
+          ]
+        : []),
       await graph('LM decoder (with key/value cache)', m.lm.decoderGraph, sessions.decoder),
     ];
     return {
-      dir: bundle.dir, name: m.name, description: m.description, sha256: bundle.hash, formatVersion: m.formatVersion, fusionKind: m.fusionKind,
-      visualTokens: m.fusion.numTokens, graphs,
+      dir: bundle.dir,
+      name: m.name,
+      description: m.description,
+      sha256: bundle.hash,
+      formatVersion: m.formatVersion,
+      fusionKind: m.fusionKind,
+      visualTokens: m.fusion.numTokens,
+      graphs,
       preprocessing: m.encoders.map((e) => ({ encoder: e.id, ...e.image })),
-      lm: { hiddenSize: m.lm.hiddenSize, maxPositions: m.lm.maxPositions, layers: m.lm.cache.layers, heads: m.lm.cache.heads, headDim: m.lm.cache.headDim },
+      lm: {
+        hiddenSize: m.lm.hiddenSize,
+        maxPositions: m.lm.maxPositions,
+        layers: m.lm.cache.layers,
+        heads: m.lm.cache.heads,
+        headDim: m.lm.cache.headDim,
+      },
       tokenizer: { ...m.tokenizer, bytes: (await stat(bundle.file(m.tokenizer.file))).size },
       prompt: m.prompt,
       generation: m.generation,

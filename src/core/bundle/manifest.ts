@@ -65,17 +65,19 @@ export const manifestSchema = z.object({
      * decoder layer's cross-attention keys and values from the encoder's states once per question, and
      * the decoder graph (cache: self-attention only) takes them with the states and the encoder's mask.
      */
-    encoderDecoder: z.object({
-      encoderGraph: fileName,
-      encoderInputs: z.object({ embeds: z.string().min(1), attentionMask: z.string().min(1) }),
-      encoderOutput: z.string().min(1),
-      crossGraph: fileName,
-      crossInput: z.string().min(1),
-      crossKey: z.string().includes('{layer}'),
-      crossValue: z.string().includes('{layer}'),
-      decoderStatesInput: z.string().min(1),
-      decoderStartTokenId: z.number().int().nonnegative(),
-    }).optional(),
+    encoderDecoder: z
+      .object({
+        encoderGraph: fileName,
+        encoderInputs: z.object({ embeds: z.string().min(1), attentionMask: z.string().min(1) }),
+        encoderOutput: z.string().min(1),
+        crossGraph: fileName,
+        crossInput: z.string().min(1),
+        crossKey: z.string().includes('{layer}'),
+        crossValue: z.string().includes('{layer}'),
+        decoderStatesInput: z.string().min(1),
+        decoderStartTokenId: z.number().int().nonnegative(),
+      })
+      .optional(),
   }),
   tokenizer: z.object({
     file: fileName,
@@ -87,19 +89,21 @@ export const manifestSchema = z.object({
     cleanUpSpaces: z.boolean().default(false),
   }),
   prompt: z.object({ template: z.string().includes('{question}') }),
-  generation: z.object({
-    /** greedy is numBeams 1; beam search keeps numBeams hypotheses (transformers' BeamSearchScorer). */
-    strategy: z.enum(['greedy', 'beam']),
-    numBeams: z.number().int().positive().max(64).default(1),
-    maxNewTokens: z.number().int().positive().max(512),
-    /** Tokens generated before an end token may be chosen (transformers' min_new_tokens). */
-    minNewTokens: z.number().int().nonnegative().default(0),
-    /** Beam hypotheses are ranked by log-probability / length ** lengthPenalty. */
-    lengthPenalty: z.number().default(1),
-    /** Token ids that end an answer (default: the EOS token). */
-    endTokenIds: z.array(z.number().int().nonnegative()).min(1).optional(),
-    stop: z.array(z.string()).default([]),
-  }).refine((g) => (g.strategy === 'greedy') === (g.numBeams === 1), 'strategy "greedy" goes with numBeams 1, "beam" with more'),
+  generation: z
+    .object({
+      /** greedy is numBeams 1; beam search keeps numBeams hypotheses (transformers' BeamSearchScorer). */
+      strategy: z.enum(['greedy', 'beam']),
+      numBeams: z.number().int().positive().max(64).default(1),
+      maxNewTokens: z.number().int().positive().max(512),
+      /** Tokens generated before an end token may be chosen (transformers' min_new_tokens). */
+      minNewTokens: z.number().int().nonnegative().default(0),
+      /** Beam hypotheses are ranked by log-probability / length ** lengthPenalty. */
+      lengthPenalty: z.number().default(1),
+      /** Token ids that end an answer (default: the EOS token). */
+      endTokenIds: z.array(z.number().int().nonnegative()).min(1).optional(),
+      stop: z.array(z.string()).default([]),
+    })
+    .refine((g) => (g.strategy === 'greedy') === (g.numBeams === 1), 'strategy "greedy" goes with numBeams 1, "beam" with more'),
   /** Where a converted bundle came from (informational). */
   source: z.record(z.string(), z.string()).optional(),
   files: z.record(fileName, z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')),
@@ -121,17 +125,26 @@ export async function loadBundle(dir: string, options: { verifyHashes?: boolean 
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) {
-    throw new XfError('E_BUNDLE_NOT_FOUND', 'model bundle folder not found', { file: dir, suggestion: 'Pass --model DIR, a folder holding xfbench.json.' });
+    throw new XfError('E_BUNDLE_NOT_FOUND', 'model bundle folder not found', {
+      file: dir,
+      suggestion: 'Pass --model DIR, a folder holding xfbench.json.',
+    });
   }
   const version = await readJson(manifestPath, z.object({ formatVersion: z.number() }).passthrough(), 'bundle manifest');
   if (!(SUPPORTED_FORMAT_VERSIONS as readonly number[]).includes(version.value.formatVersion)) {
     throw new XfError('E_MANIFEST_VERSION', `unsupported bundle format version ${version.value.formatVersion}`, {
-      file: manifestPath, field: 'formatVersion', suggestion: `This xfbench reads versions ${SUPPORTED_FORMAT_VERSIONS.join(', ')}.`,
+      file: manifestPath,
+      field: 'formatVersion',
+      suggestion: `This xfbench reads versions ${SUPPORTED_FORMAT_VERSIONS.join(', ')}.`,
     });
   }
   const { value: manifest, bytes: manifestBytes } = await readJson(manifestPath, manifestSchema, 'bundle manifest');
   const referenced = [
-    ...manifest.encoders.map((e) => e.graph), manifest.fusion.graph, manifest.lm.embedGraph, manifest.lm.decoderGraph, manifest.tokenizer.file,
+    ...manifest.encoders.map((e) => e.graph),
+    manifest.fusion.graph,
+    manifest.lm.embedGraph,
+    manifest.lm.decoderGraph,
+    manifest.tokenizer.file,
     ...(manifest.lm.encoderDecoder ? [manifest.lm.encoderDecoder.encoderGraph, manifest.lm.encoderDecoder.crossGraph] : []),
   ];
   for (const f of referenced) {
@@ -151,7 +164,8 @@ export async function loadBundle(dir: string, options: { verifyHashes?: boolean 
       const actual = await sha256File(p);
       if (actual !== expected) {
         throw new XfError('E_SHA256_MISMATCH', `sha256 ${actual.slice(0, 12)}… does not match the manifest's ${expected.slice(0, 12)}…`, {
-          file: p, suggestion: 'The file was changed or truncated; re-export the bundle or fix xfbench.json.',
+          file: p,
+          suggestion: 'The file was changed or truncated; re-export the bundle or fix xfbench.json.',
         });
       }
       verified.remember(key, fst, actual);

@@ -43,25 +43,50 @@ export async function openBundleSessions(bundle: Bundle, opts: SessionOptions): 
     open(m.lm.decoderGraph, kv.presentNames()),
     ed ? Promise.all([open(ed.encoderGraph), open(ed.crossGraph)]).then(([encoder, cross]) => ({ encoder, cross })) : undefined,
   ]);
-  const encoders: EncoderSession[] = [{ spec: first, session: firstSession }, ...others.map((session, i) => ({ spec: m.encoders[i + 1]!, session }))];
+  const encoders: EncoderSession[] = [
+    { spec: first, session: firstSession },
+    ...others.map((session, i) => ({ spec: m.encoders[i + 1]!, session })),
+  ];
   for (const e of encoders) checkGraphIo(e.session, bundle.file(e.spec.graph), [e.spec.input], [e.spec.output]);
-  checkGraphIo(fusion, bundle.file(m.fusion.graph), m.encoders.map((e) => e.fusionInput), [m.fusion.output]);
+  checkGraphIo(
+    fusion,
+    bundle.file(m.fusion.graph),
+    m.encoders.map((e) => e.fusionInput),
+    [m.fusion.output],
+  );
   checkGraphIo(embed, bundle.file(m.lm.embedGraph), [m.lm.embedInput], [m.lm.embedOutput]);
   const crossNames = ed ? kv.pairNames(ed.crossKey, ed.crossValue) : [];
   checkGraphIo(
     decoder,
     bundle.file(m.lm.decoderGraph),
-    [m.lm.inputs.embeds, m.lm.inputs.attentionMask, ...(m.lm.inputs.positionIds ? [m.lm.inputs.positionIds] : []), ...kv.pastNames(), ...(ed ? [ed.decoderStatesInput, ...crossNames] : [])],
+    [
+      m.lm.inputs.embeds,
+      m.lm.inputs.attentionMask,
+      ...(m.lm.inputs.positionIds ? [m.lm.inputs.positionIds] : []),
+      ...kv.pastNames(),
+      ...(ed ? [ed.decoderStatesInput, ...crossNames] : []),
+    ],
     [m.lm.logits, ...kv.presentNames()],
   );
   if (ed && seq2seq) {
-    checkGraphIo(seq2seq.encoder, bundle.file(ed.encoderGraph), [ed.encoderInputs.embeds, ed.encoderInputs.attentionMask], [ed.encoderOutput]);
+    checkGraphIo(
+      seq2seq.encoder,
+      bundle.file(ed.encoderGraph),
+      [ed.encoderInputs.embeds, ed.encoderInputs.attentionMask],
+      [ed.encoderOutput],
+    );
     checkGraphIo(seq2seq.cross, bundle.file(ed.crossGraph), [ed.crossInput], crossNames);
   }
   return {
-    provider: choice, encoders, fusion, embed, decoder, seq2seq,
+    provider: choice,
+    encoders,
+    fusion,
+    embed,
+    decoder,
+    seq2seq,
     async release() {
-      for (const s of [...encoders.map((e) => e.session), fusion, embed, decoder, ...(seq2seq ? [seq2seq.encoder, seq2seq.cross] : [])]) await s.release();
+      for (const s of [...encoders.map((e) => e.session), fusion, embed, decoder, ...(seq2seq ? [seq2seq.encoder, seq2seq.cross] : [])])
+        await s.release();
     },
   };
 }

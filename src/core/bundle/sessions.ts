@@ -40,7 +40,11 @@ export function defaultIntraOpThreads(bundleBytes = 0): number {
   return Math.max(1, availableCores() - defaultImageWorkers());
 }
 
-function sessionOptions(provider: Provider, threads = defaultIntraOpThreads(), outputsOnDevice: readonly string[] = []): ort.InferenceSession.SessionOptions {
+function sessionOptions(
+  provider: Provider,
+  threads = defaultIntraOpThreads(),
+  outputsOnDevice: readonly string[] = [],
+): ort.InferenceSession.SessionOptions {
   const onDevice = keepsOutputsOnDevice(provider) ? outputsOnDevice : [];
   return {
     executionProviders: [provider],
@@ -53,7 +57,12 @@ function sessionOptions(provider: Provider, threads = defaultIntraOpThreads(), o
   };
 }
 
-async function createOn(file: string, provider: Provider, threads?: number, outputsOnDevice?: readonly string[]): Promise<ort.InferenceSession> {
+async function createOn(
+  file: string,
+  provider: Provider,
+  threads?: number,
+  outputsOnDevice?: readonly string[],
+): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(file, sessionOptions(provider, threads, outputsOnDevice));
 }
 
@@ -63,7 +72,11 @@ async function createOn(file: string, provider: Provider, threads?: number, outp
  * CUDA and says why it fell back. `auto` never picks WebGPU: where no GPU is present it finds a
  * software Vulkan device, slower than the CPU provider.
  */
-export async function chooseProvider(firstGraph: string, opts: SessionOptions, outputsOnDevice?: readonly string[]): Promise<{ session: ort.InferenceSession; choice: ProviderChoice }> {
+export async function chooseProvider(
+  firstGraph: string,
+  opts: SessionOptions,
+  outputsOnDevice?: readonly string[],
+): Promise<{ session: ort.InferenceSession; choice: ProviderChoice }> {
   // The runtime logs a failed CUDA load itself; the user hears about it once, from us.
   ort.env.logLevel = 'fatal';
   if (opts.device === 'cpu') {
@@ -73,13 +86,17 @@ export async function chooseProvider(firstGraph: string, opts: SessionOptions, o
     // Dawn's Vulkan loader complains on stderr about an unset XDG_RUNTIME_DIR (headless machines, CI);
     // set here, it holds for the probe's child and every graph opened after this one
     process.env.XDG_RUNTIME_DIR ??= tmpdir();
-    const unusable = (reason: string) => new XfError('E_WEBGPU_UNAVAILABLE', `the WebGPU execution provider found no usable device: ${reason}`, {
-      suggestion: 'WebGPU runs on Vulkan here: install the GPU\'s Vulkan driver and loader (libvulkan1), or use --device cpu.',
-    });
+    const unusable = (reason: string) =>
+      new XfError('E_WEBGPU_UNAVAILABLE', `the WebGPU execution provider found no usable device: ${reason}`, {
+        suggestion: "WebGPU runs on Vulkan here: install the GPU's Vulkan driver and loader (libvulkan1), or use --device cpu.",
+      });
     const probe = probeWebGpu(firstGraph);
     if (!probe.ok) throw unusable(probe.reason);
     try {
-      return { session: await createOn(firstGraph, 'webgpu', opts.threads, outputsOnDevice), choice: { requested: 'webgpu', used: 'webgpu' } };
+      return {
+        session: await createOn(firstGraph, 'webgpu', opts.threads, outputsOnDevice),
+        choice: { requested: 'webgpu', used: 'webgpu' },
+      };
     } catch (err) {
       throw unusable(firstLine(err));
     }
@@ -91,7 +108,8 @@ export async function chooseProvider(firstGraph: string, opts: SessionOptions, o
     const reason = firstLine(err);
     if (opts.device === 'cuda') {
       throw new XfError('E_CUDA_UNAVAILABLE', `the CUDA execution provider could not be loaded: ${reason}`, {
-        suggestion: 'Install the CUDA binaries of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js) with CUDA 12 and cuDNN 9, or use --device cpu.',
+        suggestion:
+          'Install the CUDA binaries of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js) with CUDA 12 and cuDNN 9, or use --device cpu.',
       });
     }
     const session = await openGraph(firstGraph, 'cpu', opts.threads);
@@ -122,7 +140,12 @@ function reasonOf(line: string): string {
 }
 
 /** Opens a graph; on a provider that can, the outputs named in `outputsOnDevice` stay in device memory. */
-export async function openGraph(file: string, provider: Provider, threads?: number, outputsOnDevice?: readonly string[]): Promise<ort.InferenceSession> {
+export async function openGraph(
+  file: string,
+  provider: Provider,
+  threads?: number,
+  outputsOnDevice?: readonly string[],
+): Promise<ort.InferenceSession> {
   try {
     return await createOn(file, provider, threads, outputsOnDevice);
   } catch (err) {
@@ -134,12 +157,18 @@ export async function openGraph(file: string, provider: Provider, threads?: numb
 export function checkGraphIo(session: ort.InferenceSession, file: string, inputs: string[], outputs: string[]): void {
   for (const name of inputs) {
     if (!session.inputNames.includes(name)) {
-      throw new XfError('E_GRAPH_IO', `graph has no input "${name}" (it has: ${session.inputNames.join(', ')})`, { file, suggestion: 'The manifest and the graph disagree; re-export the bundle.' });
+      throw new XfError('E_GRAPH_IO', `graph has no input "${name}" (it has: ${session.inputNames.join(', ')})`, {
+        file,
+        suggestion: 'The manifest and the graph disagree; re-export the bundle.',
+      });
     }
   }
   for (const name of outputs) {
     if (!session.outputNames.includes(name)) {
-      throw new XfError('E_GRAPH_IO', `graph has no output "${name}" (it has: ${session.outputNames.join(', ')})`, { file, suggestion: 'The manifest and the graph disagree; re-export the bundle.' });
+      throw new XfError('E_GRAPH_IO', `graph has no output "${name}" (it has: ${session.outputNames.join(', ')})`, {
+        file,
+        suggestion: 'The manifest and the graph disagree; re-export the bundle.',
+      });
     }
   }
 }

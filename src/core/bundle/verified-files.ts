@@ -15,7 +15,10 @@ interface Entry {
 
 /** Where the checks are remembered: $XFBENCH_VERIFIED_FILES, else the user's cache folder. */
 function storeFile(): string {
-  return process.env.XFBENCH_VERIFIED_FILES ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'xfbench', 'verified-files.json');
+  return (
+    process.env.XFBENCH_VERIFIED_FILES ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'xfbench', 'verified-files.json')
+  );
 }
 
 /**
@@ -28,7 +31,10 @@ function storeFile(): string {
 export class VerifiedFiles {
   private dirty = false;
 
-  private constructor(private readonly file: string, private readonly entries: Record<string, Entry>) {}
+  private constructor(
+    private readonly file: string,
+    private readonly entries: Record<string, Entry>,
+  ) {}
 
   static async open(): Promise<VerifiedFiles> {
     const file = storeFile();
@@ -36,7 +42,9 @@ export class VerifiedFiles {
     if (process.env.XFBENCH_VERIFY !== 'always') {
       try {
         entries = JSON.parse(await readFile(file, 'utf8')) as Record<string, Entry>;
-      } catch { /* none yet, or unreadable: check everything */ }
+      } catch {
+        /* none yet, or unreadable: check everything */
+      }
     }
     return new VerifiedFiles(file, entries);
   }
@@ -60,6 +68,8 @@ export class VerifiedFiles {
     try {
       await mkdir(path.dirname(this.file), { recursive: true });
       await writeFileAtomic(this.file, JSON.stringify(this.entries));
-    } catch { /* a read-only home: the files are hashed again next time */ }
+    } catch {
+      /* a read-only home: the files are hashed again next time */
+    }
   }
 }

@@ -7,7 +7,10 @@ export class BeamHypotheses {
   private readonly beams: { score: number; tokens: number[] }[] = [];
   private worst = 1e9;
 
-  constructor(private readonly numBeams: number, private readonly lengthPenalty: number) {}
+  constructor(
+    private readonly numBeams: number,
+    private readonly lengthPenalty: number,
+  ) {}
 
   get size(): number {
     return this.beams.length;

@@ -68,7 +68,12 @@ function topCandidates(search: QuestionSearch, logits: ort.Tensor, gen: Generati
  * One step of transformers' BeamSearchScorer.process for one question: candidates that end the
  * answer become hypotheses (if ranked within numBeams), the best others become the next beams.
  */
-function advance(search: QuestionSearch, candidates: Candidate[], gen: GenerationSettings, step: number): { beam: number; token: number; score: number }[] {
+function advance(
+  search: QuestionSearch,
+  candidates: Candidate[],
+  gen: GenerationSettings,
+  step: number,
+): { beam: number; token: number; score: number }[] {
   const next: { beam: number; token: number; score: number }[] = [];
   for (const [rank, c] of candidates.entries()) {
     if (gen.endIds.includes(c.token)) {
@@ -90,10 +95,17 @@ function advance(search: QuestionSearch, candidates: Candidate[], gen: Generatio
  * unfinished question's beams as rows of one batch. A finished question leaves the batch; its answer
  * is what it would be alone.
  */
-export async function decodeBeams(batch: DecodingBatch, tokenizer: BundleTokenizer, gen: GenerationSettings, count: number): Promise<Generation[]> {
+export async function decodeBeams(
+  batch: DecodingBatch,
+  tokenizer: BundleTokenizer,
+  gen: GenerationSettings,
+  count: number,
+): Promise<Generation[]> {
   const keep = Math.max(2, 1 + gen.endIds.length) * gen.numBeams;
   const searches: QuestionSearch[] = Array.from({ length: count }, (_, i) => ({
-    beams: [{ tokens: [], score: 0, row: i }], hypotheses: new BeamHypotheses(gen.numBeams, gen.lengthPenalty), done: false,
+    beams: [{ tokens: [], score: 0, row: i }],
+    hypotheses: new BeamHypotheses(gen.numBeams, gen.lengthPenalty),
+    done: false,
   }));
   let result = await batch.first();
   try {
@@ -106,7 +118,12 @@ export async function decodeBeams(batch: DecodingBatch, tokenizer: BundleTokeniz
       for (const [i, search] of searches.entries()) {
         if (search.done) continue;
         const next = advance(search, topCandidates(search, logits, gen, step, keep), gen, step);
-        const beams = next.map((c) => ({ tokens: [...search.beams[c.beam]!.tokens, c.token], score: c.score, row: -1, source: search.beams[c.beam]!.row }));
+        const beams = next.map((c) => ({
+          tokens: [...search.beams[c.beam]!.tokens, c.token],
+          score: c.score,
+          row: -1,
+          source: search.beams[c.beam]!.row,
+        }));
         if (last && !search.done) {
           // transformers' finalize: the running beams join the hypotheses at the maximum length
           for (const b of beams) search.hypotheses.add(b.tokens, b.score, b.tokens.length);

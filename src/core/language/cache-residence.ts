@@ -60,8 +60,16 @@ export class DeviceCache implements CacheResidence {
     );
   }
 
-  private async run(session: ort.InferenceSession, tensors: Record<string, ort.Tensor>, rows: readonly number[]): Promise<Record<string, ort.Tensor>> {
-    const ids = new ort.Tensor('int64', BigInt64Array.from(rows, (r) => BigInt(r)), [rows.length]);
+  private async run(
+    session: ort.InferenceSession,
+    tensors: Record<string, ort.Tensor>,
+    rows: readonly number[],
+  ): Promise<Record<string, ort.Tensor>> {
+    const ids = new ort.Tensor(
+      'int64',
+      BigInt64Array.from(rows, (r) => BigInt(r)),
+      [rows.length],
+    );
     const out: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(tensors)) {
       out[name] = (await this.meter.run(session, { rows_in: t, row_ids: ids }, 'cacheRows')).rows_out!;
@@ -76,7 +84,11 @@ export class DeviceCache implements CacheResidence {
   async toHost(tensors: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
     const first = Object.values(tensors)[0];
     if (!first || first.location !== 'gpu-buffer') return tensors;
-    return this.run(this.toHostSession, tensors, Array.from({ length: first.dims[0]! }, (_, i) => i));
+    return this.run(
+      this.toHostSession,
+      tensors,
+      Array.from({ length: first.dims[0]! }, (_, i) => i),
+    );
   }
 
   release(tensors: Iterable<ort.Tensor>): void {

@@ -45,22 +45,47 @@ export class CausalBatch implements DecodingBatch {
     private readonly holes: readonly { at: number; length: number }[],
   ) {}
 
-  static async start(lm: CausalLM, prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<CausalBatch> {
+  static async start(
+    lm: CausalLM,
+    prompts: PromptEncoder,
+    gen: GenerationSettings,
+    requests: readonly GenerationRequest[],
+  ): Promise<CausalBatch> {
     const prefix = requests[0]!.prefix.length;
     if (requests.some((r) => r.prefix.length !== prefix)) throw new Error('prefixes of different lengths in one batch');
-    const rows = await lm.embedPrompts(requests.map((r) => prompts.ids(r.question)), prefix, prompts.tokenizer.padId);
+    const rows = await lm.embedPrompts(
+      requests.map((r) => prompts.ids(r.question)),
+      prefix,
+      prompts.tokenizer.padId,
+    );
     if (rows.prefix + rows.width + gen.maxNewTokens > lm.spec.maxPositions) {
-      throw new Error(`prompt of ${rows.prefix + rows.width} positions plus ${gen.maxNewTokens} new tokens exceeds the LM's ${lm.spec.maxPositions}`);
+      throw new Error(
+        `prompt of ${rows.prefix + rows.width} positions plus ${gen.maxNewTokens} new tokens exceeds the LM's ${lm.spec.maxPositions}`,
+      );
     }
-    return new CausalBatch(lm, requests, rows, rows.padding.map((length) => ({ at: rows.prefix, length })));
+    return new CausalBatch(
+      lm,
+      requests,
+      rows,
+      rows.padding.map((length) => ({ at: rows.prefix, length })),
+    );
   }
 
   first(): Promise<DecoderResult> {
     const { lm, rows } = this;
-    return lm.prefill(lm.inputs(rows.embeds, attentionMask(this.holes, rows.prefix + rows.width), () => rows.positions), this.requests.map((r) => r.prefix));
+    return lm.prefill(
+      lm.inputs(rows.embeds, attentionMask(this.holes, rows.prefix + rows.width), () => rows.positions),
+      this.requests.map((r) => r.prefix),
+    );
   }
 
-  async next(previous: DecoderResult, tokens: readonly number[], requestOf: readonly number[], step: number, sources?: readonly number[]): Promise<DecoderResult> {
+  async next(
+    previous: DecoderResult,
+    tokens: readonly number[],
+    requestOf: readonly number[],
+    step: number,
+    sources?: readonly number[],
+  ): Promise<DecoderResult> {
     const { lm, rows } = this;
     const width = rows.prefix + rows.width + step + 1;
     const past = lm.kv.presentAsPast(previous);
@@ -68,8 +93,15 @@ export class CausalBatch implements DecodingBatch {
     const result = await lm.step({
       ...lm.inputs(
         await lm.embedIds([...tokens], [tokens.length, 1]),
-        attentionMask(requestOf.map((i) => this.holes[i]!), width),
-        () => int64(requestOf.map((i) => rows.prefix + rows.lengths[i]! + step), [tokens.length, 1]),
+        attentionMask(
+          requestOf.map((i) => this.holes[i]!),
+          width,
+        ),
+        () =>
+          int64(
+            requestOf.map((i) => rows.prefix + rows.lengths[i]! + step),
+            [tokens.length, 1],
+          ),
       ),
       ...cache,
     });

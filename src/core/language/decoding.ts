@@ -30,7 +30,13 @@ export interface DecodingBatch {
    * The next call: row r feeds `tokens[r]` for request `requestOf[r]`, continuing the cache of row
    * `sources[r]` of `previous` (row r itself when `sources` is omitted), at generated position `step + 1`.
    */
-  next(previous: DecoderResult, tokens: readonly number[], requestOf: readonly number[], step: number, sources?: readonly number[]): Promise<DecoderResult>;
+  next(
+    previous: DecoderResult,
+    tokens: readonly number[],
+    requestOf: readonly number[],
+    step: number,
+    sources?: readonly number[],
+  ): Promise<DecoderResult>;
   logits(result: DecoderResult): ort.Tensor;
   /** Frees the cache the last call left in device memory. */
   finish(last: DecoderResult): void;

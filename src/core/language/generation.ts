@@ -19,7 +19,12 @@ export interface GenerationOverrides {
   maxNewTokens?: number;
 }
 
-export function resolveGeneration(spec: Manifest['generation'], tokenizer: BundleTokenizer, overrides: GenerationOverrides = {}, file?: string): GenerationSettings {
+export function resolveGeneration(
+  spec: Manifest['generation'],
+  tokenizer: BundleTokenizer,
+  overrides: GenerationOverrides = {},
+  file?: string,
+): GenerationSettings {
   const settings: GenerationSettings = {
     numBeams: overrides.numBeams ?? spec.numBeams,
     maxNewTokens: overrides.maxNewTokens ?? spec.maxNewTokens,
@@ -29,13 +34,22 @@ export function resolveGeneration(spec: Manifest['generation'], tokenizer: Bundl
     stop: spec.stop,
   };
   if (settings.minNewTokens > settings.maxNewTokens) {
-    throw new XfError('E_FLAGS', `at most ${settings.maxNewTokens} new tokens is fewer than the bundle's minimum of ${settings.minNewTokens}`, {
-      file, field: 'generation.minNewTokens', suggestion: `Pass --max-new-tokens ${settings.minNewTokens} or more.`,
-    });
+    throw new XfError(
+      'E_FLAGS',
+      `at most ${settings.maxNewTokens} new tokens is fewer than the bundle's minimum of ${settings.minNewTokens}`,
+      {
+        file,
+        field: 'generation.minNewTokens',
+        suggestion: `Pass --max-new-tokens ${settings.minNewTokens} or more.`,
+      },
+    );
   }
   const vocab = tokenizer.vocabSize;
   if (settings.endIds.some((id) => id >= vocab)) {
-    throw new XfError('E_MANIFEST', `an end token id in ${JSON.stringify(settings.endIds)} is outside the vocabulary of ${vocab}`, { file, field: 'generation.endTokenIds' });
+    throw new XfError('E_MANIFEST', `an end token id in ${JSON.stringify(settings.endIds)} is outside the vocabulary of ${vocab}`, {
+      file,
+      field: 'generation.endTokenIds',
+    });
   }
   return settings;
 }

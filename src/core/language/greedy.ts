@@ -17,8 +17,17 @@ function argmax(row: Float32Array, noEnd: boolean, endIds: readonly number[]): n
  * generated position for the whole batch, a finished row fed an end token until all are done. As
  * transformers' greedy search: end tokens are barred for the first minNewTokens.
  */
-export async function decodeGreedy(batch: DecodingBatch, tokenizer: BundleTokenizer, gen: GenerationSettings, count: number): Promise<Generation[]> {
-  const outputs = Array.from({ length: count }, () => ({ ids: [] as number[], done: false, firstLogits: undefined as Float32Array | undefined }));
+export async function decodeGreedy(
+  batch: DecodingBatch,
+  tokenizer: BundleTokenizer,
+  gen: GenerationSettings,
+  count: number,
+): Promise<Generation[]> {
+  const outputs = Array.from({ length: count }, () => ({
+    ids: [] as number[],
+    done: false,
+    firstLogits: undefined as Float32Array | undefined,
+  }));
   const everyRow = outputs.map((_, i) => i);
   let result = await batch.first();
   try {

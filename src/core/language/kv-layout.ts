@@ -29,14 +29,18 @@ export class KvLayout extends CacheNames {
   /** A cache of no positions, for the first call. */
   empty(batch: number): Record<string, ort.Tensor> {
     const c = this.spec;
-    return Object.fromEntries(this.pastNames().map((n) => [n, new ort.Tensor('float32', new Float32Array(0), [batch, c.heads, 0, c.headDim])]));
+    return Object.fromEntries(
+      this.pastNames().map((n) => [n, new ort.Tensor('float32', new Float32Array(0), [batch, c.heads, 0, c.headDim])]),
+    );
   }
 
   /** A call's present keys and values, renamed as the next call's past. */
   presentAsPast(result: ort.InferenceSession.ReturnType): Record<string, ort.Tensor> {
     const past: Record<string, ort.Tensor> = {};
     const present = this.presentNames();
-    this.pastNames().forEach((name, i) => { past[name] = result[present[i]!]!; });
+    this.pastNames().forEach((name, i) => {
+      past[name] = result[present[i]!]!;
+    });
     return past;
   }
 
@@ -45,7 +49,9 @@ export class KvLayout extends CacheNames {
     const perRow = this.spec.heads * length * this.spec.headDim;
     return Array.from({ length: batch }, (_, i) => ({
       length,
-      past: Object.fromEntries(Object.entries(past).map(([name, t]) => [name, (t.data as Float32Array).slice(i * perRow, (i + 1) * perRow)])),
+      past: Object.fromEntries(
+        Object.entries(past).map(([name, t]) => [name, (t.data as Float32Array).slice(i * perRow, (i + 1) * perRow)]),
+      ),
     }));
   }
 

@@ -48,14 +48,25 @@ export class LanguageModel implements LanguageSide, CausalLM {
     const n = visuals[0]!.dims[1];
     if (visuals.some((v) => v.dims[1] !== n)) throw new Error('images with different numbers of visual tokens in one batch');
     const embeds = stackRows(visuals.map((v) => v.data));
-    const result = await this.meter.run(this.decoder, {
-      ...this.inputs(
-        new ort.Tensor('float32', embeds, [visuals.length, n, lm.hiddenSize]),
-        attentionMask(visuals.map(() => ({ at: 0, length: 0 })), n),
-        () => int64(visuals.flatMap(() => Array.from({ length: n }, (_, t) => t)), [visuals.length, n]),
-      ),
-      ...this.kv.empty(visuals.length),
-    }, 'lmPrefix');
+    const result = await this.meter.run(
+      this.decoder,
+      {
+        ...this.inputs(
+          new ort.Tensor('float32', embeds, [visuals.length, n, lm.hiddenSize]),
+          attentionMask(
+            visuals.map(() => ({ at: 0, length: 0 })),
+            n,
+          ),
+          () =>
+            int64(
+              visuals.flatMap(() => Array.from({ length: n }, (_, t) => t)),
+              [visuals.length, n],
+            ),
+        ),
+        ...this.kv.empty(visuals.length),
+      },
+      'lmPrefix',
+    );
     const past = this.kv.presentAsPast(result);
     const prefixes = this.kv.rowsOf(await this.cache.toHost(past), visuals.length, n);
     this.cache.release(Object.values(past));

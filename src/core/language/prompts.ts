@@ -7,7 +7,10 @@ const PROMPT_CACHE_ENTRIES = 16_384;
 export class PromptEncoder {
   private readonly idCache = new Map<string, number[]>();
 
-  constructor(private readonly template: string, readonly tokenizer: BundleTokenizer) {}
+  constructor(
+    private readonly template: string,
+    readonly tokenizer: BundleTokenizer,
+  ) {}
 
   prompt(question: string): string {
     // a function, not a string: a question holding "$&" or "$'" must not be read as a replacement pattern

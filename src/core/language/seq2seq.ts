@@ -62,19 +62,31 @@ interface EncoderContext {
 class Seq2SeqBatch implements DecodingBatch {
   private gathered?: { key: string; feeds: Record<string, ort.Tensor> };
 
-  private constructor(private readonly lm: EncoderDecoderLM, private readonly context: EncoderContext) {}
+  private constructor(
+    private readonly lm: EncoderDecoderLM,
+    private readonly context: EncoderContext,
+  ) {}
 
-  static async start(lm: EncoderDecoderLM, prompts: PromptEncoder, gen: GenerationSettings, requests: readonly GenerationRequest[]): Promise<Seq2SeqBatch> {
+  static async start(
+    lm: EncoderDecoderLM,
+    prompts: PromptEncoder,
+    gen: GenerationSettings,
+    requests: readonly GenerationRequest[],
+  ): Promise<Seq2SeqBatch> {
     const { spec, ed } = lm;
     const n = requests[0]!.prefix.length;
-    if (requests.some((r) => r.prefix.length !== n || !r.prefix.visual)) throw new Error('encoder-decoder batch without visual tokens of one length');
+    if (requests.some((r) => r.prefix.length !== n || !r.prefix.visual))
+      throw new Error('encoder-decoder batch without visual tokens of one length');
     const ids = requests.map((r) => prompts.ids(r.question));
     const width = Math.max(...ids.map((p) => p.length));
     if (n + width + gen.maxNewTokens > spec.maxPositions) {
       throw new Error(`prompt of ${n + width} positions plus ${gen.maxNewTokens} new tokens exceeds the LM's ${spec.maxPositions}`);
     }
     const padId = prompts.tokenizer.padId;
-    const embedded = await lm.embedIds(ids.flatMap((p) => [...p, ...new Array<number>(width - p.length).fill(padId)]), [requests.length, width]);
+    const embedded = await lm.embedIds(
+      ids.flatMap((p) => [...p, ...new Array<number>(width - p.length).fill(padId)]),
+      [requests.length, width],
+    );
     const d = spec.hiddenSize;
     const total = n + width;
     const embeds = new Float32Array(requests.length * total * d);
@@ -86,10 +98,16 @@ class Seq2SeqBatch implements DecodingBatch {
       mask.fill(1n, i * total, i * total + n + ids[i]!.length);
     }
     const maskTensor = new ort.Tensor('int64', mask, [requests.length, total]);
-    const states = (await lm.meter.run(lm.encoder, {
-      [ed.encoderInputs.embeds]: new ort.Tensor('float32', embeds, [requests.length, total, d]),
-      [ed.encoderInputs.attentionMask]: maskTensor,
-    }, 'lmEncoder'))[ed.encoderOutput]!;
+    const states = (
+      await lm.meter.run(
+        lm.encoder,
+        {
+          [ed.encoderInputs.embeds]: new ort.Tensor('float32', embeds, [requests.length, total, d]),
+          [ed.encoderInputs.attentionMask]: maskTensor,
+        },
+        'lmEncoder',
+      )
+    )[ed.encoderOutput]!;
     const cross = await lm.meter.run(lm.cross, { [ed.crossInput]: states }, 'lmCross');
     const feeds: Record<string, ort.Tensor> = { [spec.inputs.attentionMask]: maskTensor, [ed.decoderStatesInput]: states };
     for (const name of lm.crossNames) feeds[name] = cross[name]!;
@@ -99,7 +117,8 @@ class Seq2SeqBatch implements DecodingBatch {
   /** The encoder's context for rows belonging to `requestOf`, copied once per distinct row layout. */
   private contextFor(requestOf: readonly number[]): Record<string, ort.Tensor> {
     const key = requestOf.join(',');
-    const identity = requestOf.length === this.context.feeds[this.lm.spec.inputs.attentionMask]!.dims[0] && requestOf.every((r, i) => r === i);
+    const identity =
+      requestOf.length === this.context.feeds[this.lm.spec.inputs.attentionMask]!.dims[0] && requestOf.every((r, i) => r === i);
     if (identity) return this.context.feeds;
     if (this.gathered?.key !== key) this.gathered = { key, feeds: gatherFeeds(this.context.feeds, requestOf) };
     return this.gathered.feeds;
@@ -107,20 +126,34 @@ class Seq2SeqBatch implements DecodingBatch {
 
   private async decode(tokens: readonly number[], requestOf: readonly number[], past: Record<string, ort.Tensor>): Promise<DecoderResult> {
     const { lm } = this;
-    return lm.meter.run(lm.decoder, {
-      [lm.spec.inputs.embeds]: await lm.embedIds([...tokens], [tokens.length, 1]),
-      ...this.contextFor(requestOf),
-      ...past,
-    }, 'lmSteps');
+    return lm.meter.run(
+      lm.decoder,
+      {
+        [lm.spec.inputs.embeds]: await lm.embedIds([...tokens], [tokens.length, 1]),
+        ...this.contextFor(requestOf),
+        ...past,
+      },
+      'lmSteps',
+    );
   }
 
   first(): Promise<DecoderResult> {
     const rows = this.context.feeds[this.lm.spec.inputs.attentionMask]!.dims[0]!;
     const everyRow = Array.from({ length: rows }, (_, i) => i);
-    return this.decode(everyRow.map(() => this.lm.ed.decoderStartTokenId), everyRow, this.lm.kv.empty(rows));
+    return this.decode(
+      everyRow.map(() => this.lm.ed.decoderStartTokenId),
+      everyRow,
+      this.lm.kv.empty(rows),
+    );
   }
 
-  async next(previous: DecoderResult, tokens: readonly number[], requestOf: readonly number[], _step: number, sources?: readonly number[]): Promise<DecoderResult> {
+  async next(
+    previous: DecoderResult,
+    tokens: readonly number[],
+    requestOf: readonly number[],
+    _step: number,
+    sources?: readonly number[],
+  ): Promise<DecoderResult> {
     const { cache, kv } = this.lm;
     const past = kv.presentAsPast(previous);
     const fed = sources ? await cache.gather(past, sources) : past;

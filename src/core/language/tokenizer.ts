@@ -9,7 +9,18 @@ export interface TokenizerOptions {
 
 /** transformers' clean_up_tokenization (decode's clean_up_tokenization_spaces): these replacements, in this order. */
 export function cleanUpTokenizationSpaces(text: string): string {
-  const rules: [string, string][] = [[' .', '.'], [' ?', '?'], [' !', '!'], [' ,', ','], [" ' ", "'"], [" n't", "n't"], [" 'm", "'m"], [" 's", "'s"], [" 've", "'ve"], [" 're", "'re"]];
+  const rules: [string, string][] = [
+    [' .', '.'],
+    [' ?', '?'],
+    [' !', '!'],
+    [' ,', ','],
+    [" ' ", "'"],
+    [" n't", "n't"],
+    [" 'm", "'m"],
+    [" 's", "'s"],
+    [" 've", "'ve"],
+    [" 're", "'re"],
+  ];
   return rules.reduce((t, [from, to]) => t.split(from).join(to), text);
 }
 
@@ -22,7 +33,12 @@ export class BundleTokenizer {
     private readonly options: TokenizerOptions,
   ) {}
 
-  static async load(file: string, eosToken: string, padToken: string, options: TokenizerOptions = { addSpecialTokens: false, cleanUpSpaces: false }): Promise<BundleTokenizer> {
+  static async load(
+    file: string,
+    eosToken: string,
+    padToken: string,
+    options: TokenizerOptions = { addSpecialTokens: false, cleanUpSpaces: false },
+  ): Promise<BundleTokenizer> {
     const json = parseJson((await readBytes(file, 'tokenizer')).toString('utf8'), file);
     let tokenizer: Tokenizer;
     try {
@@ -32,8 +48,10 @@ export class BundleTokenizer {
     }
     const eosId = tokenizer.token_to_id(eosToken);
     const padId = tokenizer.token_to_id(padToken);
-    if (eosId === undefined) throw new XfError('E_TOKENIZER', `EOS token "${eosToken}" is not in the vocabulary`, { file, field: 'tokenizer.eosToken' });
-    if (padId === undefined) throw new XfError('E_TOKENIZER', `pad token "${padToken}" is not in the vocabulary`, { file, field: 'tokenizer.padToken' });
+    if (eosId === undefined)
+      throw new XfError('E_TOKENIZER', `EOS token "${eosToken}" is not in the vocabulary`, { file, field: 'tokenizer.eosToken' });
+    if (padId === undefined)
+      throw new XfError('E_TOKENIZER', `pad token "${padToken}" is not in the vocabulary`, { file, field: 'tokenizer.padToken' });
     return new BundleTokenizer(tokenizer, eosId, padId, options);
   }
 

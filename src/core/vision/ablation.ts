@@ -31,10 +31,18 @@ export function parseAblations(specs: readonly string[], manifest: Manifest, man
   for (const spec of specs) {
     const m = /^([^=]+)=(\w+)$/.exec(spec.trim());
     if (!m || !(ABLATION_MODES as readonly string[]).includes(m[2]!)) {
-      throw new XfError('E_USAGE', `--ablate takes ENCODER=MODE with MODE one of ${ABLATION_MODES.join(', ')}, got "${spec}"`, { suggestion: 'e.g. --ablate mae=shuffle' });
+      throw new XfError('E_USAGE', `--ablate takes ENCODER=MODE with MODE one of ${ABLATION_MODES.join(', ')}, got "${spec}"`, {
+        suggestion: 'e.g. --ablate mae=shuffle',
+      });
     }
     if (!ids.includes(m[1]!)) {
-      throw new XfError('E_FLAGS', `the bundle has no encoder "${m[1]}" to ablate (it has: ${ids.join(', ')})`, { file: manifestFile, suggestion: manifest.encoders.length === 1 ? 'A CLIP-only bundle has nothing but its CLIP encoder: ablate an X-Former bundle\'s mae.' : `Ablate one of ${ids.join(', ')}.` });
+      throw new XfError('E_FLAGS', `the bundle has no encoder "${m[1]}" to ablate (it has: ${ids.join(', ')})`, {
+        file: manifestFile,
+        suggestion:
+          manifest.encoders.length === 1
+            ? "A CLIP-only bundle has nothing but its CLIP encoder: ablate an X-Former bundle's mae."
+            : `Ablate one of ${ids.join(', ')}.`,
+      });
     }
     if (out.some((a) => a.encoder === m[1])) throw new XfError('E_FLAGS', `--ablate names encoder "${m[1]}" twice`);
     out.push({ encoder: m[1]!, mode: m[2] as AblationMode });
@@ -62,7 +70,13 @@ function normals(seed: number): () => number {
  * Rewrites one image's features ([tokens, channels], laid out flat) in place for `zero`, `mean` and
  * `noise`; `shuffle` is done by feeding the encoder another image, before this point.
  */
-export function ablateFeatures(features: Float32Array, channels: number, mode: AblationMode, stats: ChannelStats | undefined, imageKey: string): void {
+export function ablateFeatures(
+  features: Float32Array,
+  channels: number,
+  mode: AblationMode,
+  stats: ChannelStats | undefined,
+  imageKey: string,
+): void {
   if (mode === 'zero') {
     features.fill(0);
     return;

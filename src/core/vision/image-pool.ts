@@ -15,8 +15,7 @@ export interface ImageJob {
 }
 
 export type ImageJobResult =
-  | { id: number; pixels: Float32Array[]; ms: number }
-  | { id: number; error: { code?: string; message: string; file?: string } };
+  { id: number; pixels: Float32Array[]; ms: number } | { id: number; error: { code?: string; message: string; file?: string } };
 
 interface Pending {
   resolve: (pixels: Float32Array[]) => void;
@@ -30,7 +29,9 @@ interface Pending {
  */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith('.js') ? path.join(path.dirname(here), 'image-worker.js') : path.join(packageRoot(), 'dist/core/vision/image-worker.js');
+  const file = here.endsWith('.js')
+    ? path.join(path.dirname(here), 'image-worker.js')
+    : path.join(packageRoot(), 'dist/core/vision/image-worker.js');
   if (!existsSync(file)) throw new XfError('E_NOT_BUILT', 'the image worker is not built', { file, suggestion: 'Run npm run build.' });
   return file;
 }
@@ -53,13 +54,15 @@ export class ImagePool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(file);
       const slot = { worker, pending: new Map<number, Pending>() };
-      started.push(new Promise((resolve, reject) => {
-        worker.once('message', () => {
-          if (slot.pending.size === 0) worker.unref(); // from now on, alive only while it has work
-          resolve();
-        });
-        worker.once('error', reject);
-      }));
+      started.push(
+        new Promise((resolve, reject) => {
+          worker.once('message', () => {
+            if (slot.pending.size === 0) worker.unref(); // from now on, alive only while it has work
+            resolve();
+          });
+          worker.once('error', reject);
+        }),
+      );
       worker.on('message', (r: ImageJobResult | { ready: true }) => {
         if ('ready' in r) return;
         const p = slot.pending.get(r.id);
@@ -69,8 +72,7 @@ export class ImagePool {
         if ('pixels' in r) {
           this.decodeMs += r.ms;
           p.resolve(r.pixels);
-        }
-        else p.reject(r.error.code ? new XfError(r.error.code, r.error.message, { file: r.error.file }) : new Error(r.error.message));
+        } else p.reject(r.error.code ? new XfError(r.error.code, r.error.message, { file: r.error.file }) : new Error(r.error.message));
       });
       worker.on('error', (err) => {
         for (const p of slot.pending.values()) p.reject(err);

@@ -17,12 +17,16 @@ parentPort!.on('message', (job: ImageJob) => {
       const t = performance.now();
       const pixels = await preprocessForEncoders(job.file, job.specs);
       result = { id: job.id, pixels, ms: performance.now() - t };
-      parentPort!.postMessage(result, pixels.map((p) => p.buffer as ArrayBuffer));
+      parentPort!.postMessage(
+        result,
+        pixels.map((p) => p.buffer as ArrayBuffer),
+      );
       return;
     } catch (err) {
-      result = err instanceof XfError
-        ? { id: job.id, error: { code: err.code, message: err.message, file: err.file } }
-        : { id: job.id, error: { message: (err as Error).message ?? String(err) } };
+      result =
+        err instanceof XfError
+          ? { id: job.id, error: { code: err.code, message: err.message, file: err.file } }
+          : { id: job.id, error: { message: (err as Error).message ?? String(err) } };
     }
     parentPort!.postMessage(result);
   })();

@@ -29,7 +29,10 @@ export async function decodeImage(file: string): Promise<RgbImage> {
 }
 
 function centerCrop(img: RgbImage, aspect: number): RgbImage {
-  const target = img.width / img.height > aspect ? { w: Math.round(img.height * aspect), h: img.height } : { w: img.width, h: Math.round(img.width / aspect) };
+  const target =
+    img.width / img.height > aspect
+      ? { w: Math.round(img.height * aspect), h: img.height }
+      : { w: img.width, h: Math.round(img.width / aspect) };
   if (target.w === img.width && target.h === img.height) return img;
   const x0 = Math.floor((img.width - target.w) / 2);
   const y0 = Math.floor((img.height - target.h) / 2);

@@ -10,7 +10,13 @@ export type ResampleFilter = 'bilinear' | 'bicubic' | 'lanczos';
 const PRECISION_BITS = 32 - 8 - 2;
 
 const FILTERS: Record<ResampleFilter, { support: number; fn: (x: number) => number }> = {
-  bilinear: { support: 1, fn: (x) => { x = Math.abs(x); return x < 1 ? 1 - x : 0; } },
+  bilinear: {
+    support: 1,
+    fn: (x) => {
+      x = Math.abs(x);
+      return x < 1 ? 1 - x : 0;
+    },
+  },
   bicubic: {
     support: 2,
     fn: (x) => {

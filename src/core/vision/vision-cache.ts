@@ -38,7 +38,9 @@ export class VisionCache {
   }
 
   static async keyOf(bundleHash: string, imageFile: string): Promise<string> {
-    const content = createHash('sha256').update(await readFile(imageFile)).digest('hex');
+    const content = createHash('sha256')
+      .update(await readFile(imageFile))
+      .digest('hex');
     return createHash('sha256').update(`${bundleHash}:${content}`).digest('hex');
   }
 

@@ -23,7 +23,15 @@ export interface PreparedImage {
 export interface BatchAblation {
   modes: ReadonlyMap<string, AblationMode>;
   stats: ReadonlyMap<string, ChannelStats>;
-  partners?: (images: readonly PreparedImage[]) => PreparedImage[];
+  /** `shuffle`: the prepared partner of each image of the batch, by the image's file. */
+  partners?: ReadonlyMap<string, PreparedImage>;
+}
+
+/** The image whose features a `shuffle` ablation gives `image` (a missing partner is a bug of the caller, not bad input). */
+function partnerOf(image: PreparedImage, ablation: BatchAblation): PreparedImage {
+  const partner = ablation.partners?.get(image.file);
+  if (!partner) throw new Error(`no shuffle partner prepared for ${image.file}`);
+  return partner;
 }
 
 /** The frozen vision encoders (CLIP, and MAE for X-Former) and the fusion module that turns their features into visual tokens. */
@@ -45,8 +53,12 @@ export class VisionTower {
   /** One encoder's output for each image: [tokens, channels] flat, and the channel count. */
   async features(encoder: string, images: readonly PreparedImage[]): Promise<{ perImage: Float32Array[]; channels: number }> {
     const i = this.encoders.findIndex((e) => e.spec.id === encoder);
-    const out = await this.runEncoder(i, images.map((img) => img.pixels[i]!));
-    if (out.location !== 'cpu') throw new Error('encoder features kept in device memory cannot be read; open the bundle with hostReadsFeatures');
+    const out = await this.runEncoder(
+      i,
+      images.map((img) => img.pixels[i]!),
+    );
+    if (out.location !== 'cpu')
+      throw new Error('encoder features kept in device memory cannot be read; open the bundle with hostReadsFeatures');
     const [b, , c] = out.dims as [number, number, number];
     const data = out.data as Float32Array;
     const per = data.length / b;
@@ -56,7 +68,11 @@ export class VisionTower {
   private async runEncoder(i: number, pixels: readonly Float32Array[]): Promise<ort.Tensor> {
     const { spec, session } = this.encoders[i]!;
     const [w, h] = spec.image.size;
-    const out = await this.meter.run(session, { [spec.input]: new ort.Tensor('float32', stackRows(pixels), [pixels.length, 3, h, w]) }, 'visionEncoders');
+    const out = await this.meter.run(
+      session,
+      { [spec.input]: new ort.Tensor('float32', stackRows(pixels), [pixels.length, 3, h, w]) },
+      'visionEncoders',
+    );
     return out[spec.output]!;
   }
 
@@ -70,13 +86,18 @@ export class VisionTower {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [i, { spec }] of this.encoders.entries()) {
       const a = ablation?.modes.get(spec.id);
-      const source = a === 'shuffle' ? ablation!.partners!(images) : images;
-      const out = await this.runEncoder(i, source.map((img) => img.pixels[i]!));
+      const source = a === 'shuffle' ? images.map((img) => partnerOf(img, ablation!)) : images;
+      const out = await this.runEncoder(
+        i,
+        source.map((img) => img.pixels[i]!),
+      );
       if (a && a !== 'shuffle') {
         const [, , c] = out.dims as [number, number, number];
         const data = out.data as Float32Array;
         const per = data.length / batch;
-        images.forEach((img, k) => ablateFeatures(data.subarray(k * per, (k + 1) * per), c, a, ablation!.stats.get(spec.id), path.basename(img.file)));
+        images.forEach((img, k) =>
+          ablateFeatures(data.subarray(k * per, (k + 1) * per), c, a, ablation!.stats.get(spec.id), path.basename(img.file)),
+        );
       }
       feeds[spec.fusionInput] = out;
     }
@@ -84,9 +105,14 @@ export class VisionTower {
     for (const features of Object.values(feeds)) if (features.location === 'gpu-buffer') features.dispose();
     const [b, n, d] = tokens.dims as [number, number, number];
     if (b !== batch || d !== this.manifest.lm.hiddenSize || n !== this.manifest.fusion.numTokens) {
-      throw new XfError('E_GRAPH_IO', `fusion output has shape [${tokens.dims.join(', ')}], the manifest says [${batch}, ${this.manifest.fusion.numTokens}, ${this.manifest.lm.hiddenSize}] (fusion.numTokens, lm.hiddenSize)`, {
-        file: this.fusionFile, suggestion: 'The manifest and the graph disagree; re-export the bundle.',
-      });
+      throw new XfError(
+        'E_GRAPH_IO',
+        `fusion output has shape [${tokens.dims.join(', ')}], the manifest says [${batch}, ${this.manifest.fusion.numTokens}, ${this.manifest.lm.hiddenSize}] (fusion.numTokens, lm.hiddenSize)`,
+        {
+          file: this.fusionFile,
+          suggestion: 'The manifest and the graph disagree; re-export the bundle.',
+        },
+      );
     }
     const data = tokens.data as Float32Array;
     // each image's tokens in their own buffer: they outlive the batch in the vision cache

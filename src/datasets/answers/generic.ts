@@ -11,10 +11,7 @@ import { AnswerCollector } from './collect.js';
 import { readJsonListAnswers } from './json-list.js';
 
 const idValue = z.union([z.string(), z.number()]);
-const jsonlLine = z.union([
-  z.object({ id: idValue, prediction: z.string() }),
-  z.object({ questionId: idValue, prediction: z.string() }),
-]);
+const jsonlLine = z.union([z.object({ id: idValue, prediction: z.string() }), z.object({ questionId: idValue, prediction: z.string() })]);
 
 interface LmmsEvalSample {
   doc: Record<string, unknown>;
@@ -36,7 +33,11 @@ function defaultIdOfDoc(doc: Record<string, unknown>): string | undefined {
 /** The first string in lmms-eval's (possibly nested) response lists. */
 function firstText(resps: unknown): string {
   if (typeof resps === 'string') return resps;
-  if (Array.isArray(resps)) for (const r of resps) { const t = firstText(r); if (t !== '') return t; }
+  if (Array.isArray(resps))
+    for (const r of resps) {
+      const t = firstText(r);
+      if (t !== '') return t;
+    }
   return '';
 }
 
@@ -74,7 +75,11 @@ async function readJsonLines(file: string, idOfDoc: (doc: Record<string, unknown
     if (isLmmsEvalSample(value)) {
       format = 'lmms-eval-samples';
       const id = idOfDoc(value.doc);
-      if (id === undefined) throw new XfError('E_SCHEMA', 'the logged sample\'s doc names no question id (question_id, questionId or id)', { file, field: `line ${i}.doc` });
+      if (id === undefined)
+        throw new XfError('E_SCHEMA', "the logged sample's doc names no question id (question_id, questionId or id)", {
+          file,
+          field: `line ${i}.doc`,
+        });
       answers.put(id, firstText(value.filtered_resps ?? value.resps), `line ${i}`);
       continue;
     }
@@ -93,13 +98,24 @@ const jsonListItem = z.object({ id: idValue, prediction: z.string() });
  * `{id, prediction}`. A benchmark's own layouts (GQA's and VQA's official files, MME's, POPE's, ...)
  * are read by its adapter first.
  */
-export async function readGenericAnswers(file: string, opts: { idOfDoc?: (doc: Record<string, unknown>) => string | undefined } = {}): Promise<AnswerFile> {
+export async function readGenericAnswers(
+  file: string,
+  opts: { idOfDoc?: (doc: Record<string, unknown>) => string | undefined } = {},
+): Promise<AnswerFile> {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.csv') return readCsv(file);
   if (ext === '.jsonl') return readJsonLines(file, opts.idOfDoc ?? defaultIdOfDoc);
   const list = await readJsonListAnswers(file, {
-    format: 'json', item: jsonListItem, recognises: (first) => 'id' in first && 'prediction' in first, id: (p) => String(p.id), answer: (p) => p.prediction,
+    format: 'json',
+    item: jsonListItem,
+    recognises: (first) => 'id' in first && 'prediction' in first,
+    id: (p) => String(p.id),
+    answer: (p) => p.prediction,
   });
   if (list) return list;
-  throw new XfError('E_SCHEMA', 'not a predictions file xfbench reads for this dataset (a JSON list of {id, prediction}, a JSONL, lmms-eval samples, or a CSV; see `xfbench list`)', { file });
+  throw new XfError(
+    'E_SCHEMA',
+    'not a predictions file xfbench reads for this dataset (a JSON list of {id, prediction}, a JSONL, lmms-eval samples, or a CSV; see `xfbench list`)',
+    { file },
+  );
 }

@@ -26,9 +26,13 @@ export async function readGvtAnswers(file: string, samples: () => AsyncIterable<
   const answers = new AnswerCollector(file);
   records.forEach((r, i) => {
     const id = waiting.get(`${String(r.image_id)}\u0000${String(r.gt)}`)?.shift();
-    if (!id) throw new XfError('E_PREDICTION_UNKNOWN_ID', `record ${i} (image ${String(r.image_id)}, gold ${String(r.gt)}) matches no question left in the dataset`, { file, field: `[${i}]` });
+    if (!id)
+      throw new XfError(
+        'E_PREDICTION_UNKNOWN_ID',
+        `record ${i} (image ${String(r.image_id)}, gold ${String(r.gt)}) matches no question left in the dataset`,
+        { file, field: `[${i}]` },
+      );
     answers.put(id, r.pred, `[${i}]`);
   });
   return answers.finish('gvtbench-records', sha256Text(bytes));
 }
-

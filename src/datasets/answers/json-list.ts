@@ -24,8 +24,13 @@ export async function readJsonListAnswers<T>(file: string, layout: JsonListLayou
   if (!file.toLowerCase().endsWith('.json')) return undefined;
   const answers = new AnswerCollector(file);
   let digest = '';
-  for await (const { key, value } of streamJsonMembers(await checkedFile(file, 'predictions file'), { onDone: (h) => { digest = h; } })) {
-    if (key === 0 && (typeof value !== 'object' || value === null || !layout.recognises(value as Record<string, unknown>))) return undefined;
+  for await (const { key, value } of streamJsonMembers(await checkedFile(file, 'predictions file'), {
+    onDone: (h) => {
+      digest = h;
+    },
+  })) {
+    if (key === 0 && (typeof value !== 'object' || value === null || !layout.recognises(value as Record<string, unknown>)))
+      return undefined;
     if (typeof key !== 'number') return undefined; // an object, not a list
     const item = validate(layout.item, value, file, `[${key}]`);
     answers.put(layout.id(item), layout.answer(item), `[${key}]`);

@@ -30,7 +30,9 @@ async function imagePaths(run: LoadedRun, ids: ReadonlySet<string>): Promise<Map
   if (!registry.has(run.record.dataset.id)) return found;
   try {
     const template = run.record.config.imageTemplate;
-    const dataset = await streamDataset(await registry.get(run.record.dataset.id), run.record.dataset.dir, { imageTemplate: template ?? undefined });
+    const dataset = await streamDataset(await registry.get(run.record.dataset.id), run.record.dataset.dir, {
+      imageTemplate: template ?? undefined,
+    });
     for await (const s of dataset.samples()) if (ids.has(s.id)) found.set(s.id, s.imagePath);
   } catch {
     // the data moved or changed since the run: the gallery goes without pictures, and says so
@@ -41,7 +43,10 @@ async function imagePaths(run: LoadedRun, ids: ReadonlySet<string>): Promise<Map
 async function thumbnail(file: string | undefined): Promise<string | undefined> {
   if (!file) return undefined;
   try {
-    const jpeg = await sharp(file, { failOn: 'error' }).resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside' }).jpeg({ quality: 70 }).toBuffer();
+    const jpeg = await sharp(file, { failOn: 'error' })
+      .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside' })
+      .jpeg({ quality: 70 })
+      .toBuffer();
     return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
   } catch {
     return undefined;
@@ -91,26 +96,46 @@ export async function renderGallery(runs: readonly LoadedRun[], names: readonly 
     const right = rows.map((r, k) => isRight(r!, keys[k]!));
     samples.push({ id: row.id, rows: rows as PredictionLine[], right, kinds: kindsOf(rows as PredictionLine[], right) });
   }
-  const chosen = samples.map((s, i) => ({ s, i })).sort((a, b) => priority(a.s) - priority(b.s) || a.i - b.i).slice(0, limit).map((x) => x.s);
+  const chosen = samples
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => priority(a.s) - priority(b.s) || a.i - b.i)
+    .slice(0, limit)
+    .map((x) => x.s);
   const paths = await imagePaths(runs[0]!, new Set(chosen.map((s) => s.id)));
   const thumbs = await Promise.all(chosen.map((s) => thumbnail(paths.get(s.id))));
   const categories = new Set<string>();
-  const cards = chosen.map((s, k) => {
-    const first = s.rows[0]!;
-    const cats = Object.entries(first.categories).filter(([, v]) => v !== null).map(([label, v]) => `${label}/${v}`);
-    cats.forEach((c) => categories.add(c));
-    const answers = s.rows.map((r, j) => {
-      const mark = s.right[j] === undefined ? '' : s.right[j] ? '✓' : '✗';
-      const cls = s.right[j] === undefined ? '' : s.right[j] ? ' right' : ' wrong';
-      // the answer as scored, and as the model gave it where normalisation changed it
-      const raw = r.raw !== undefined ? ` <span class="raw">(raw: ${escapeHtml(r.raw)})</span>` : '';
-      return `<li class="answer${cls}"><span class="who">${escapeHtml(names[j]!)}</span> ${mark} ${escapeHtml(r.prediction || (r.error ? `(${r.error.code})` : '(empty)'))}${raw}</li>`;
-    }).join('');
-    const text = [first.question, ...first.answers, ...s.rows.map((r) => r.prediction)].join(' ').toLowerCase();
-    const img = thumbs[k] ? `<img class="thumb" alt="image ${escapeHtml(first.imageId)}" src="${thumbs[k]}">` : '<div class="thumb none">no image</div>';
-    return `<article class="card" data-kinds="${escapeHtml(s.kinds.join(' '))}" data-cats="${escapeHtml(cats.join('|'))}" data-text="${escapeHtml(text)}">${img}` +
-      `<div class="body"><p class="q">${escapeHtml(first.question)}</p><p class="gold">gold: ${escapeHtml(first.answers.slice(0, 3).join(' | '))}</p>` +
-      `<ul>${answers}</ul><p class="meta">${escapeHtml(first.id)} · image ${escapeHtml(first.imageId)} · ${escapeHtml(cats.join(', '))}</p></div></article>`;
-  }).join('\n');
-  return { html: cards, shown: chosen.length, total: samples.length, categories: [...categories].sort(), withImages: thumbs.filter(Boolean).length };
+  const cards = chosen
+    .map((s, k) => {
+      const first = s.rows[0]!;
+      const cats = Object.entries(first.categories)
+        .filter(([, v]) => v !== null)
+        .map(([label, v]) => `${label}/${v}`);
+      cats.forEach((c) => categories.add(c));
+      const answers = s.rows
+        .map((r, j) => {
+          const mark = s.right[j] === undefined ? '' : s.right[j] ? '✓' : '✗';
+          const cls = s.right[j] === undefined ? '' : s.right[j] ? ' right' : ' wrong';
+          // the answer as scored, and as the model gave it where normalisation changed it
+          const raw = r.raw !== undefined ? ` <span class="raw">(raw: ${escapeHtml(r.raw)})</span>` : '';
+          return `<li class="answer${cls}"><span class="who">${escapeHtml(names[j]!)}</span> ${mark} ${escapeHtml(r.prediction || (r.error ? `(${r.error.code})` : '(empty)'))}${raw}</li>`;
+        })
+        .join('');
+      const text = [first.question, ...first.answers, ...s.rows.map((r) => r.prediction)].join(' ').toLowerCase();
+      const img = thumbs[k]
+        ? `<img class="thumb" alt="image ${escapeHtml(first.imageId)}" src="${thumbs[k]}">`
+        : '<div class="thumb none">no image</div>';
+      return (
+        `<article class="card" data-kinds="${escapeHtml(s.kinds.join(' '))}" data-cats="${escapeHtml(cats.join('|'))}" data-text="${escapeHtml(text)}">${img}` +
+        `<div class="body"><p class="q">${escapeHtml(first.question)}</p><p class="gold">gold: ${escapeHtml(first.answers.slice(0, 3).join(' | '))}</p>` +
+        `<ul>${answers}</ul><p class="meta">${escapeHtml(first.id)} · image ${escapeHtml(first.imageId)} · ${escapeHtml(cats.join(', '))}</p></div></article>`
+      );
+    })
+    .join('\n');
+  return {
+    html: cards,
+    shown: chosen.length,
+    total: samples.length,
+    categories: [...categories].sort(),
+    withImages: thumbs.filter(Boolean).length,
+  };
 }
