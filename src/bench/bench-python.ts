@@ -14,3 +14,8 @@ export function converterPython(python: string, args: string[]): { ok: true; std
   });
   return r.status === 0 ? { ok: true, stdout: r.stdout } : { ok: false, error: (r.stderr || 'python failed').trim().split('\n').pop()! };
 }
+
+/** `xfbench run gqa` of a bench point: a bundle on the bench's questions with `numBeams`, as JSON. */
+export function gqaRunArgs(data: string, bundle: string, out: string, device: string, numBeams: number): string[] {
+  return ['run', 'gqa', '--data', data, '--model', bundle, '--out', out, '--device', device, '--num-beams', String(numBeams), '--json'];
+}

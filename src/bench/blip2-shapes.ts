@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { checkConverterPython, findPython } from '../convert/python.js';
 import { packageRoot } from '../lib/package-root.js';
-import { converterPython, type Measure } from './bench-python.js';
+import { converterPython, gqaRunArgs, type Measure } from './bench-python.js';
 import { memoryAtScale } from './memory-at-scale.js';
 
 const ROOT = packageRoot();
@@ -116,21 +116,7 @@ export async function blip2Shapes(
   const points: Record<string, unknown>[] = [];
   for (const numBeams of [1, 5]) {
     const out = path.join(work, `run-beams-${numBeams}`);
-    const run = measure([
-      'run',
-      'gqa',
-      '--data',
-      data,
-      '--model',
-      bundle,
-      '--out',
-      out,
-      '--device',
-      device,
-      '--num-beams',
-      String(numBeams),
-      '--json',
-    ]);
+    const run = measure(gqaRunArgs(data, bundle, out, device, numBeams));
     if (run.status !== 0) return { error: `xfbench run: ${run.stderr.trim()}` };
     const record = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { timings: Record<string, number> };
     const t = record.timings;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { converterPython, type Measure } from './bench-python.js';
+import { converterPython, gqaRunArgs, type Measure } from './bench-python.js';
 
 /** BLIP-2's published sizes (total parameters, the BLIP-2 paper's Table 1), for the memory estimates. */
 const PUBLISHED = { 'blip2-opt-2.7b': 3.8e9, 'blip2-opt-6.7b': 7.8e9, 'blip2-flan-t5-xl': 4.1e9, 'blip2-flan-t5-xxl': 12.1e9 };
@@ -20,21 +20,7 @@ function memoryRun(
   numBeams: number,
   bundleBytes: number,
 ): MemoryRun | { error: string } {
-  const run = measure([
-    'run',
-    'gqa',
-    '--data',
-    data,
-    '--model',
-    bundle,
-    '--out',
-    out,
-    '--device',
-    'cpu',
-    '--num-beams',
-    String(numBeams),
-    '--json',
-  ]);
+  const run = measure(gqaRunArgs(data, bundle, out, 'cpu', numBeams));
   if (run.status !== 0) return { error: run.stderr.trim() };
   const t = (JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { timings: Record<string, number> }).timings;
   return { bundleBytes, peakRssMb: run.maxRssMb, questionsPerSecond: t['questionsThisSession']! / (t['evaluateMs']! / 1000) };
