@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,34 @@ beforeAll(() => {
 });
 
 describe('xfbench compare and the regression gate', () => {
+  it("writes a failing gate's whole JSON document to a pipe before it exits 3", () => {
+    // several candidates: a document well past the 64 KiB a pipe holds, read by a consumer that
+    // starts late, as `| jq` or a PR-comment step may; process.exit used to cut it at 65,536 bytes
+    const ids = Object.keys(basePredictions);
+    const flipped = (from: number) => {
+      const p = { ...basePredictions };
+      for (const id of ids.slice(from, from + 150)) p[id] = p[id] === 'yes' ? 'no' : 'yes';
+      return p;
+    };
+    const runs = [
+      scoreRun('pipe-base', basePredictions),
+      scoreRun('pipe-1', flipped(0)),
+      scoreRun('pipe-2', flipped(300)),
+      scoreRun('pipe-3', flipped(600)),
+    ];
+    const out = path.join(work, 'piped.json');
+    const cli = [process.execPath, path.join(ROOT, 'bin/run.js'), 'compare', ...runs, '--gate', writeGate(GATE), '--json', '--details'];
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "$@" | (sleep 1; cat > ${JSON.stringify(out)})`, 'pipe', ...cli], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status, r.stderr).toBe(3);
+    const text = readFileSync(out, 'utf8');
+    expect(text.length).toBeGreaterThan(65_536);
+    const doc = compareManyOutputSchema.parse(JSON.parse(text));
+    expect(doc.gates!.some((g) => !g.passed)).toBe(true);
+  });
+
   it('fails the gate on a true 5-point drop in one structural type, naming it, with exit status 3', () => {
     const ids = Object.keys(basePredictions).filter((id) => records[id]!.isBalanced && records[id]!.types.structural === 'verify');
     const correct = ids.filter((id) => basePredictions[id] === records[id]!.answer);
