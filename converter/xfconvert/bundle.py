@@ -14,6 +14,7 @@ from tokenizers import Tokenizer
 from . import graphs, xformer
 from .checkpoint import Checkpoint, ConvertError, image_spec, read_json
 from .onnx_files import GraphWriter
+from .loading import load_checked
 from .manifest_schema import ManifestError, check_manifest
 
 FORMAT_VERSION = 1
@@ -29,12 +30,7 @@ def sha256(path: str) -> str:
 
 
 def load_model(ckpt: Checkpoint):
-    cls = getattr(transformers, ckpt.architecture)
-    try:
-        model = cls.from_pretrained(ckpt.folder, torch_dtype=torch.float32)
-    except (OSError, ValueError) as err:
-        raise ConvertError(ckpt.folder, f"transformers could not load the checkpoint ({str(err).splitlines()[0]})") from None
-    return model.eval()
+    return load_checked(getattr(transformers, ckpt.architecture), ckpt.folder, "checkpoint", torch_dtype=torch.float32)
 
 
 def check_tokenizer(ckpt: Checkpoint, tok: Tokenizer) -> None:

@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from .checkpoint import ConvertError, read_json
 from .dual_attention import DualCrossAttention
+from .loading import load_checked
 
 ARCHITECTURE = "XFormerForConditionalGeneration"
 
@@ -107,10 +108,8 @@ class XFormerCheckpoint:
                 raise ConvertError(part, "X-Former part folder not found")
 
     def load(self, blip2):
-        try:
-            mae = transformers.ViTMAEModel.from_pretrained(self.mae_dir, mask_ratio=0.0).eval()
-        except (OSError, ValueError) as err:
-            raise ConvertError(self.mae_dir, f"transformers could not load the MAE ViT ({str(err).splitlines()[0]})") from None
+        # an MAE saved as ViTMAEForPreTraining carries its pixel decoder too; the encoder alone is used
+        mae = load_checked(transformers.ViTMAEModel, self.mae_dir, "MAE ViT", unused_prefixes=("decoder.",), mask_ratio=0.0)
         layers = [i for i, layer in enumerate(blip2.qformer.encoder.layer) if layer.has_cross_attention]
         fusion = XFormerFusion(layers, mae.config.hidden_size, blip2.config.qformer_config.hidden_size, self.heads)
         if not os.path.isfile(self.fusion_file):

@@ -104,6 +104,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
     read(child.stdout),
     read(child.stderr),
   ]);
+  // the converter's own output (transformers' warnings, a traceback), when asked for: most needed when it failed
+  if (process.env.XFBENCH_CONVERT_DEBUG) for (const l of otherOutput) process.stderr.write(`${l}\n`);
   if (startError) throw converterEnvError(choice, startFailure(startError));
   const environment = messages.find((m) => m.environment)?.environment;
   if (environment && 'missing' in environment) throw converterEnvError(choice, `has no module "${environment.missing}"`);
@@ -118,7 +120,6 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
       suggestion: "Run it with XFBENCH_CONVERT_DEBUG=1 for the converter's full output.",
     });
   }
-  if (process.env.XFBENCH_CONVERT_DEBUG) for (const l of otherOutput) process.stderr.write(`${l}\n`);
   // the manifest and every file it names, before the move; the sha256s after it, so the checks are
   // remembered under the bundle's own path (a 6 GB bundle is not hashed again at its first run)
   await loadBundle(partial, { verifyHashes: false }).catch(async (err: unknown) => {

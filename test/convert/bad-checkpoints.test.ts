@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { runConverterPython } from '../helpers/converter.js';
 import { tempDir } from '../helpers/paths.js';
+import { convertedCheckpoint } from '../helpers/shared-results.js';
 
 const dir = tempDir('xfbench-convert-bad-');
 
@@ -67,5 +69,60 @@ describe('xfbench convert refuses bad input in one line', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/E_OUT_EXISTS/);
     expect(existsSync(path.join(out, 'keep.txt'))).toBe(true);
+  });
+});
+
+/**
+ * A checkpoint whose weights do not all load: transformers would fill the gaps at random and warn;
+ * convert refuses it in one line naming the weights file, how many and which, and writes nothing.
+ */
+describe('xfbench convert refuses weights that do not load', () => {
+  /** A copy of the shared random OPT checkpoint with its model.safetensors rewritten by `edit` (Python, over the tensors' names). */
+  async function edited(name: string, edit: string): Promise<string> {
+    const { checkpoint } = await convertedCheckpoint('opt');
+    const copy = path.join(dir, name);
+    cpSync(checkpoint, copy, { recursive: true });
+    const file = path.join(copy, 'model.safetensors');
+    runConverterPython([
+      '-c',
+      `import sys\nfrom safetensors.torch import load_file, save_file\nw = load_file(sys.argv[1])\n${edit}\nsave_file(w, sys.argv[1], metadata={"format": "pt"})`,
+      file,
+    ]);
+    return copy;
+  }
+
+  it.each([
+    [
+      "the LM's decoder layers removed",
+      'w = {k: v for k, v in w.items() if ".decoder.layers." not in k}',
+      /E_CHECKPOINT .*model\.safetensors: the checkpoint's weights do not load: \d+ weights the model needs are missing \(language_model\.model\.decoder\.layers\.0\./,
+    ],
+    [
+      'the LM saved under another prefix',
+      'w = {k.replace("language_model.", "lm.", 1): v for k, v in w.items()}',
+      /weights the model needs are missing \(language_model\..*; \d+ weights belong to no part of the model \(lm\./,
+    ],
+    [
+      'a weight of another shape',
+      'k = next(k for k in w if k.endswith("q_proj.weight")); w[k] = w[k][:, :-1].contiguous()',
+      /weights have another shape than the model's/,
+    ],
+  ])('%s: exit 2, one line, no bundle', async (name, edit, message) => {
+    const checkpoint = await edited(name.replace(/\W+/g, '-'), edit);
+    const out = path.join(dir, `out-${Math.random().toString(36).slice(2)}`);
+    const r = runCli(['convert', checkpoint, '--out', out]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith(`${path.basename(out)}.partial`))).toEqual([]);
+  });
+
+  it("shows the converter's own output with XFBENCH_CONVERT_DEBUG when the conversion fails", async () => {
+    const checkpoint = await edited('debug', 'w = {k: v for k, v in w.items() if ".decoder.layers.1." not in k}');
+    const r = runCli(['convert', checkpoint, '--out', path.join(dir, 'debug-out')], { env: { XFBENCH_CONVERT_DEBUG: '1' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/were not initialized from the model checkpoint/);
+    expect(r.stderr).toMatch(/E_CHECKPOINT .*decoder\.layers\.1\./);
   });
 });
