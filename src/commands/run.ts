@@ -39,7 +39,10 @@ export default class Run extends XfCommand {
   static override enableJsonFlag = true;
   static override args = datasetArg;
   static override flags = {
-    'model': Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
+    'model': Flags.string({
+      description:
+        'model bundle folder holding xfbench.json, or a Hugging Face checkpoint folder (converted once into ~/.cache/xfbench, then reused) (default: the bundled xf-tiny-xformer)',
+    }),
     ...datasetFlags,
     'limit': Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
     'device': deviceFlag,
@@ -99,6 +102,8 @@ export default class Run extends XfCommand {
     const human = !this.jsonEnabled();
     const progress = (await import('./progress.js')).progressBar(human && !flags.quiet);
     const shard = flags.shard === undefined ? undefined : (await import('../pipeline/shards.js')).parseShard(flags.shard);
+    const say = (line: string) => process.stderr.write(`xfbench: ${line}\n`);
+    const model = await (await import('../workflows/model-source.js')).bundleDirOf(flags.model, human ? say : undefined);
     let outcome;
     try {
       outcome = await untilStopSignal((shouldStop) =>
@@ -106,7 +111,7 @@ export default class Run extends XfCommand {
           dataset: args.dataset,
           ablate: flags.ablate,
           shard,
-          model: flags.model,
+          model,
           data: flags.data,
           out: flags.out,
           limit: flags.limit,

@@ -22,7 +22,10 @@ export default class SuiteRun extends XfCommand {
   static override enableJsonFlag = true;
   static override args = { suite: Args.string({ description: 'suite file (schemas/suite.schema.json)', required: true }) };
   static override flags = {
-    'model': Flags.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
+    'model': Flags.string({
+      description:
+        'model bundle folder holding xfbench.json, or a Hugging Face checkpoint folder (converted once into ~/.cache/xfbench, then reused) (default: the bundled xf-tiny-xformer)',
+    }),
     'out': Flags.string({ description: 'suite folder to create or continue (default: runs/<time>-suite-<name>)' }),
     'device': deviceFlag,
     'threads': threadsFlag,
@@ -32,23 +35,32 @@ export default class SuiteRun extends XfCommand {
 
   async run(): Promise<SuiteSummary> {
     const { args, flags } = await this.parse(SuiteRun);
-    const [{ runSuiteWithSummaries }, { untilStopSignal, settleStop }, summary, { displayPath }, { progressBar }, { EXIT }] =
-      await Promise.all([
-        import('../workflows/suite-run.js'),
-        import('../workflows/stop-signals.js'),
-        import('../report/suite-summary.js'),
-        import('../lib/display-path.js'),
-        import('./progress.js'),
-        import('../lib/errors.js'),
-      ]);
+    const [
+      { runSuiteWithSummaries },
+      { untilStopSignal, settleStop },
+      summary,
+      { displayPath },
+      { progressBar },
+      { EXIT },
+      { bundleDirOf },
+    ] = await Promise.all([
+      import('../workflows/suite-run.js'),
+      import('../workflows/stop-signals.js'),
+      import('../report/suite-summary.js'),
+      import('../lib/display-path.js'),
+      import('./progress.js'),
+      import('../lib/errors.js'),
+      import('../workflows/model-source.js'),
+    ]);
     const human = !this.jsonEnabled();
+    const model = await bundleDirOf(flags.model, human ? (line) => process.stderr.write(`xfbench: ${line}\n`) : undefined);
     let progress = progressBar(false);
     let outcome;
     try {
       outcome = await untilStopSignal((shouldStop) =>
         runSuiteWithSummaries({
           suiteFile: args.suite,
-          model: flags.model,
+          model,
           out: flags.out,
           device: flags.device as DeviceRequest,
           threads: flags.threads,

@@ -1,7 +1,7 @@
 import { existsSync, type Stats } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { xfbenchCacheDir } from '../../lib/cache-dir.js';
 import { writeFileAtomic } from '../../lib/files.js';
 
 /** Files at least this large have their checked sha256 remembered; smaller ones hash faster than a lookup matters. */
@@ -13,12 +13,9 @@ interface Entry {
   sha256: string;
 }
 
-/** Where the checks are remembered: $XFBENCH_VERIFIED_FILES, else the user's cache folder. */
+/** Where the checks are remembered: $XFBENCH_VERIFIED_FILES, else xfbench's cache folder. */
 function storeFile(): string {
-  return (
-    process.env.XFBENCH_VERIFIED_FILES ??
-    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'xfbench', 'verified-files.json')
-  );
+  return process.env.XFBENCH_VERIFIED_FILES ?? path.join(xfbenchCacheDir(), 'verified-files.json');
 }
 
 /**
@@ -51,8 +48,13 @@ export class VerifiedFiles {
 
   /** Whether `file`, as `st` finds it now, was checked to have `sha256`. */
   known(file: string, st: Stats, sha256: string): boolean {
+    return this.lookup(file, st) === sha256;
+  }
+
+  /** The sha256 remembered for `file`, if it is unchanged since (same size and mtime). */
+  lookup(file: string, st: Stats): string | undefined {
     const e = this.entries[file];
-    return e !== undefined && e.size === st.size && e.mtimeMs === st.mtimeMs && e.sha256 === sha256;
+    return e !== undefined && e.size === st.size && e.mtimeMs === st.mtimeMs ? e.sha256 : undefined;
   }
 
   remember(file: string, st: Stats, sha256: string): void {
