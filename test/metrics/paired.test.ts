@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/metrics/stats.js';
 import {
   binomialCdfHalf,
   clusterStandardError,
@@ -20,6 +21,8 @@ describe('McNemar', () => {
     // b=2, c=8: 2 * (1 + 10 + 45) / 1024 = 0.109375
     expect(mcnemar(2, 8).p).toBeCloseTo(0.109375, 12);
     expect(mcnemar(3, 3).p).toBe(1);
+    // equal discordant counts are no evidence, on the chi-square branch too
+    expect(mcnemar(300, 300)).toMatchObject({ p: 1, method: 'chi-square-cc' });
     expect(mcnemar(0, 0)).toMatchObject({ p: 1, method: 'none' });
     expect(mcnemar(2, 8).method).toBe('exact');
   });
@@ -64,31 +67,59 @@ describe('paired cluster bootstrap', () => {
 describe('sign-flip test over clusters', () => {
   const opts = { seed: 3, iterations: 999 };
 
-  it('is the mid-p McNemar test when every cluster holds one question', () => {
-    // b = 0, c = 5: of 32 sign patterns, two reach |5| (all + or all -): mid-p = 2 * 0.5 / 32
-    expect(signFlipTest([1, 1, 1, 1, 1], opts)).toEqual({ p: 1 / 32, method: 'sign-flip-exact' });
-    // b = 1, c = 4: |sum| = 3; patterns with |sum| 5: 2, with |sum| 3: 10 -> (2 + 0.5 * 10) / 32
-    expect(signFlipTest([-1, 1, 1, 1, 1], opts).p).toBeCloseTo(7 / 32, 12);
+  it("is McNemar's exact test when every cluster holds one question", () => {
+    // b = 0, c = 5: of 32 sign patterns, two reach |5| (all + or all -)
+    expect(signFlipTest([1, 1, 1, 1, 1], opts)).toEqual({ p: 2 / 32, method: 'sign-flip-exact' });
+    expect(signFlipTest([1, 1, 1, 1, 1], opts).p).toBeCloseTo(mcnemar(0, 5).p, 12);
+    // b = 1, c = 4: |sum| = 3; patterns with |sum| 5: 2, with |sum| 3: 10 -> 12 / 32
+    expect(signFlipTest([-1, 1, 1, 1, 1], opts).p).toBeCloseTo(12 / 32, 12);
+    expect(signFlipTest([-1, 1, 1, 1, 1], opts).p).toBeCloseTo(mcnemar(1, 4).p, 12);
   });
 
   it('weighs each cluster by its whole difference, so one image cannot pass for many', () => {
-    // one image with a difference of 10 is one sign to flip, not ten: both patterns tie, mid-p 0.5
-    expect(signFlipTest([10], opts).p).toBe(0.5);
-    expect(signFlipTest(new Array<number>(10).fill(1), opts).p).toBeCloseTo(1 / 1024, 12);
+    // one image with a difference of 10 is one sign to flip, not ten: both patterns reach it
+    expect(signFlipTest([10], opts).p).toBe(1);
+    expect(signFlipTest(new Array<number>(10).fill(1), opts).p).toBeCloseTo(2 / 1024, 12);
   });
 
-  it('gives p = 1 for no difference and never 0 by Monte Carlo', () => {
+  it('gives p = 1 for no difference, and for 0/1 scores the exact value at any number of images (no Monte Carlo floor)', () => {
     expect(signFlipTest([2, -2, 1, -1], opts).p).toBe(1);
-    const strong = signFlipTest(new Array<number>(100).fill(1), opts);
-    expect(strong.method).toBe('sign-flip-monte-carlo');
-    expect(strong.p).toBe(0.5 / 1000);
+    // 50 images, each one question better: p = 2 / 2^50; Monte Carlo with 999 patterns could not go below 1/1000,
+    // and Holm over a 48-row family at alpha 0.01 could then never flag it
+    const strong = signFlipTest(new Array<number>(50).fill(1), opts);
+    expect(strong.method).toBe('sign-flip-exact');
+    expect(strong.p).toBeCloseTo(2 / 2 ** 50, 25);
+    expect(48 * strong.p).toBeLessThan(0.01);
+    // VQA's soft scores move in thirds: exact too
+    const thirds = signFlipTest([1 / 3, 2 / 3, 1, 1 / 3, -1 / 3, 2 / 3, 1, 1, 1 / 3, 2 / 3, 1, 1 / 3, 1 / 3, 2 / 3], opts);
+    expect(thirds.method).toBe('sign-flip-exact');
+    expect(thirds.p).toBeCloseTo(signFlipTest([1, 2, 3, 1, -1, 2, 3, 3, 1, 2, 3, 1, 1, 2], opts).p, 12);
   });
 
-  it('uses the normal approximation of the same statistic for many clusters', () => {
-    const d = Array.from({ length: 300 }, (_, i) => (i < 170 ? 1 : -1)); // sum 40, variance 300
+  it('draws patterns at random for a few hundred clusters off a lattice, never giving 0', () => {
+    const d = Array.from({ length: 100 }, (_, i) => 1 + Math.SQRT2 * 1e-3 * i);
+    const r = signFlipTest(d, opts);
+    expect(r.method).toBe('sign-flip-monte-carlo');
+    expect(r.p).toBe(1 / 1000);
+  });
+
+  it('uses the normal approximation of the same statistic for many clusters off a lattice', () => {
+    const d = Array.from({ length: 300 }, (_, i) => (i < 170 ? Math.SQRT2 : -Math.SQRT2)); // sum 40√2, variance 600
     const r = signFlipTest(d, opts);
     expect(r.method).toBe('sign-flip-normal');
     expect(r.p).toBeCloseTo(erfc(40 / Math.sqrt(600)), 12);
+  });
+
+  it('holds its level under a skewed null (each image +4 with probability 0.2, else -1: mean 0), where mid-p did not', () => {
+    // mid-p counted ties half and rejected 10.3% of such runs at 25 images (docs/scoring.md); whole ties 3.2%
+    const rand = seededRandom(11);
+    const runs = 4000;
+    let rejected = 0;
+    for (let r = 0; r < runs; r++) {
+      const d = Array.from({ length: 25 }, () => (rand() < 0.2 ? 4 : -1));
+      if (signFlipTest(d, opts).p < 0.05) rejected++;
+    }
+    expect(rejected / runs).toBeLessThanOrEqual(0.08);
   });
 });
 

@@ -61,12 +61,12 @@ describe('compare renders one comparison the same way in every format', () => {
 
       | metric | category | n | A | B | Δ | 95% CI of Δ | p (adj.) | adjusted within | MDE (80%) | verdict |
       |---|---|---:|---:|---:|---:|---:|---:|---|---:|---|
-      | gqa.accuracy | overall | 40 | 60.00 | 95.00 | +35.00 | 25.00 … 45.00 | 0.0025 | primary | 14.35 | 🟢 better |
+      | gqa.accuracy | overall | 40 | 60.00 | 95.00 | +35.00 | 25.00 … 45.00 | 0.0001 | primary | 14.35 | 🟢 better |
       | gqa.accuracy | binary | 20 | 95.00 | 90.00 | -5.00 | -15.00 … 0.00 | 1.0000 | answer (2) | 15.02 | inconclusive |
       | gqa.accuracy | open | 20 | 25.00 | 100.00 | +75.00 | 55.00 … 90.00 | 0.0001 | answer (2) | 29.85 | 🟢 better |
       | gqa.accuracy | structural/verify | 20 | 95.00 | 90.00 | -5.00 | -15.00 … 0.00 | 1.0000 | structural (2) | 15.02 | inconclusive |
       | gqa.accuracy | structural/query | 20 | 25.00 | 100.00 | +75.00 | 55.00 … 90.00 | 0.0001 | structural (2) | 29.85 | 🟢 better |
-      | gqa.accuracy | semantic/attr | 40 | 60.00 | 95.00 | +35.00 | 25.00 … 45.00 | 0.0025 | semantic (1) | 14.35 | 🟢 better |
+      | gqa.accuracy | semantic/attr | 40 | 60.00 | 95.00 | +35.00 | 25.00 … 45.00 | 0.0001 | semantic (1) | 14.35 | 🟢 better |
 
       **Gate failed**: 1 of 2 checks.
       - ❌ \`gqa.accuracy\` structural/verify: dropped by 5.00 (allowed drop 2)
@@ -90,7 +90,7 @@ describe('compare renders one comparison the same way in every format', () => {
       gqa.accuracy
       ┌────────────────────┬────┬─────────┬──────────┬────────┬───────────────┬────────┬──────────────┐
       │ category           │  n │       A │        B │  Δ B−A │   95% CI of Δ │ p adj. │ verdict      │
-      │ overall            │ 40 │ 60.0000 │  95.0000 │ +35.00 │ 25.00 … 45.00 │ 0.0025 │ better       │
+      │ overall            │ 40 │ 60.0000 │  95.0000 │ +35.00 │ 25.00 … 45.00 │ 0.0001 │ better       │
       │ answer: Holm/2     │    │         │          │        │               │        │              │
       │ binary             │ 20 │ 95.0000 │  90.0000 │  -5.00 │ -15.00 … 0.00 │ 1.0000 │ inconclusive │
       │ open               │ 20 │ 25.0000 │ 100.0000 │ +75.00 │ 55.00 … 90.00 │ 0.0001 │ better       │
