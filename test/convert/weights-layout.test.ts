@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../src/core/bundle/manifest.js';
 import { VisionLanguageModel } from '../../src/core/model.js';
 import { runCli } from '../helpers/cli.js';
-import { firstGqaQuestions, runConverterPython, writeGqaCorpus, type ReferenceCase } from '../helpers/converter.js';
+import { firstGqaQuestions, runConverterPython, writeRandomCheckpoint, type ReferenceCase } from '../helpers/converter.js';
 import { tempDir } from '../helpers/paths.js';
 import { encodeImage } from '../helpers/images.js';
 
@@ -25,18 +25,7 @@ describe('xfbench convert: external data and fp16', () => {
   const models: Partial<Record<keyof typeof bundles, VisionLanguageModel>> = {};
 
   beforeAll(async () => {
-    writeGqaCorpus(path.join(dir, 'corpus.json'));
-    runConverterPython([
-      '-m',
-      'xfconvert.testing.random_checkpoint',
-      checkpoint,
-      '--kind',
-      'opt',
-      '--seed',
-      '1',
-      '--corpus',
-      path.join(dir, 'corpus.json'),
-    ]);
+    writeRandomCheckpoint(dir, 'opt', 1);
     for (const [kind, flags] of [
       ['external', ['--external-data', 'always']],
       ['fp16', ['--dtype', 'fp16']],

@@ -53,3 +53,24 @@ export interface ReferenceCase {
   variant: { ids: number[]; text: string };
   firstLogits: number[];
 }
+
+/**
+ * A random test checkpoint (converter/xfconvert/testing/random_checkpoint.py) in `dir`/checkpoint, its
+ * tokenizer trained on gqa-mini's questions, saved as transformers saves it; returns its folder.
+ */
+export function writeRandomCheckpoint(dir: string, kind: string, seed?: number): string {
+  const checkpoint = path.join(dir, 'checkpoint');
+  writeGqaCorpus(path.join(dir, 'corpus.json'));
+  const seedArgs = seed === undefined ? [] : ['--seed', String(seed)];
+  runConverterPython([
+    '-m',
+    'xfconvert.testing.random_checkpoint',
+    checkpoint,
+    '--kind',
+    kind,
+    ...seedArgs,
+    '--corpus',
+    path.join(dir, 'corpus.json'),
+  ]);
+  return checkpoint;
+}

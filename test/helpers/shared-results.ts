@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { runCli, type CliResult } from './cli.js';
-import { runConverterPython, writeGqaCorpus } from './converter.js';
+import { writeRandomCheckpoint } from './converter.js';
 import { BUNDLES } from './paths.js';
 import { shared } from './shared.js';
 
@@ -37,18 +37,8 @@ export interface ConvertedCheckpoint {
  */
 export function convertedCheckpoint(kind: string): Promise<ConvertedCheckpoint> {
   return shared(`converted-${kind}`, (dir) => {
-    const checkpoint = path.join(dir, 'checkpoint');
+    const checkpoint = writeRandomCheckpoint(dir, kind);
     const bundle = path.join(dir, 'bundle');
-    writeGqaCorpus(path.join(dir, 'corpus.json'));
-    runConverterPython([
-      '-m',
-      'xfconvert.testing.random_checkpoint',
-      checkpoint,
-      '--kind',
-      kind,
-      '--corpus',
-      path.join(dir, 'corpus.json'),
-    ]);
     return { checkpoint, bundle, convert: runCli(['convert', checkpoint, '--out', bundle, '--json']) };
   });
 }
