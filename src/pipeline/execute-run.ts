@@ -82,11 +82,13 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
   const samples = () => inShard(firstSamples(dataset.samples(), opts.limit), opts.shard);
   // read through once before anything is written: bad input fails here, with nothing created
   const survey = await surveyDataset(dataset, opts.limit, opts.shard);
+  const generation = {
+    numBeams: opts.generation?.numBeams ?? bundle.manifest.generation.numBeams,
+    maxNewTokens: opts.generation?.maxNewTokens ?? bundle.manifest.generation.maxNewTokens,
+  };
+  const visionCache = opts.visionCache !== false;
   const config: RunConfig = {
-    generation: {
-      numBeams: opts.generation?.numBeams ?? bundle.manifest.generation.numBeams,
-      maxNewTokens: opts.generation?.maxNewTokens ?? bundle.manifest.generation.maxNewTokens,
-    },
+    generation,
     limit: opts.limit ?? null,
     allQuestions: Boolean(opts.allQuestions),
     choices: opts.choices ? path.resolve(opts.choices) : null,
@@ -99,7 +101,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     threadsUsed: opts.threads ?? defaultIntraOpThreads(bundle.bytes),
     batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
     window: opts.window ?? DEFAULT_WINDOW,
-    visionCache: opts.visionCache !== false,
+    visionCache,
     prefetch: opts.prefetch ?? DEFAULT_PREFETCH,
     cacheDir: opts.cacheDir ?? null,
     maxErrors: opts.maxErrors ?? null,
@@ -123,10 +125,10 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     const session = await RunSession.open(bundle, {
       device: opts.device,
       threads: opts.threads,
-      generation: config.generation!,
+      generation,
       ablations,
       ablationScope: () => firstSamples(dataset.samples(), opts.limit),
-      visionCache: config.visionCache!,
+      visionCache,
       cacheDir: opts.cacheDir ? path.resolve(opts.cacheDir) : undefined,
     });
     const { model, images, cache } = session;
@@ -160,7 +162,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
         ablation: session.ablation,
         skip: recovered.ids,
         total: survey.inScope - recovered.ids.size,
-        cache: config.visionCache ? cache : undefined,
+        cache: visionCache ? cache : undefined,
         prefetch: config.prefetch,
         batchSize: config.batchSize,
         window: config.window,
