@@ -22,8 +22,9 @@ export const answerSettingsSchema = z.object({
   /** Beam count and answer length (`run`); `score` has no model. */
   generation: z.object({ numBeams: z.number().int(), maxNewTokens: z.number().int() }).optional(),
   limit: z.number().int().nullable().optional(),
-  allQuestions: z.boolean(),
-  choices: z.string().nullable(),
+  // defaults: a run.json written before these were recorded scored the balanced questions, without choices
+  allQuestions: z.boolean().default(false),
+  choices: z.string().nullable().default(null),
   imageTemplate: z.string().nullable().optional(),
   metrics: z.array(z.string()),
   ablate: z.array(ablationSchema).optional(),

@@ -36,8 +36,11 @@ describe('run.json config', () => {
     expect(shared).toEqual({ device: 'cpu', window: 16384, visionCache: true, prefetch: 2, cacheDir: null, maxErrors: null });
   });
 
-  it('reads the config a score run writes, and refuses a config without its scoring settings', () => {
-    expect(runConfigSchema.parse({ name: 'other', raw: false, metrics: ['gqa.accuracy'], allQuestions: false, choices: null })).toMatchObject({ name: 'other' });
-    expect(runConfigSchema.safeParse({ name: 'other', metrics: ['gqa.accuracy'] }).success).toBe(false);
+  it('reads the config a score run writes, an older run.json without the scoring flags, and refuses one without metrics', () => {
+    expect(runConfigSchema.parse({ name: 'other', raw: false, metrics: ['gqa.accuracy'], allQuestions: false, choices: null })).toMatchObject({
+      name: 'other',
+    });
+    expect(runConfigSchema.parse({ name: 'older', metrics: ['gqa.accuracy'] })).toMatchObject({ allQuestions: false, choices: null });
+    expect(runConfigSchema.safeParse({ name: 'other' }).success).toBe(false);
   });
 });
