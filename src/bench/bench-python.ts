@@ -19,3 +19,14 @@ export function converterPython(python: string, args: string[]): { ok: true; std
 export function gqaRunArgs(data: string, bundle: string, out: string, device: string, numBeams: number): string[] {
   return ['run', 'gqa', '--data', data, '--model', bundle, '--out', out, '--device', device, '--num-beams', String(numBeams), '--json'];
 }
+
+/** A random test checkpoint of `kind` (converter/xfconvert/testing/random_checkpoint.py), its tokenizer trained on `corpus`. */
+export function buildRandomCheckpoint(
+  python: string,
+  checkpoint: string,
+  kind: string,
+  corpus: string,
+): { ok: true } | { ok: false; error: string } {
+  const built = converterPython(python, ['-m', 'xfconvert.testing.random_checkpoint', checkpoint, '--kind', kind, '--corpus', corpus]);
+  return built.ok ? { ok: true } : built;
+}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { checkConverterPython, findPython } from '../convert/python.js';
 import { packageRoot } from '../lib/package-root.js';
-import { converterPython, gqaRunArgs, type Measure } from './bench-python.js';
+import { buildRandomCheckpoint, converterPython, gqaRunArgs, type Measure } from './bench-python.js';
 import { memoryAtScale } from './memory-at-scale.js';
 
 const ROOT = packageRoot();
@@ -91,15 +91,7 @@ export async function blip2Shapes(
   >;
   writeFileSync(corpus, JSON.stringify(Object.values(records).map((r) => `Question: ${r.question} Short answer: ${r.answer}`)));
   const checkpoint = path.join(work, 'checkpoint');
-  const built = converterPython(python, [
-    '-m',
-    'xfconvert.testing.random_checkpoint',
-    checkpoint,
-    '--kind',
-    'blip2-base',
-    '--corpus',
-    corpus,
-  ]);
+  const built = buildRandomCheckpoint(python, checkpoint, 'blip2-base', corpus);
   if (!built.ok) return { error: `building the checkpoint: ${built.error}` };
   const bundle = path.join(work, 'bundle');
   const converted = measure(['convert', checkpoint, '--out', bundle, '--json']);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { converterPython, gqaRunArgs, type Measure } from './bench-python.js';
+import { buildRandomCheckpoint, gqaRunArgs, type Measure } from './bench-python.js';
 
 /** BLIP-2's published sizes (total parameters, the BLIP-2 paper's Table 1), for the memory estimates. */
 const PUBLISHED = { 'blip2-opt-2.7b': 3.8e9, 'blip2-opt-6.7b': 7.8e9, 'blip2-flan-t5-xl': 4.1e9, 'blip2-flan-t5-xxl': 12.1e9 };
@@ -41,15 +41,7 @@ export async function memoryAtScale(
   log: (s: string) => void,
 ): Promise<Record<string, unknown>> {
   const checkpoint = path.join(work, 'checkpoint-opt1.3b');
-  const built = converterPython(python, [
-    '-m',
-    'xfconvert.testing.random_checkpoint',
-    checkpoint,
-    '--kind',
-    'blip2-opt1.3b',
-    '--corpus',
-    corpus,
-  ]);
+  const built = buildRandomCheckpoint(python, checkpoint, 'blip2-opt1.3b', corpus);
   if (!built.ok) return { error: `building the checkpoint: ${built.error}` };
   const runs: Record<string, unknown> = {};
   let fp32: MemoryRun | undefined;

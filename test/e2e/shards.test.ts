@@ -26,7 +26,8 @@ const speedArgs = (i: number) =>
     ['--threads', '1'],
     ['--batch-size', '4'],
   ][i]!;
-const shardArgs = (i: number) => [
+/** Shard i of 4 of the first LIMIT questions, into `out`, on the CPU, with `extra` flags (by default the shard's speed settings). */
+const shardArgs = (i: number, out = shardDir(i), extra = speedArgs(i)) => [
   'run',
   'gqa',
   '--limit',
@@ -34,10 +35,10 @@ const shardArgs = (i: number) => [
   '--shard',
   `${i}/4`,
   '--out',
-  shardDir(i),
+  out,
   '--device',
   'cpu',
-  ...speedArgs(i),
+  ...extra,
 ];
 const config = (dir: string) =>
   (JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { config: Record<string, unknown> }).config;
@@ -116,24 +117,7 @@ describe('a vision cache shared by shards', () => {
     const { readdirSync, statSync } = await import('node:fs');
     const cache = path.join(work, 'shared-cache');
     const codes = await Promise.all(
-      [0, 1, 2, 3].map((i) =>
-        runAsync([
-          'run',
-          'gqa',
-          '--limit',
-          LIMIT,
-          '--shard',
-          `${i}/4`,
-          '--out',
-          path.join(work, `cached-${i}`),
-          '--cache-dir',
-          cache,
-          '--device',
-          'cpu',
-          '--threads',
-          '1',
-        ]),
-      ),
+      [0, 1, 2, 3].map((i) => runAsync(shardArgs(i, path.join(work, `cached-${i}`), ['--cache-dir', cache, '--threads', '1']))),
     );
     expect(codes).toEqual([0, 0, 0, 0]);
     const entries = readdirSync(cache).flatMap((d) => readdirSync(path.join(cache, d)).map((f) => path.join(cache, d, f)));
