@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
 import { XfError } from '../lib/errors.js';
-import { detailsFlag } from './shared-flags.js';
+import { detailsFlag, gateFlags } from './shared-flags.js';
 import type { Comparison } from '../compare/compare.js';
 import type { GateResult } from '../compare/gate.js';
 
@@ -28,9 +28,10 @@ function nonNegative(text: string | undefined, flag: string): number | undefined
 export default class Compare extends XfCommand {
   static override summary = 'Compare runs on the same items, category by category, with paired statistics; optionally gate.';
   static override description =
-    'A is the baseline, B the candidate (or B, C, …: several candidates, each against A, with every family adjusted across all of them). For every metric and category: both values, Δ = B − A with a paired cluster-bootstrap interval, ' +
-    'a paired test that respects clustering by image (sign-flip over images; McNemar where each image has one question), the overall row as the primary test and ' +
-    'Holm within each category family, the minimum detectable effect, and a verdict (better, worse, no change, inconclusive). With --gate, exits 3 when a rule fails (0 passes, 2 is bad input).';
+    'A is the baseline, B the candidate (or B, C, …: several candidates, each against A, with every family adjusted across all of them). For every metric and category: both values, Δ = B − A, ' +
+    'a paired test that respects clustering by image (sign-flip over images; McNemar where each image has one question) with the interval that inverts it, the overall row as the primary test and ' +
+    'Holm within each category family, the minimum detectable effect, and a verdict (better, worse, no change, inconclusive, too few images). ' +
+    "With --gate, a rule fails when the data show a drop beyond its maxDrop at the gate's α (one α across all rules); exits 3 when a rule fails (0 passes, 2 is bad input).";
   static override examples = [
     '<%= config.bin %> compare runs/clip runs/xformer',
     '<%= config.bin %> compare baseline/ candidate/ --gate gate.json --format junit --output gate.xml',
@@ -56,6 +57,7 @@ export default class Compare extends XfCommand {
     margin: Flags.string({
       description: "largest |Δ| that counts as no change, in each metric's units (default: 1 point for percentages)",
     }),
+    ...gateFlags,
   };
 
   async run(): Promise<CompareOutput> {
@@ -72,6 +74,9 @@ export default class Compare extends XfCommand {
       iterations: flags.iterations,
       alpha: probability(flags.alpha),
       margin: nonNegative(flags.margin, '--margin'),
+      minImages: flags['min-images'],
+      allowFew: flags['allow-few'],
+      allowMissing: flags['allow-missing'],
       print: this.jsonEnabled() ? undefined : (t) => this.log(t),
     });
     const output: CompareOutput =

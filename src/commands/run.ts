@@ -5,7 +5,7 @@ import { XfCommand } from '../lib/base-command.js';
 import type { MetricValue } from '../metrics/types.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from '../pipeline/settings.js';
 import type { DeviceRequest } from '../core/bundle/devices.js';
-import { datasetArg, datasetFlags, deviceFlag, threadsFlag } from './shared-flags.js';
+import { datasetArg, datasetFlags, deviceFlag, gateFlags, threadsFlag } from './shared-flags.js';
 
 export interface RunSummary {
   runDir: string;
@@ -83,6 +83,7 @@ export default class Run extends XfCommand {
       description: 'gate file applied to the comparison with --baseline (exit 3 when it fails)',
       dependsOn: ['baseline'],
     }),
+    ...gateFlags,
   };
 
   async run(): Promise<RunSummary> {
@@ -176,6 +177,9 @@ export default class Run extends XfCommand {
       const { compareAndGate } = await import('../workflows/compare-and-gate.js');
       const { gates, passed } = await compareAndGate(path.resolve(flags.baseline), [outcome.runDir], {
         gate: path.resolve(flags.gate),
+        minImages: flags['min-images'],
+        allowFew: flags['allow-few'],
+        allowMissing: flags['allow-missing'],
         print: human ? (t) => this.log(t) : undefined,
       });
       summary.gate = gates?.[0];

@@ -31,3 +31,16 @@ export const datasetFlags = {
   'all-questions': Flags.boolean({ description: 'also score unbalanced GQA questions (the official scorer does not)', default: false }),
   'details': detailsFlag,
 };
+
+/** `compare` and `run --baseline --gate`: how the gate treats small categories and lost items. */
+export const gateFlags = {
+  'min-images': Flags.integer({ description: 'images a category needs for a verdict or a gate decision (default 10)', min: 1 }),
+  'allow-few': Flags.boolean({
+    description: 'a gate rule on a category with fewer images than --min-images is skipped (and listed) instead of failing',
+    default: false,
+  }),
+  'allow-missing': Flags.boolean({
+    description: "with --intersect, pass a candidate that lacks some of the baseline's items (by default the gate fails it)",
+    default: false,
+  }),
+};

@@ -8,7 +8,7 @@ import type { AggregateContext, FamilyEntry } from '../metrics/types.js';
 import { runName, type LoadedRun } from '../runs/read-run.js';
 import { scoringContext } from '../runs/scoring-context.js';
 import { firstAnswerDifference, SCORING_KEYS } from '../runs/run-config.js';
-import { adjustAndJudge } from './multiplicity.js';
+import { adjustAndJudge, DEFAULT_MIN_IMAGES } from './multiplicity.js';
 import { pairedRows, unpairedRows } from './paired-rows.js';
 import { verifyStoredScores } from './verify-scores.js';
 import type { Comparison, ComparisonRow } from './types.js';
@@ -23,6 +23,8 @@ export interface CompareOptions {
   alpha?: number;
   /** |Δ| up to this is "no change", in each metric's units (default: the metric's own margin). */
   margin?: number;
+  /** Images a row needs for a verdict (default DEFAULT_MIN_IMAGES). */
+  minImages?: number;
 }
 
 /**
@@ -96,7 +98,7 @@ function pairWith(runA: LoadedRun, runB: LoadedRun, intersect: boolean): Pairing
 
 /**
  * Compares candidates with one baseline on the same items: per metric and category, both values, the
- * difference with a paired cluster-bootstrap interval, a paired test that respects clustering by image,
+ * difference with the interval that inverts a paired test that respects clustering by image,
  * p-values adjusted within each category family (across every candidate), and a verdict.
  */
 export async function compareWithBaseline(
@@ -108,6 +110,7 @@ export async function compareWithBaseline(
   const { ctx, note } = await recordedContext(runA);
   const boot = opts.bootstrap ?? DEFAULT_BOOTSTRAP;
   const alpha = opts.alpha ?? ALPHA;
+  const minImages = opts.minImages ?? DEFAULT_MIN_IMAGES;
   const metricIds = [...new Set(runA.record.metrics.map((m) => m.metric))];
   const registry = metricRegistry();
   const known = await Promise.all(metricIds.filter((id) => registry.has(id)).map((id) => registry.get(id)));
@@ -117,9 +120,11 @@ export async function compareWithBaseline(
   for (const id of metricIds) {
     const metric = await registry.get(id);
     const perCandidate = pairings.map((p) =>
-      metric.perSample ? pairedRows(metric.perSample, metric, p.rowsA, p.byIdB, ctx, boot) : unpairedRows(metric, p.rowsA, p.rowsB, ctx),
+      metric.perSample
+        ? pairedRows(metric.perSample, metric, p.rowsA, p.byIdB, ctx, { ...boot, alpha })
+        : unpairedRows(metric, p.rowsA, p.rowsB, ctx),
     );
-    adjustAndJudge(metric, perCandidate, alpha, opts.margin);
+    adjustAndJudge(metric, perCandidate, { alpha, margin: opts.margin, minImages });
     perCandidate.forEach((metricRows, k) => {
       // a choices file that has gone: say so on the rows that needed it, rather than a bare n/a
       if (note) for (const r of metricRows) if (r.delta === null && r.note?.includes('choices')) r.note = note;
@@ -139,6 +144,7 @@ export async function compareWithBaseline(
     items: { compared: p.rowsA.length, onlyInA: p.onlyInA, onlyInB: p.onlyInB },
     bootstrap: boot,
     alpha,
+    minImages,
     rows: rows[k]!,
     families: families[k]!,
     notes: [

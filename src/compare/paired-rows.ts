@@ -1,5 +1,6 @@
 import { naturalOrder } from '../metrics/categories.js';
-import { clusterStandardError, drawClusters, mcnemar, pairedBootstrapFromDraws, signFlipTest } from '../metrics/paired.js';
+import { clusterStandardError, mcnemar } from '../metrics/paired.js';
+import { signFlipInterval, signFlipTest, type ClusterEvidence, type SignFlipOptions } from '../metrics/sign-flip.js';
 import type { AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from '../metrics/types.js';
 import type { ComparisonRow } from './types.js';
 
@@ -27,7 +28,7 @@ function mcnemarMethod(method: ReturnType<typeof mcnemar>['method']): NonNullabl
  * The paired test of one category: McNemar's when every cluster holds one item of 0/1 scores (no
  * grouping to respect), else the sign-flip test over clusters.
  */
-function pairedTest(def: PerSampleMean, t: CategoryTally, boot: { seed: number; iterations: number }): NonNullable<ComparisonRow['test']> {
+function pairedTest(def: PerSampleMean, t: CategoryTally, boot: SignFlipOptions): NonNullable<ComparisonRow['test']> {
   const present = [...t.present];
   const discordant = def.binary ? { discordant: { aOnly: t.aOnly, bOnly: t.bOnly } } : {};
   if (def.binary && present.every((c) => t.count[c] === 1)) {
@@ -41,10 +42,25 @@ function pairedTest(def: PerSampleMean, t: CategoryTally, boot: { seed: number; 
   return { method: s.method, p: s.p, clusters: present.length, ...discordant };
 }
 
+/** The per-image evidence behind a paired row, for the gate's tests at its thresholds (kept off the row so JSON stays small). */
+const evidenceOfRow = new WeakMap<ComparisonRow, ClusterEvidence & { scale: number }>();
+
+/** The clusters (images) behind a paired row, in per-item units with the metric's scale; undefined for a row with no paired test. */
+export function rowEvidence(row: ComparisonRow): (ClusterEvidence & { scale: number }) | undefined {
+  return evidenceOfRow.get(row);
+}
+
+/** The clusters present in a category, compacted. */
+function evidenceOf(t: CategoryTally): ClusterEvidence {
+  const present = [...t.present];
+  return { diff: Float64Array.from(present, (c) => t.diff[c]!), count: Float64Array.from(present, (c) => t.count[c]!) };
+}
+
 /**
  * Per-category rows of a per-sample-mean metric, A against B question by question: both values, Δ with
- * a paired cluster-bootstrap interval, the clustered paired test, and the cluster-robust standard error
- * (for the minimum detectable effect). Adjustment and verdicts come after (multiplicity.ts).
+ * the interval that inverts the clustered paired test (at level 1 − α), the test, and the
+ * cluster-robust standard error (for the minimum detectable effect). Adjustment and verdicts come
+ * after (multiplicity.ts).
  */
 export function pairedRows(
   def: PerSampleMean,
@@ -52,14 +68,12 @@ export function pairedRows(
   rowsA: readonly ScoredSample[],
   byIdB: Map<string, ScoredSample>,
   ctx: AggregateContext,
-  boot: { seed: number; iterations: number },
+  stats: SignFlipOptions & { alpha: number },
 ): ComparisonRow[] {
   const included = rowsA.filter((r) => def.include(r, ctx));
-  // one set of bootstrap replicates over all clusters (images), shared by every category
   const clusterIndex = new Map<string, number>();
   for (const r of included) if (!clusterIndex.has(r.group)) clusterIndex.set(r.group, clusterIndex.size);
   const k = clusterIndex.size;
-  const draws = k > 0 ? drawClusters(k, boot) : new Int32Array(0);
   const tallies = new Map<string, CategoryTally>([['overall', emptyTally(k)]]);
   // one pass over the rows (each paired with its B row once), accumulating into every category it is in
   for (const ra of included) {
@@ -94,23 +108,29 @@ export function pairedRows(
     const a = scaled(t.sumA / t.n);
     const b = scaled(t.sumB / t.n);
     if (def.transform === 'sqrt') return { ...base, a, b, delta: b - a, note: 'root-mean metric: compared by value only' };
-    const bs = pairedBootstrapFromDraws(t.diff, t.count, draws, boot.iterations);
-    return {
+    const evidence = evidenceOf(t);
+    const boot = { seed: stats.seed, iterations: stats.iterations };
+    const inverted = signFlipInterval(evidence, stats.alpha, boot);
+    const row: ComparisonRow = {
       ...base,
       a,
       b,
       delta: b - a,
       deltaInterval: {
-        low: def.scale * bs.low,
-        high: def.scale * bs.high,
-        method: 'paired-cluster-bootstrap',
-        seed: boot.seed,
-        iterations: boot.iterations,
+        low: def.scale * inverted.low,
+        high: def.scale * inverted.high,
+        method: inverted.method,
+        confidence: 1 - stats.alpha,
+        patterns: inverted.patterns,
+        seed: stats.seed,
+        iterations: stats.iterations,
         clusters: t.present.size,
       },
-      standardError: def.scale * clusterStandardError(t.diff, t.count),
+      standardError: def.scale * clusterStandardError(evidence.diff, evidence.count),
       test: pairedTest(def, t, boot),
     };
+    evidenceOfRow.set(row, { ...evidence, scale: def.scale });
+    return row;
   });
 }
 

@@ -3,9 +3,12 @@ import { familyEntrySchema } from '../metrics/types.js';
 
 /** The shape of `xfbench compare --json`, published as schemas/compare.schema.json. */
 const deltaInterval = z.object({
-  low: z.number(),
-  high: z.number(),
-  method: z.literal('paired-cluster-bootstrap'),
+  /** null: unbounded (too few images to rule out any shift on that side). */
+  low: z.number().nullable(),
+  high: z.number().nullable(),
+  method: z.literal('sign-flip-inversion'),
+  confidence: z.number(),
+  patterns: z.enum(['all', 'monte-carlo', 'normal']),
   seed: z.number().int(),
   iterations: z.number().int(),
   clusters: z.number().int(),
@@ -34,24 +37,27 @@ export const comparisonRowSchema = z.object({
   minimumDetectableEffect: z.number().optional(),
   margin: z.number().optional(),
   significant: z.boolean(),
-  verdict: z.enum(['better', 'worse', 'changed', 'no change', 'inconclusive', 'not tested']),
+  verdict: z.enum(['better', 'worse', 'changed', 'no change', 'inconclusive', 'too few images', 'not tested']),
   note: z.string().optional(),
 });
 
 export const gateResultSchema = z.object({
   file: z.string(),
+  alpha: z.number(),
   passed: z.boolean(),
   checks: z.array(
     z.object({
       metric: z.string(),
       category: z.string(),
       rule: z.number().int(),
-      mode: z.enum(['max-drop', 'non-inferiority']),
+      mode: z.enum(['max-drop', 'non-inferiority', 'observed']),
       maxDrop: z.number(),
       drop: z.number().nullable(),
-      requireSignificant: z.boolean(),
-      significant: z.boolean(),
+      images: z.number().int().optional(),
+      p: z.number().min(0).max(1).optional(),
+      pAdjusted: z.number().min(0).max(1).optional(),
       passed: z.boolean(),
+      skipped: z.boolean().optional(),
       reason: z.string(),
     }),
   ),
@@ -64,6 +70,7 @@ const comparisonSchema = z.object({
   items: z.object({ compared: z.number().int(), onlyInA: z.number().int(), onlyInB: z.number().int() }),
   bootstrap: z.object({ seed: z.number().int(), iterations: z.number().int() }),
   alpha: z.number(),
+  minImages: z.number().int(),
   rows: z.array(comparisonRowSchema),
   families: z.array(familyEntrySchema),
   notes: z.array(z.string()),

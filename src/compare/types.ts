@@ -6,9 +6,10 @@ export type TestMethod =
 /**
  * better / worse: the adjusted test rejects "no difference" (changed, for a neutral metric); no change:
  * not significant and the interval of Δ lies within ±margin; inconclusive: neither (too few items to
- * tell); not tested: no paired test applies.
+ * tell); too few images: fewer than the minimum (`--min-images`) for any verdict; not tested: no
+ * paired test applies.
  */
-export type Verdict = 'better' | 'worse' | 'changed' | 'no change' | 'inconclusive' | 'not tested';
+export type Verdict = 'better' | 'worse' | 'changed' | 'no change' | 'inconclusive' | 'too few images' | 'not tested';
 
 /** One metric on one category, A against B on the same items. */
 export interface ComparisonRow {
@@ -20,8 +21,22 @@ export interface ComparisonRow {
   b: number | null;
   /** B - A in the metric's units (points for percentages). */
   delta: number | null;
-  deltaInterval?: { low: number; high: number; method: 'paired-cluster-bootstrap'; seed: number; iterations: number; clusters: number };
-  /** Cluster-robust standard error of Δ, in the metric's units. */
+  /**
+   * The shifts of Δ the paired test does not reject at α (its inversion: metrics/sign-flip.ts), so the
+   * interval excludes 0 exactly when the unadjusted test rejects (up to Monte Carlo error). ±Infinity
+   * (null in JSON) when too few images can rule nothing out on that side.
+   */
+  deltaInterval?: {
+    low: number;
+    high: number;
+    method: 'sign-flip-inversion';
+    confidence: number;
+    patterns: 'all' | 'monte-carlo' | 'normal';
+    seed: number;
+    iterations: number;
+    clusters: number;
+  };
+  /** Cluster-robust (CR1) standard error of Δ, in the metric's units. */
   standardError?: number;
   test?: { method: TestMethod; p: number; clusters?: number; discordant?: { aOnly: number; bOnly: number } };
   /** How the p-value was adjusted: the overall row is the primary test (alone); other rows by Holm within their family. */
@@ -43,6 +58,8 @@ export interface Comparison {
   items: { compared: number; onlyInA: number; onlyInB: number };
   bootstrap: { seed: number; iterations: number };
   alpha: number;
+  /** Images a row needs for a verdict. */
+  minImages: number;
   rows: ComparisonRow[];
   /** Which categories of `rows` form which family, and which tables show by default. */
   families: FamilyEntry[];

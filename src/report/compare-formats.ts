@@ -3,10 +3,11 @@ import Table from 'cli-table3';
 import type { Comparison, ComparisonRow } from '../compare/compare.js';
 import type { GateResult } from '../compare/gate.js';
 import { RowVisibility } from '../metrics/categories.js';
+import { num } from './html/escape.js';
 import { escapeMarkdown, wrapText } from './markdown.js';
 
 function f(v: number | null | undefined, digits = 2): string {
-  return v === null || v === undefined || Number.isNaN(v) ? '' : v.toFixed(digits);
+  return v === null || v === undefined || Number.isNaN(v) ? '' : num(v, digits);
 }
 
 function p(v: number | undefined): string {
@@ -55,7 +56,7 @@ function byFamily(rows: readonly ComparisonRow[]): ComparisonRow[] {
 
 function metricTable(rows: readonly ComparisonRow[]): string {
   const table = new Table({
-    head: ['category', 'n', 'A', 'B', 'Δ B−A', '95% CI of Δ', 'p adj.', 'verdict'],
+    head: ['category', 'n', 'A', 'B', 'Δ B−A', 'CI of Δ', 'p adj.', 'verdict'],
     style: { head: [], border: [] },
     chars: COMPACT,
     colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
@@ -122,7 +123,7 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
   lines.push(
     chalk.dim(
       wrapText(
-        `Δ interval: paired bootstrap over images (seed ${c.bootstrap.seed}, ${c.bootstrap.iterations} draws). p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`,
+        `p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). CI of Δ: the shifts that test does not reject (${Math.round(100 * (1 - c.alpha))}%; ∞ where too few images rule nothing out; random patterns seeded ${c.bootstrap.seed}, ${c.bootstrap.iterations} draws). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; too few images under ${c.minImages} (--min-images); otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`,
       ),
     ),
   );
@@ -147,7 +148,7 @@ export function compareMarkdown(c: Comparison, gate?: GateResult, opts: { detail
     `${c.items.compared} paired items${c.items.onlyInA || c.items.onlyInB ? ` (dropped ${c.items.onlyInA} only in A, ${c.items.onlyInB} only in B)` : ''}.`,
     ...c.notes.map((n) => `> Note: ${escapeMarkdown(n)}`),
     '',
-    '| metric | category | n | A | B | Δ | 95% CI of Δ | p (adj.) | adjusted within | MDE (80%) | verdict |',
+    '| metric | category | n | A | B | Δ | CI of Δ | p (adj.) | adjusted within | MDE (80%) | verdict |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|',
   ];
   for (const r of new RowVisibility(c.families, Boolean(opts.details)).shown(c.rows)) {
@@ -168,8 +169,10 @@ export function compareMarkdown(c: Comparison, gate?: GateResult, opts: { detail
         ? `**Gate passed** (${gate.checks.length} checks).`
         : `**Gate failed**: ${gate.checks.filter((x) => !x.passed).length} of ${gate.checks.length} checks.`,
     );
-    for (const x of gate.checks.filter((y) => !y.passed))
-      lines.push(`- ❌ \`${escapeMarkdown(x.metric)}\` ${escapeMarkdown(x.category)}: ${escapeMarkdown(x.reason)}`);
+    for (const x of gate.checks.filter((y) => !y.passed || y.skipped))
+      lines.push(
+        `- ${x.skipped ? '⚪ skipped' : '❌'} \`${escapeMarkdown(x.metric)}\` ${escapeMarkdown(x.category)}: ${escapeMarkdown(x.reason)}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -189,15 +192,18 @@ export function compareJunitMany(pairs: ReadonlyArray<{ comparison: Comparison; 
   const suites = pairs.flatMap(({ comparison: c, gate }) => {
     const checks = gate?.checks ?? [];
     const failures = checks.filter((x) => !x.passed).length;
+    const skipped = checks.filter((x) => x.skipped).length;
     const cases = checks.map((x) => {
       const name = `${x.metric} ${x.category}`;
-      const body = x.passed
-        ? ''
-        : `\n      <failure message="${xml(x.reason)}" type="regression">${xml(`${c.a.name} -> ${c.b.name}: ${x.reason}`)}</failure>\n    `;
+      const body = x.skipped
+        ? `<skipped message="${xml(x.reason)}"/>`
+        : x.passed
+          ? ''
+          : `\n      <failure message="${xml(x.reason)}" type="regression">${xml(`${c.a.name} -> ${c.b.name}: ${x.reason}`)}</failure>\n    `;
       return `    <testcase classname="xfbench.gate.${xml(c.dataset.id)}" name="${xml(name)}">${body}</testcase>`;
     });
     return [
-      `  <testsuite name="gate ${xml(c.a.name)} vs ${xml(c.b.name)}" tests="${checks.length}" failures="${failures}">`,
+      `  <testsuite name="gate ${xml(c.a.name)} vs ${xml(c.b.name)}" tests="${checks.length}" failures="${failures}" skipped="${skipped}">`,
       ...cases,
       '  </testsuite>',
     ];

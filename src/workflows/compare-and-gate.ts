@@ -18,6 +18,9 @@ export interface CompareAndGateOptions {
   iterations?: number;
   alpha?: number;
   margin?: number;
+  minImages?: number;
+  allowFew?: boolean;
+  allowMissing?: boolean;
   print?: (text: string) => void;
 }
 
@@ -44,6 +47,7 @@ export async function compareAndGate(dirA: string, candidateDirs: readonly strin
     intersect: opts.intersect,
     alpha: opts.alpha,
     margin: opts.margin,
+    minImages: opts.minImages,
     bootstrap: { seed: opts.seed ?? DEFAULT_BOOTSTRAP.seed, iterations: opts.iterations ?? DEFAULT_BOOTSTRAP.iterations },
   };
   const suites = isSuiteDir(dirA);
@@ -62,12 +66,14 @@ export async function compareAndGate(dirA: string, candidateDirs: readonly strin
     const [a, ...candidates] = await Promise.all([dirA, ...candidateDirs].map((d) => readRun(d)));
     comparisons = await compareWithBaseline(a!, candidates, compareOpts);
   }
+  const gateOpts = { allowFew: opts.allowFew, allowMissing: opts.allowMissing };
+  // a suite's benchmarks are one decision (one α across them); several candidates are one decision each
   const gates =
     !gateSpec || !gateFile
       ? undefined
       : suites
-        ? applyGateAcross(gateSpec, comparisons, gateFile)
-        : comparisons.map((c) => applyGate(gateSpec, c, gateFile));
+        ? applyGateAcross(gateSpec, comparisons, gateFile, gateOpts)
+        : comparisons.map((c) => applyGate(gateSpec, c, gateFile, gateOpts));
   // JUnit is one XML document (a test suite per candidate); the other formats a section per candidate
   const text =
     opts.format === 'junit'

@@ -3,6 +3,8 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/** A number for display; an unbounded interval end (too few images to rule anything out) shows as ±∞. */
 export function num(v: number | null | undefined, digits = 2): string {
-  return v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits);
+  if (v === null || v === undefined || Number.isNaN(v)) return 'n/a';
+  return Number.isFinite(v) ? v.toFixed(digits) : v > 0 ? '∞' : '−∞';
 }
