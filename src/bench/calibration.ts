@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { compareRuns } from '../compare/compare.js';
+import { applyGate, type Gate } from '../compare/gate.js';
 import { gqaAdapter } from '../datasets/gqa.js';
 import type { Sample } from '../datasets/types.js';
 import { packageRoot } from '../lib/package-root.js';
@@ -86,11 +87,66 @@ function asRun(name: string, samples: readonly Sample[], correct: readonly boole
   };
 }
 
-export async function runCalibration(opts: CalibrationOptions, alpha = 0.05): Promise<CalibrationResult> {
+/** gqa-mini's balanced questions, and the image each is on. */
+async function miniSet(): Promise<{ samples: Sample[]; images: number; imageOf: number[] }> {
   const opened = await gqaAdapter.open(path.join(packageRoot(), gqaAdapter.defaultDir!));
   const samples = opened.samples.filter((s) => s.extra['isBalanced'] !== false);
-  const images = [...new Set(samples.map((s) => s.group))];
-  const imageIndex = new Map(images.map((g, i) => [g, i]));
+  const index = new Map<string, number>();
+  for (const s of samples) if (!index.has(s.group)) index.set(s.group, index.size);
+  return { samples, images: index.size, imageOf: samples.map((s) => index.get(s.group)!) };
+}
+
+/** One simulated pair of runs: which questions A and B get right, B better by `gain` (a fraction; negative: a drop). */
+function simulatePair(set: Awaited<ReturnType<typeof miniSet>>, rand: () => number, gain: number, imageFavour: number) {
+  const together = Array.from({ length: set.images }, () => 0.8 * gaussian(rand));
+  const favour = Array.from({ length: set.images }, () => imageFavour * gaussian(rand));
+  const a: boolean[] = [];
+  const b: boolean[] = [];
+  for (const i of set.imageOf) {
+    const base = 0.5 + gaussian(rand) + together[i]!;
+    a.push(rand() < sigmoid(base + favour[i]! / 2));
+    b.push(rand() < Math.min(1, Math.max(0, sigmoid(base - favour[i]! / 2) + gain)));
+  }
+  return { a: asRun('A', set.samples, a), b: asRun('B', set.samples, b) };
+}
+
+export interface GateCalibration {
+  /** Share of comparisons with no true difference that the gate failed. */
+  falseFailRate: number;
+  /** Share of comparisons with a true `drop`-point drop on every question that it failed. */
+  power: number;
+  drop: number;
+  runs: { null: number; drop: number };
+}
+
+/** How often a gate fails gqa-mini-shaped comparisons with no true difference, and with a true drop. */
+export async function runGateCalibration(
+  gate: Gate,
+  opts: { nullRuns: number; dropRuns: number; drop: number; imageFavour: number; seed: number; iterations: number },
+): Promise<GateCalibration> {
+  const set = await miniSet();
+  const rand = seededRandom(opts.seed);
+  let falseFails = 0;
+  let caught = 0;
+  for (let sim = 0; sim < opts.nullRuns + opts.dropRuns; sim++) {
+    const isNull = sim < opts.nullRuns;
+    const { a, b } = simulatePair(set, rand, isNull ? 0 : -opts.drop / 100, opts.imageFavour);
+    const c = await compareRuns(a, b, { signPatterns: { seed: opts.seed + sim, iterations: opts.iterations } });
+    const failed = !applyGate(gate, c, 'simulated-gate.json').passed;
+    if (failed && isNull) falseFails++;
+    if (failed && !isNull) caught++;
+  }
+  return {
+    falseFailRate: falseFails / Math.max(1, opts.nullRuns),
+    power: caught / Math.max(1, opts.dropRuns),
+    drop: opts.drop,
+    runs: { null: opts.nullRuns, drop: opts.dropRuns },
+  };
+}
+
+export async function runCalibration(opts: CalibrationOptions, alpha = 0.05): Promise<CalibrationResult> {
+  const set = await miniSet();
+  const { samples, images } = set;
   const rand = seededRandom(opts.seed);
   let rowTests = 0;
   let rowHits = 0;
@@ -102,18 +158,9 @@ export async function runCalibration(opts: CalibrationOptions, alpha = 0.05): Pr
   const powerSizes: Record<string, number> = {};
   for (let sim = 0; sim < opts.nullRuns + opts.gainRuns; sim++) {
     const gain = sim < opts.nullRuns ? 0 : opts.gain / 100;
-    const together = images.map(() => 0.8 * gaussian(rand));
-    const favour = images.map(() => opts.imageFavour * gaussian(rand));
-    const a: boolean[] = [];
-    const b: boolean[] = [];
-    for (const s of samples) {
-      const i = imageIndex.get(s.group)!;
-      const base = 0.5 + gaussian(rand) + together[i]!;
-      a.push(rand() < sigmoid(base + favour[i]! / 2));
-      b.push(rand() < Math.min(1, sigmoid(base - favour[i]! / 2) + gain));
-    }
-    const c = await compareRuns(asRun('A', samples, a), asRun('B', samples, b), {
-      bootstrap: { seed: opts.seed + sim, iterations: opts.iterations },
+    const pair = simulatePair(set, rand, gain, opts.imageFavour);
+    const c = await compareRuns(pair.a, pair.b, {
+      signPatterns: { seed: opts.seed + sim, iterations: opts.iterations },
       alpha,
     });
     const rows = c.rows.filter((r) => r.metric === 'gqa.accuracy' && r.test);
@@ -141,7 +188,7 @@ export async function runCalibration(opts: CalibrationOptions, alpha = 0.05): Pr
   );
   return {
     questions: samples.length,
-    images: images.length,
+    images,
     alpha,
     rowFalsePositiveRate: rowHits / rowTests,
     rowFalsePositiveRateAdjusted: rowHitsAdjusted / rowTests,

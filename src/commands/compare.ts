@@ -51,8 +51,8 @@ export default class Compare extends XfCommand {
     format: Flags.string({ description: 'output format', options: ['table', 'md', 'junit'], default: 'table' }),
     output: Flags.string({ description: 'also write the chosen format to this file' }),
     details: detailsFlag,
-    seed: Flags.integer({ description: 'bootstrap seed' }),
-    iterations: Flags.integer({ description: 'bootstrap draws (and random sign patterns of the paired test)', min: 100 }),
+    seed: Flags.integer({ description: 'seed of the random sign patterns (used where the paired test is not exact)' }),
+    iterations: Flags.integer({ description: 'random sign patterns drawn where the paired test is not exact (default 1000)', min: 100 }),
     alpha: Flags.string({ description: 'significance level of every test (default 0.05)' }),
     margin: Flags.string({
       description: "largest |Δ| that counts as no change, in each metric's units (default: 1 point for percentages)",

@@ -3,7 +3,7 @@ import { datasetRegistry } from '../datasets/registry.js';
 import { XfError } from '../lib/errors.js';
 import { familyEntries } from '../metrics/categories.js';
 import { metricRegistry } from '../metrics/registry.js';
-import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
+import { DEFAULT_SIGN_PATTERNS } from '../metrics/stats.js';
 import type { AggregateContext, FamilyEntry } from '../metrics/types.js';
 import { runName, type LoadedRun } from '../runs/read-run.js';
 import { scoringContext } from '../runs/scoring-context.js';
@@ -19,7 +19,7 @@ export const ALPHA = 0.05;
 
 export interface CompareOptions {
   intersect?: boolean;
-  bootstrap?: { seed: number; iterations: number };
+  signPatterns?: { seed: number; iterations: number };
   alpha?: number;
   /** |Δ| up to this is "no change", in each metric's units (default: the metric's own margin). */
   margin?: number;
@@ -108,7 +108,7 @@ export async function compareWithBaseline(
 ): Promise<Comparison[]> {
   const pairings = candidates.map((b) => pairWith(runA, b, Boolean(opts.intersect)));
   const { ctx, note } = await recordedContext(runA);
-  const boot = opts.bootstrap ?? DEFAULT_BOOTSTRAP;
+  const boot = opts.signPatterns ?? DEFAULT_SIGN_PATTERNS;
   const alpha = opts.alpha ?? ALPHA;
   const minImages = opts.minImages ?? DEFAULT_MIN_IMAGES;
   const metricIds = [...new Set(runA.record.metrics.map((m) => m.metric))];
@@ -142,7 +142,7 @@ export async function compareWithBaseline(
     b: { dir: p.candidate.dir, name: runName(p.candidate) },
     dataset: { id: runA.record.dataset.id, sha256: runA.record.dataset.sha256 },
     items: { compared: p.rowsA.length, onlyInA: p.onlyInA, onlyInB: p.onlyInB },
-    bootstrap: boot,
+    signPatterns: boot,
     alpha,
     minImages,
     rows: rows[k]!,

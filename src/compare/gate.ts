@@ -182,7 +182,7 @@ function checkRow(row: ComparisonRow, rule: number, mode: GateMode, maxDrop: num
   // gains in per-item units, oriented so that positive is better; the null's boundary is a gain of −maxDrop
   const sign = row.higherIsBetter ? 1 : -1;
   const oriented = { diff: evidence.diff.map((d) => sign * d), count: evidence.count };
-  const tails = signFlipTails(shiftedResiduals(oriented, -maxDrop / evidence.scale), comparison.bootstrap);
+  const tails = signFlipTails(shiftedResiduals(oriented, -maxDrop / evidence.scale), comparison.signPatterns);
   // max-drop rejects "drop ≤ maxDrop" when the gains sit clearly below −maxDrop; non-inferiority the reverse
   const p = mode === 'max-drop' ? tails.lower : tails.upper;
   return { ...base, drop, images, p, passed: true, reason: amount };

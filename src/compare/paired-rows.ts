@@ -1,6 +1,7 @@
 import { naturalOrder } from '../metrics/categories.js';
 import { clusterStandardError, mcnemar } from '../metrics/paired.js';
-import { signFlipInterval, signFlipTest, type ClusterEvidence, type SignFlipOptions } from '../metrics/sign-flip.js';
+import { signFlipInterval } from '../metrics/sign-flip-interval.js';
+import { signFlipTest, type ClusterEvidence, type SignFlipOptions } from '../metrics/sign-flip.js';
 import type { AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from '../metrics/types.js';
 import type { ComparisonRow } from './types.js';
 
@@ -126,9 +127,11 @@ export function pairedRows(
         iterations: stats.iterations,
         clusters: t.present.size,
       },
-      standardError: def.scale * clusterStandardError(evidence.diff, evidence.count),
       test: pairedTest(def, t, boot),
     };
+    // one image has no spread to estimate: no standard error (nor minimum detectable effect)
+    const se = clusterStandardError(evidence.diff, evidence.count);
+    if (Number.isFinite(se)) row.standardError = def.scale * se;
     evidenceOfRow.set(row, { ...evidence, scale: def.scale });
     return row;
   });

@@ -68,7 +68,7 @@ const comparisonSchema = z.object({
   b: z.object({ dir: z.string(), name: z.string() }),
   dataset: z.object({ id: z.string(), sha256: z.string() }),
   items: z.object({ compared: z.number().int(), onlyInA: z.number().int(), onlyInB: z.number().int() }),
-  bootstrap: z.object({ seed: z.number().int(), iterations: z.number().int() }),
+  signPatterns: z.object({ seed: z.number().int(), iterations: z.number().int() }),
   alpha: z.number(),
   minImages: z.number().int(),
   rows: z.array(comparisonRowSchema),

@@ -56,7 +56,7 @@ export interface Comparison {
   b: { dir: string; name: string };
   dataset: { id: string; sha256: string };
   items: { compared: number; onlyInA: number; onlyInB: number };
-  bootstrap: { seed: number; iterations: number };
+  signPatterns: { seed: number; iterations: number };
   alpha: number;
   /** Images a row needs for a verdict. */
   minImages: number;

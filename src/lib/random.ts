@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32): bootstrap intervals must be reproducible from their seed. */
+/** A small seeded PRNG (mulberry32): random sign patterns must be reproducible from their seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

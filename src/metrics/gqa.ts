@@ -53,7 +53,7 @@ export const gqaAccuracy: Metric = meanMetric({
   key: 'correct',
   scale: 100,
   binary: true,
-  clusterBootstrap: true,
+  byImage: true,
   score: (sample, prediction) => ({ correct: exactMatch(sample.answers, prediction) }),
   include: isScored,
   categories(r) {

@@ -1,5 +1,7 @@
 import type { Sample } from '../datasets/types.js';
-import { clusterBootstrapRatio, DEFAULT_BOOTSTRAP, wilsonInterval, Z95 } from './stats.js';
+import { byImageInterval } from './by-image-interval.js';
+import { wilsonInterval } from './stats.js';
+import { tQuantile } from './t-distribution.js';
 import { naturalOrder } from './categories.js';
 import { streamingMetric } from './streaming.js';
 import type { Accumulator, AggregateContext, CategoryFamily, Metric, MetricValue, PerSampleMean } from './types.js';
@@ -9,8 +11,8 @@ export interface MeanMetricDefinition extends PerSampleMean {
   description: string;
   higherIsBetter: boolean;
   score(sample: Sample, prediction: string): Record<string, number>;
-  /** Add an interval from resampling groups (images) when groups hold several rows. */
-  clusterBootstrap?: boolean;
+  /** Add an interval by image (group) when groups hold several rows: questions on one image are correlated. */
+  byImage?: boolean;
   neutral?: boolean;
   families?: readonly CategoryFamily[];
   familyOf?(category: string): string;
@@ -25,12 +27,11 @@ interface Tally {
 
 /**
  * Aggregates a metric whose value is (a transform of) the mean of one per-sample score, overall and per
- * category: accuracies get a Wilson interval, other means a normal one, and with many rows per image
- * also a seeded cluster bootstrap interval. Only running sums are kept (per category, and per image
- * for the bootstrap), never the rows.
+ * category: accuracies get a Wilson interval, other means a t one, and with many rows per image also
+ * an interval by image (by-image-interval.ts). Only running sums are kept (per category, and per
+ * image), never the rows.
  */
 export function meanAccumulator(def: MeanMetricDefinition, ctx?: AggregateContext): Accumulator {
-  const boot = ctx?.bootstrap ?? DEFAULT_BOOTSTRAP;
   const tallies = new Map<string, Tally>([['overall', { sum: 0, sumSq: 0, n: 0, groups: new Map() }]]);
   return {
     add(r) {
@@ -49,12 +50,11 @@ export function meanAccumulator(def: MeanMetricDefinition, ctx?: AggregateContex
         } else t.groups.set(r.group, { sum: x, count: 1 });
       }
     },
-    finish: () =>
-      [...tallies.keys()].sort(naturalOrder(def.order)).map((category) => meanValue(def, category, tallies.get(category)!, boot)),
+    finish: () => [...tallies.keys()].sort(naturalOrder(def.order)).map((category) => meanValue(def, category, tallies.get(category)!)),
   };
 }
 
-function meanValue(def: MeanMetricDefinition, category: string, t: Tally, boot: { seed: number; iterations: number }): MetricValue {
+function meanValue(def: MeanMetricDefinition, category: string, t: Tally): MetricValue {
   const base = { metric: def.id, category, n: t.n, higherIsBetter: def.higherIsBetter };
   if (t.n === 0) return { ...base, value: null, note: 'nothing to score' };
   const mean = t.sum / t.n;
@@ -65,19 +65,12 @@ function meanValue(def: MeanMetricDefinition, category: string, t: Tally, boot: 
     value.interval = { low: def.scale * ci.low, high: def.scale * ci.high, method: 'wilson' };
   } else if (t.n > 1) {
     const sd = Math.sqrt(Math.max(0, (t.sumSq - t.n * mean * mean) / (t.n - 1)));
-    const half = (Z95 * sd) / Math.sqrt(t.n);
-    value.interval = { low: def.scale * (mean - half), high: def.scale * (mean + half), method: 'normal' };
+    const half = (tQuantile(0.975, t.n - 1) * sd) / Math.sqrt(t.n);
+    value.interval = { low: def.scale * (mean - half), high: def.scale * (mean + half), method: 't' };
   }
-  if (def.clusterBootstrap && t.groups.size < t.n) {
-    const b = clusterBootstrapRatio([...t.groups.values()], boot);
-    value.clusterInterval = {
-      low: def.scale * b.low,
-      high: def.scale * b.high,
-      method: 'cluster-bootstrap',
-      seed: boot.seed,
-      iterations: boot.iterations,
-      clusters: t.groups.size,
-    };
+  if (def.byImage && t.groups.size < t.n) {
+    const i = byImageInterval([...t.groups.values()], def.binary);
+    if (i) value.clusterInterval = { ...i, low: def.scale * i.low, high: def.scale * i.high };
   }
   return value;
 }

@@ -38,7 +38,7 @@ export const mmeAccuracy: Metric = meanMetric({
   key: 'mmeCorrect',
   scale: 100,
   binary: true,
-  clusterBootstrap: true,
+  byImage: true,
   score: (sample, prediction) => ({ mmeCorrect: mmeLabel(prediction) === sample.answers[0]!.toLowerCase() ? 1 : 0 }),
   include: () => true,
   categories: subtask,

@@ -59,6 +59,7 @@ export const mmvpAccuracy: Metric = meanMetric({
       : 0,
   }),
   include: () => true,
+  byImage: true,
   categories: () => [],
 });
 

@@ -27,6 +27,7 @@ export const popeAccuracy: Metric = meanMetric({
   binary: true,
   score: popeScore,
   include: () => true,
+  byImage: true,
   categories: popeSplit,
 });
 

@@ -16,39 +16,5 @@ export function wilsonInterval(successes: number, n: number, z = Z95): { low: nu
   return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
 }
 
-/** The q-quantile of sorted values, by linear interpolation (numpy's default). */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-export const DEFAULT_BOOTSTRAP = { seed: 20240901, iterations: 1000 } as const;
-
-/**
- * Percentile interval of a ratio (sum of scores / count) under resampling whole clusters with
- * replacement: questions about one image are not independent, so the image is the unit resampled.
- */
-export function clusterBootstrapRatio(
-  clusters: ReadonlyArray<{ sum: number; count: number }>,
-  opts: { seed: number; iterations: number } = DEFAULT_BOOTSTRAP,
-): { low: number; high: number } {
-  const k = clusters.length;
-  if (k === 0) return { low: NaN, high: NaN };
-  const rand = seededRandom(opts.seed);
-  const stats: number[] = [];
-  for (let b = 0; b < opts.iterations; b++) {
-    let sum = 0;
-    let count = 0;
-    for (let i = 0; i < k; i++) {
-      const c = clusters[Math.floor(rand() * k)]!;
-      sum += c.sum;
-      count += c.count;
-    }
-    if (count > 0) stats.push(sum / count);
-  }
-  stats.sort((x, y) => x - y);
-  return { low: quantile(stats, 0.025), high: quantile(stats, 0.975) };
-}
+/** Seed and count of the random sign patterns `compare` draws where its test is not exact (docs/scoring.md). */
+export const DEFAULT_SIGN_PATTERNS = { seed: 20240901, iterations: 1000 } as const;

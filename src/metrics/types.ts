@@ -15,8 +15,13 @@ export interface ScoredSample {
 export const intervalSchema = z.object({
   low: z.number(),
   high: z.number(),
-  method: z.enum(['wilson', 'cluster-bootstrap', 'normal']),
-  /** Bootstrap only: how it was drawn, so anyone can reproduce it. */
+  /**
+   * wilson: a proportion's; t: a mean's (mean ± t·sd/√n); by image (questions on one image are
+   * correlated): cluster-wilson for proportions, cluster-t for other means (by-image-interval.ts).
+   * cluster-bootstrap and normal: what older runs recorded (read as they are).
+   */
+  method: z.enum(['wilson', 't', 'cluster-wilson', 'cluster-t', 'cluster-bootstrap', 'normal']),
+  /** Bootstrap (older runs) only: how it was drawn. */
   seed: z.number().int().optional(),
   iterations: z.number().int().optional(),
   clusters: z.number().int().optional(),
@@ -47,7 +52,6 @@ export interface AggregateContext {
   choices?: AnswerChoices;
   /** Score unbalanced GQA questions too (the official scorer does not). */
   includeUnbalanced?: boolean;
-  bootstrap?: { seed: number; iterations: number };
 }
 
 /**

@@ -224,7 +224,7 @@ export const vqaAccuracyMetric: Metric = meanMetric({
   key: 'vqaAccuracy',
   scale: 100,
   binary: false,
-  clusterBootstrap: true,
+  byImage: true,
   score: (sample, prediction) => ({ vqaAccuracy: vqaAccuracy(prediction, sample.answers) }),
   include: () => true,
   categories: (r) => [`answer type/${String(r.categories['answerType'])}`],

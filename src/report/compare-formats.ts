@@ -123,7 +123,7 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
   lines.push(
     chalk.dim(
       wrapText(
-        `p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). CI of Δ: the shifts that test does not reject (${Math.round(100 * (1 - c.alpha))}%; ∞ where too few images rule nothing out; random patterns seeded ${c.bootstrap.seed}, ${c.bootstrap.iterations} draws). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; too few images under ${c.minImages} (--min-images); otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`,
+        `p: sign-flip test over images (McNemar where every image has one question); overall is the primary test at α = ${c.alpha}, every other row is Holm-adjusted within its family ("structural: Holm/5"). CI of Δ: the shifts that test does not reject (${Math.round(100 * (1 - c.alpha))}%; ∞ where too few images rule nothing out; random patterns seeded ${c.signPatterns.seed}, ${c.signPatterns.iterations} draws). Verdict: better/worse when significant; no change when the interval lies within the metric's margin; too few images under ${c.minImages} (--min-images); otherwise inconclusive. --json and --format md add the minimum detectable effect and more.`,
       ),
     ),
   );

@@ -2,7 +2,7 @@ import { compareWithBaseline, type Comparison } from '../compare/compare.js';
 import { applyGate, applyGateAcross, loadGate, type GateResult } from '../compare/gate.js';
 import { XfError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files.js';
-import { DEFAULT_BOOTSTRAP } from '../metrics/stats.js';
+import { DEFAULT_SIGN_PATTERNS } from '../metrics/stats.js';
 import { compareJunitMany, compareMarkdown, compareTable } from '../report/compare-formats.js';
 import { readRun } from '../runs/read-run.js';
 import { compareSuites, isSuiteDir } from '../suites/compare-suites.js';
@@ -48,7 +48,7 @@ export async function compareAndGate(dirA: string, candidateDirs: readonly strin
     alpha: opts.alpha,
     margin: opts.margin,
     minImages: opts.minImages,
-    bootstrap: { seed: opts.seed ?? DEFAULT_BOOTSTRAP.seed, iterations: opts.iterations ?? DEFAULT_BOOTSTRAP.iterations },
+    signPatterns: { seed: opts.seed ?? DEFAULT_SIGN_PATTERNS.seed, iterations: opts.iterations ?? DEFAULT_SIGN_PATTERNS.iterations },
   };
   const suites = isSuiteDir(dirA);
   let comparisons: Comparison[];

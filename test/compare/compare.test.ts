@@ -14,7 +14,7 @@ describe('compare: which test, which adjustment', () => {
   const b = syntheticRun('B', set, (i) => i % 2 === 0 || i % 3 === 0);
 
   it('tests the overall row alone, at α, and adjusts the others by Holm within their family', async () => {
-    const c = await compareRuns(a, b, { bootstrap: boot });
+    const c = await compareRuns(a, b, { signPatterns: boot });
     const acc = c.rows.filter((r) => r.metric === 'gqa.accuracy');
     const overall = acc.find((r) => r.category === 'overall')!;
     expect(overall.adjustment).toEqual({ family: 'overall', method: 'none', tests: 1 });
@@ -31,34 +31,34 @@ describe('compare: which test, which adjustment', () => {
   });
 
   it('uses the sign-flip test over images when images hold several questions, McNemar when each holds one', async () => {
-    const clustered = await compareRuns(a, b, { bootstrap: boot });
+    const clustered = await compareRuns(a, b, { signPatterns: boot });
     expect(clustered.rows.find((r) => r.category === 'overall')!.test!.method).toMatch(/^sign-flip-/);
     const single = items(600, 600);
     const c = await compareRuns(
       syntheticRun('A', single, (i) => i % 2 === 0),
       syntheticRun('B', single, (i) => i % 2 === 0 || i % 3 === 0),
-      { bootstrap: boot },
+      { signPatterns: boot },
     );
     expect(c.rows.find((r) => r.category === 'overall')!.test!.method).toBe('mcnemar-exact');
     expect(c.rows.find((r) => r.category === 'structural/verify')!.test!.method).toBe('mcnemar-exact');
   });
 
   it('calls a clear gain better, a tight null no change, and a wide null inconclusive', async () => {
-    const c = await compareRuns(a, b, { bootstrap: boot });
+    const c = await compareRuns(a, b, { signPatterns: boot });
     expect(c.rows.find((r) => r.category === 'overall')!.verdict).toBe('better');
     // 3,000 images of two questions; B breaks one answer on 200 images and fixes one on 200 others:
     // Δ = 0, with an interval well inside ±1 point
     const many = items(6000, 3000);
     const x = syntheticRun('X', many, (i) => i % 2 === 0);
     const y = syntheticRun('Y', many, (i) => (i < 400 ? i % 2 === 1 : i % 2 === 0));
-    const flat = await compareRuns(x, y, { bootstrap: boot });
+    const flat = await compareRuns(x, y, { signPatterns: boot });
     expect(flat.rows.find((r) => r.category === 'overall')!.verdict).toBe('no change');
     // few items, a real but small difference: the interval spans more than ±1 point
     const few = items(40, 20);
     const wide = await compareRuns(
       syntheticRun('P', few, (i) => i % 2 === 0),
       syntheticRun('Q', few, (i) => i % 2 === 0 || i === 1),
-      { bootstrap: boot },
+      { signPatterns: boot },
     );
     const row = wide.rows.find((r) => r.category === 'overall')!;
     expect(row.verdict).toBe('inconclusive');
@@ -73,7 +73,7 @@ describe('compare: which test, which adjustment', () => {
     const raw = await compareRuns(
       a,
       syntheticRun('B', set, (i) => i % 2 === 0, { raw: true }),
-      { bootstrap: boot },
+      { signPatterns: boot },
     );
     expect(raw.notes).toEqual(["A's answers were scored normalised, B's raw (--raw)"]);
   });
@@ -96,7 +96,7 @@ describe('compare: what the runs recorded', () => {
     const c = await compareRuns(
       run('A', (i) => i % 2 === 0),
       run('B', (i) => i % 5 !== 0),
-      { bootstrap: boot },
+      { signPatterns: boot },
     );
     const overall = c.rows.find((r) => r.category === 'overall')!;
     expect(overall.significant).toBe(true);
@@ -120,7 +120,7 @@ describe('compare: what the runs recorded', () => {
     const c = await compareRuns(
       run('A', () => true),
       run('B', (i) => i > 0),
-      { bootstrap: boot },
+      { signPatterns: boot },
     );
     const validity = c.rows.find((r) => r.metric === 'gqa.validity')!;
     expect(validity.a).toBe(100);
@@ -134,7 +134,7 @@ describe('compare: several candidates against one baseline', () => {
     const a = syntheticRun('A', set, (i) => i % 2 === 0);
     const b = syntheticRun('B', set, (i) => i % 2 === 0 || i % 3 === 0);
     const c = syntheticRun('C', set, (i) => i % 2 === 0 || i % 7 === 0);
-    const [vsB, vsC] = await compareWithBaseline(a, [b, c], { bootstrap: boot });
+    const [vsB, vsC] = await compareWithBaseline(a, [b, c], { signPatterns: boot });
     const overall = [vsB!, vsC!].map((x) => x.rows.find((r) => r.category === 'overall')!);
     expect(overall.map((r) => r.adjustment)).toEqual([
       { family: 'overall', method: 'holm', tests: 2 },
@@ -143,7 +143,7 @@ describe('compare: several candidates against one baseline', () => {
     expect(overall.map((r) => r.pAdjusted)).toEqual(holm(overall.map((r) => r.test!.p)));
     expect(vsC!.rows.find((r) => r.category === 'structural/verify')!.adjustment!.tests).toBe(10);
     // alone, B's rows are adjusted over its own families only
-    const alone = await compareRuns(a, b, { bootstrap: boot });
+    const alone = await compareRuns(a, b, { signPatterns: boot });
     expect(alone.rows.find((r) => r.category === 'structural/verify')!.adjustment!.tests).toBe(5);
   });
 });

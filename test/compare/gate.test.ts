@@ -39,7 +39,7 @@ describe('gate: non-inferiority', () => {
   const few = items(40, 20);
 
   it('passes when the data rule out a drop of maxDrop or more', async () => {
-    const c = await compareRuns(a, same, { bootstrap: boot });
+    const c = await compareRuns(a, same, { signPatterns: boot });
     const g = applyGate(rule({ mode: 'non-inferiority', maxDrop: 1 }), c, 'gate.json');
     expect(g.passed).toBe(true);
     expect(g.checks[0]!.reason).toMatch(/ruled out, so non-inferior/);
@@ -50,7 +50,7 @@ describe('gate: non-inferiority', () => {
     const c = await compareRuns(
       syntheticRun('A', few, (i) => i % 2 === 0),
       syntheticRun('B', few, (i) => (i < 4 ? i % 2 === 1 : i % 2 === 0)),
-      { bootstrap: boot },
+      { signPatterns: boot },
     );
     expect(c.rows.find((r) => r.category === 'overall')!.delta).toBe(0);
     expect(applyGate(rule({ maxDrop: 1 }), c, 'gate.json').passed).toBe(true);
@@ -67,7 +67,7 @@ describe('gate: non-inferiority', () => {
       const c = await compareRuns(
         syntheticRun('A', its, () => true),
         syntheticRun('B', its, (i) => i % 6 !== 0),
-        { bootstrap: boot },
+        { signPatterns: boot },
       );
       const overall = c.rows.find((r) => r.category === 'overall')!;
       expect(overall.delta).toBeCloseTo(-16.67, 2);
@@ -85,7 +85,7 @@ describe('gate: non-inferiority', () => {
       const lowered = await compareRuns(
         syntheticRun('A', its, () => true),
         syntheticRun('B', its, (i) => i % 6 !== 0),
-        { bootstrap: boot, minImages: 1 },
+        { signPatterns: boot, minImages: 1 },
       );
       expect(applyGate(rule({ mode: 'non-inferiority', maxDrop: 20 }), lowered, 'gate.json').passed).toBe(false);
     },
@@ -95,7 +95,7 @@ describe('gate: non-inferiority', () => {
 describe('gate: max-drop fails on a drop shown beyond maxDrop, not on noise', () => {
   it('passes a 2.5-point observed drop on a maxDrop-2 rule when the data cannot show more than 2 (the old rule failed it)', async () => {
     const { a, b } = pairWithLoss(2000, 200, 50);
-    const c = await compareRuns(a, b, { bootstrap: boot });
+    const c = await compareRuns(a, b, { signPatterns: boot });
     const g = applyGate(rule({ maxDrop: 2 }), c, 'gate.json');
     expect(g.checks[0]!.drop).toBeCloseTo(2.5, 6);
     expect(g.passed).toBe(true);
@@ -106,7 +106,7 @@ describe('gate: max-drop fails on a drop shown beyond maxDrop, not on noise', ()
 
   it('fails a drop far beyond maxDrop', async () => {
     const { a, b } = pairWithLoss(2000, 200, 200);
-    const c = await compareRuns(a, b, { bootstrap: boot });
+    const c = await compareRuns(a, b, { signPatterns: boot });
     const g = applyGate(rule({ maxDrop: 2 }), c, 'gate.json');
     expect(g.checks[0]!.drop).toBeCloseTo(10, 6);
     expect(g.passed).toBe(false);
@@ -115,7 +115,7 @@ describe('gate: max-drop fails on a drop shown beyond maxDrop, not on noise', ()
 
   it("adjusts every check of the gate with one Holm family at the gate's α", async () => {
     const { a, b } = pairWithLoss(2000, 200, 200);
-    const c = await compareRuns(a, b, { bootstrap: boot });
+    const c = await compareRuns(a, b, { signPatterns: boot });
     const g = applyGate(
       {
         alpha: 0.01,
@@ -134,7 +134,7 @@ describe('gate: max-drop fails on a drop shown beyond maxDrop, not on noise', ()
 
   it('fails a rule on a category with too few images, or skips it visibly with --allow-few', async () => {
     const { a, b } = pairWithLoss(40, 8, 0);
-    const c = await compareRuns(a, b, { bootstrap: boot });
+    const c = await compareRuns(a, b, { signPatterns: boot });
     expect(c.minImages).toBe(10);
     const failed = applyGate(rule({ maxDrop: 2 }), c, 'gate.json');
     expect(failed.passed).toBe(false);
@@ -149,7 +149,7 @@ describe('gate: max-drop fails on a drop shown beyond maxDrop, not on noise', ()
     const a = syntheticRun('A', its, (i) => i % 2 === 0);
     const b = syntheticRun('B', its, (i) => i % 2 === 0);
     b.rows = b.rows.slice(0, 1800); // the candidate lost its hardest 200 items
-    const c = await compareRuns(a, b, { bootstrap: boot, intersect: true });
+    const c = await compareRuns(a, b, { signPatterns: boot, intersect: true });
     const g = applyGate(rule({ maxDrop: 1 }), c, 'gate.json');
     expect(g.passed).toBe(false);
     expect(g.checks.find((x) => x.metric === '(items)')!.reason).toMatch(/lacks 200 of the baseline's 2000 items/);

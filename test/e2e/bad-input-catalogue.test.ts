@@ -341,6 +341,17 @@ const cases: Case[] = [
   ],
   ['a malformed gate file', () => ['compare', goodRun, goodRun, '--gate', file('g4.json', 'rules:')], /E_BAD_JSON .*g4\.json/],
   [
+    'a gate file from before max-drop rules were tests (requireSignificant)',
+    () => [
+      'compare',
+      goodRun,
+      goodRun,
+      '--gate',
+      file('g5.json', JSON.stringify({ requireSignificant: true, rules: [{ metric: 'gqa.accuracy', maxDrop: 1 }] })),
+    ],
+    /E_GATE_OBSOLETE .*g5\.json \(requireSignificant\).*"mode": "observed"/,
+  ],
+  [
     'compare of runs from different datasets',
     () => {
       const other = path.join(work, 'other-run');

@@ -64,7 +64,7 @@ describe('xfbench suite run', () => {
     const failed = runCli(['compare', clip, xformer, '--gate', gate([{ metric: 'gqa.accuracy', maxDrop: 0.01, mode: 'non-inferiority' }])]);
     expect(failed.status).toBe(3);
     expect(failed.stdout).toMatch(/gate FAILED: 1 of 1 checks/);
-    const unknown = runCli(['compare', clip, xformer, '--gate', gate([{ metric: 'mme.score', maxDrop: 1 }])]);
+    const unknown = runCli(['compare', clip, xformer, '--gate', gate([{ metric: 'mme.score', maxDrop: 1, mode: 'observed' }])]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/E_GATE_UNKNOWN_METRIC .*no benchmark of these suites has/);
   });

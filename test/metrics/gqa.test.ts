@@ -69,14 +69,21 @@ describe('GQA accuracy', () => {
     expect(i('steps/1')).toBeLessThan(i('words/4'));
   });
 
-  it('adds a seeded cluster bootstrap interval when images hold several questions', () => {
+  it('adds an interval by image when images hold several questions, as wide as few images deserve', () => {
     const many = Array.from({ length: 40 }, (_, k) => row({ id: String(k), gold: 'a', pred: k % 3 ? 'a' : 'b', image: `img${k % 8}` }));
     const a = gqaAccuracy.aggregate(many)[0]!;
-    const b = gqaAccuracy.aggregate(many)[0]!;
-    expect(a.clusterInterval).toMatchObject({ method: 'cluster-bootstrap', iterations: 1000, clusters: 8 });
-    expect(a.clusterInterval).toEqual(b.clusterInterval);
+    expect(a.clusterInterval).toMatchObject({ method: 'cluster-wilson', clusters: 8 });
     expect(a.clusterInterval!.low).toBeLessThanOrEqual(a.value!);
     expect(a.clusterInterval!.high).toBeGreaterThanOrEqual(a.value!);
+    // with t(7) it is at least as wide as the plain Wilson interval
+    expect(a.clusterInterval!.high - a.clusterInterval!.low).toBeGreaterThanOrEqual(a.interval!.high - a.interval!.low);
+  });
+
+  it('gives one image no interval narrower than anything (the bootstrap gave a point: [83.3, 83.3])', () => {
+    const one = Array.from({ length: 6 }, (_, k) => row({ id: String(k), gold: 'a', pred: k === 0 ? 'b' : 'a', image: 'img0' }));
+    const v = gqaAccuracy.aggregate(one)[0]!;
+    expect(v.value).toBeCloseTo(83.33, 2);
+    expect(v.clusterInterval).toMatchObject({ low: 0, high: 100, clusters: 1 });
   });
 
   it('includes unbalanced questions only when asked', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalQuantile } from '../../src/metrics/normal.js';
-import { shiftedResiduals, signFlipInterval, signFlipTails, signFlipTest, type ClusterEvidence } from '../../src/metrics/sign-flip.js';
+import { signFlipInterval } from '../../src/metrics/sign-flip-interval.js';
+import { shiftedResiduals, signFlipTails, signFlipTest, type ClusterEvidence } from '../../src/metrics/sign-flip.js';
 import { seededRandom } from '../../src/metrics/stats.js';
 
 const opts = { seed: 3, iterations: 999 };

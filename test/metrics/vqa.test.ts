@@ -70,7 +70,9 @@ describe('VQA accuracy', () => {
     const vals = vqaAccuracyMetric.aggregate(rows);
     expect(vals[0]!.value).toBeCloseTo(160 / 3, 10);
     expect(vals.find((v) => v.category === 'answer type/number')!.value).toBeCloseTo(30, 10);
-    expect(vals[0]!.clusterInterval).toMatchObject({ method: 'cluster-bootstrap', clusters: 2 });
+    expect(vals[0]!.clusterInterval).toMatchObject({ method: 'cluster-t', clusters: 2 });
+    // a mean that is not a proportion: t with n - 1 degrees of freedom, not ±1.96
+    expect(vals[0]!.interval!.method).toBe('t');
   });
 });
 

@@ -44,7 +44,7 @@ const b = makeRun('xformer', (i) => (i % 2 === 0 ? i !== 0 && i !== 2 : true));
 
 describe('compare renders one comparison the same way in every format', () => {
   it('as Markdown, JUnit and a plain table', async () => {
-    const c = await compareRuns(a, b, { bootstrap: { seed: 1, iterations: 200 } });
+    const c = await compareRuns(a, b, { signPatterns: { seed: 1, iterations: 200 } });
     const gate = applyGate({ rules: [{ metric: 'gqa.accuracy', category: 'structural/*', maxDrop: 2, mode: 'observed' }] }, c, 'gate.json');
     const verdict = (category: string) => c.rows.find((r) => r.category === category)!;
     expect([verdict('overall').verdict, verdict('structural/query').verdict]).toEqual(['better', 'better']);
