@@ -10,6 +10,7 @@ import { scoringContext } from '../runs/scoring-context.js';
 import { firstAnswerDifference, SCORING_KEYS } from '../runs/run-config.js';
 import { adjustAndJudge, DEFAULT_MIN_IMAGES } from './multiplicity.js';
 import { pairedRows, unpairedRows } from './paired-rows.js';
+import { permutationRows } from './permutation-rows.js';
 import { verifyStoredScores } from './verify-scores.js';
 import type { Comparison, ComparisonRow } from './types.js';
 
@@ -122,7 +123,9 @@ export async function compareWithBaseline(
     const perCandidate = pairings.map((p) =>
       metric.perSample
         ? pairedRows(metric.perSample, metric, p.rowsA, p.byIdB, ctx, { ...boot, alpha })
-        : unpairedRows(metric, p.rowsA, p.rowsB, ctx),
+        : metric.permutationTest
+          ? permutationRows(metric, p.rowsA, p.rowsB, ctx, boot)
+          : unpairedRows(metric, p.rowsA, p.rowsB, ctx),
     );
     adjustAndJudge(metric, perCandidate, { alpha, margin: opts.margin, minImages });
     perCandidate.forEach((metricRows, k) => {

@@ -93,7 +93,8 @@ function untestable(rule: Gate['rules'][number], metric: Metric): string | undef
   if (metric.neutral) return `${metric.id} is descriptive (neither higher nor lower is better) and cannot be gated`;
   const paired = metric.perSample && metric.perSample.transform !== 'sqrt';
   if (paired || rule.mode === 'observed') return undefined;
-  return `${metric.id} has no paired test, so a drop cannot be shown (${rule.mode ?? 'max-drop'}); use "mode": "observed" to gate its value`;
+  const what = metric.permutationTest ? 'only a test of no change (by permutation), not of a drop beyond a threshold' : 'no paired test';
+  return `${metric.id} has ${what}, so a drop beyond maxDrop cannot be shown (${rule.mode ?? 'max-drop'}); use "mode": "observed" to gate its value`;
 }
 
 /** Reads and checks a gate file: its schema, and that every rule can be applied to the metric it names. */

@@ -26,7 +26,15 @@ export const comparisonRowSchema = z.object({
   standardError: z.number().optional(),
   test: z
     .object({
-      method: z.enum(['mcnemar-exact', 'mcnemar-chi-square-cc', 'sign-flip-exact', 'sign-flip-monte-carlo', 'sign-flip-normal', 'none']),
+      method: z.enum([
+        'mcnemar-exact',
+        'mcnemar-chi-square-cc',
+        'sign-flip-exact',
+        'sign-flip-monte-carlo',
+        'sign-flip-normal',
+        'permutation',
+        'none',
+      ]),
       p: z.number().min(0).max(1),
       clusters: z.number().int().optional(),
       discordant: z.object({ aOnly: z.number().int(), bOnly: z.number().int() }).optional(),

@@ -1,7 +1,7 @@
 import type { FamilyEntry } from '../metrics/types.js';
 
 export type TestMethod =
-  'mcnemar-exact' | 'mcnemar-chi-square-cc' | 'sign-flip-exact' | 'sign-flip-monte-carlo' | 'sign-flip-normal' | 'none';
+  'mcnemar-exact' | 'mcnemar-chi-square-cc' | 'sign-flip-exact' | 'sign-flip-monte-carlo' | 'sign-flip-normal' | 'permutation' | 'none';
 
 /**
  * better / worse: the adjusted test rejects "no difference" (changed, for a neutral metric); no change:

@@ -82,6 +82,7 @@ export const gqaConsistency: Metric = streamingMetric({
   id: 'gqa.consistency',
   description: 'mean accuracy over the entailed questions of each correctly answered question',
   higherIsBetter: true,
+  permutationTest: true,
   score: () => ({}),
   accumulate(ctx) {
     // correctness of every question (entailed ones may come later in the file), and the entailed ids

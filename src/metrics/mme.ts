@@ -97,6 +97,7 @@ export const mmeScore: Metric = {
   description:
     'MME score: acc + acc+ per subtask (max 200); perception (10 subtasks) and cognition (4) totals; overall is the perception total',
   higherIsBetter: true,
+  permutationTest: true,
   families: [
     { id: 'total', description: 'perception or cognition total', shownByDefault: true },
     { id: 'subtask', description: 'subtask', shownByDefault: true },

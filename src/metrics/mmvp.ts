@@ -67,6 +67,7 @@ export const mmvpPairAccuracy: Metric = {
   id: 'mmvp.pair-accuracy',
   description: 'MMVP pair accuracy: both questions of a pair answered correctly',
   higherIsBetter: true,
+  permutationTest: true,
   score: () => ({}),
   aggregate(rows) {
     const pairs = new Map<string, ScoredSample[]>();

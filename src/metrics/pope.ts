@@ -44,11 +44,17 @@ export const popeYesRatio: Metric = meanMetric({
   categories: popeSplit,
 });
 
-function confusionMetric(id: string, description: string, value: (tp: number, fp: number, fn: number) => number | null): Metric {
+function confusionMetric(
+  id: string,
+  description: string,
+  value: (tp: number, fp: number, fn: number) => number | null,
+  permutationTest = false,
+): Metric {
   return {
     id,
     description,
     higherIsBetter: true,
+    permutationTest,
     score: () => ({}),
     aggregate(rows) {
       const cats = new Map<string, ScoredSample[]>([['overall', []]]);
@@ -86,6 +92,9 @@ export const popePrecision = confusionMetric('pope.precision', 'POPE precision o
 export const popeRecall = confusionMetric('pope.recall', 'POPE recall of "yes" per split', (tp, _fp, fn) =>
   tp + fn ? tp / (tp + fn) : null,
 );
-export const popeF1 = confusionMetric('pope.f1', 'POPE F1 of "yes" per split', (tp, fp, fn) =>
-  2 * tp + fp + fn ? (2 * tp) / (2 * tp + fp + fn) : null,
+export const popeF1 = confusionMetric(
+  'pope.f1',
+  'POPE F1 of "yes" per split',
+  (tp, fp, fn) => (2 * tp + fp + fn ? (2 * tp) / (2 * tp + fp + fn) : null),
+  true,
 );

@@ -114,6 +114,11 @@ export interface Metric {
   /** A descriptive figure (POPE's yes ratio): compared and reported, never called better or worse, never gated. */
   neutral?: boolean;
   perSample?: PerSampleMean;
+  /**
+   * A headline figure that is not a per-question mean (MME score, pair accuracy, F1, consistency):
+   * `compare` tests it by permuting A and B within images (compare/permutation-rows.ts).
+   */
+  permutationTest?: boolean;
   /** The families its categories (besides `overall`) fall into; a family not declared is shown, named by its id. */
   families?: readonly CategoryFamily[];
   /** The family of one of its categories; by default the text before the first "/" (`structural/verify`: structural). */
