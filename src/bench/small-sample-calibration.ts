@@ -1,5 +1,5 @@
-import { signFlipInterval } from '../metrics/sign-flip-interval.js';
-import { shiftedResiduals, signFlipTails, type ClusterEvidence } from '../metrics/sign-flip.js';
+import { pairedDeltaInterval, shiftedTails } from '../metrics/sign-flip-interval.js';
+import { signFlipTails, type ClusterEvidence } from '../metrics/sign-flip.js';
 import { seededRandom } from '../metrics/stats.js';
 
 /**
@@ -8,11 +8,20 @@ import { seededRandom } from '../metrics/stats.js';
  * does not (a skewed null), and under a true difference for the interval's coverage.
  */
 
-export type NullShape = 'clustered' | 'skewed' | 'soft-scores';
+export type NullShape = 'clustered' | 'skewed' | 'soft-scores' | 'sparse';
 
 /** One image's Σ(B − A) and question count under a null of the given shape, or with B better by `shift` per question. */
 function drawImage(rand: () => number, shape: NullShape, shift: number): { d: number; n: number } {
   const n = 1 + Math.floor(rand() * 9);
+  if (shape === 'sparse') {
+    // runs that rarely disagree: 1.5% of questions each way, B gaining `shift` more
+    let d = 0;
+    for (let q = 0; q < n; q++) {
+      const u = rand();
+      d += u < 0.015 + shift / 2 ? 1 : u < 0.03 ? -1 : 0;
+    }
+    return { d, n };
+  }
   if (shape === 'skewed') {
     // mean zero, far from symmetric: +4 with probability 0.2, else −1
     return { d: rand() < 0.2 ? 4 : -1, n };
@@ -49,7 +58,7 @@ export interface SmallSampleFigure {
   pBelowAlpha: number;
   /** Under the null: share whose interval excludes 0. */
   intervalExcludesZero: number;
-  /** With B better by 10 points per question: share whose interval covers the true Δ (0/1 and soft scores only). */
+  /** With B better by 10 points per question (1 for sparse): share whose interval covers the true Δ (not for the skewed null). */
   coverage?: number;
   /** Share of null runs in which a non-inferiority rule with maxDrop 20 points would pass (the test alone, no floor). */
   nonInferiorPasses: number;
@@ -68,15 +77,17 @@ export function smallSampleFigure(shape: NullShape, images: number, runs: number
   for (let run = 0; run < runs; run++) {
     const evidence = drawEvidence(rand, images, shape);
     if (signFlipTails(evidence.diff, stats).twoSided < ALPHA) rejected++;
-    const interval = signFlipInterval(evidence, ALPHA, stats);
+    const binary = shape === 'clustered' || shape === 'sparse';
+    const interval = pairedDeltaInterval(evidence, ALPHA, stats, binary);
     if (interval.low > 0 || interval.high < 0) excluded++;
     // non-inferiority at maxDrop 0.2 per question: reject "Δ ≤ −0.2" one-sided
-    if (signFlipTails(shiftedResiduals(evidence, -0.2), stats).upper < ALPHA) nonInferior++;
+    if (shiftedTails(evidence, -0.2, stats, binary).upper < ALPHA) nonInferior++;
     if (shape !== 'skewed') {
-      // a true shift: B right 10 points more often (0/1) or its scores 10 points higher on average (soft)
-      const shifted = drawEvidence(rand, images, shape, 0.1);
-      const truth = shape === 'soft-scores' ? expectedSoftShift() : 0.1;
-      const i = signFlipInterval(shifted, ALPHA, stats);
+      // a true shift: B right 10 points more often (1 point for sparse), or its scores 10 points higher on average (soft)
+      const shift = shape === 'sparse' ? 0.01 : 0.1;
+      const shifted = drawEvidence(rand, images, shape, shift);
+      const truth = shape === 'soft-scores' ? expectedSoftShift() : shift;
+      const i = pairedDeltaInterval(shifted, ALPHA, stats, binary);
       if (i.low <= truth && truth <= i.high) covered++;
     }
   }

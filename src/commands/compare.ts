@@ -1,29 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
 import { XfCommand } from '../lib/base-command.js';
-import { XfError } from '../lib/errors.js';
+import { nonNegative, probability } from './flag-values.js';
 import { detailsFlag, gateFlags } from './shared-flags.js';
 import type { Comparison } from '../compare/compare.js';
 import type { GateResult } from '../compare/gate.js';
 
 /** Two runs: one comparison (and gate). More: the candidates each against the baseline. */
 export type CompareOutput = { comparison: Comparison; gate?: GateResult } | { comparisons: Comparison[]; gates?: GateResult[] };
-
-/** oclif has no float flag: parsed here, refused as usage errors. */
-function probability(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!(v > 0 && v < 1))
-    throw new XfError('E_USAGE', `--alpha must be a number between 0 and 1, got "${text}"`, { suggestion: 'e.g. --alpha 0.01' });
-  return v;
-}
-
-function nonNegative(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!(v >= 0) || text.trim() === '') throw new XfError('E_USAGE', `${flag} must be a number of 0 or more, got "${text}"`);
-  return v;
-}
 
 export default class Compare extends XfCommand {
   static override summary = 'Compare runs on the same items, category by category, with paired statistics; optionally gate.';
@@ -72,7 +56,7 @@ export default class Compare extends XfCommand {
       details: flags.details,
       seed: flags.seed,
       iterations: flags.iterations,
-      alpha: probability(flags.alpha),
+      alpha: probability(flags.alpha, '--alpha'),
       margin: nonNegative(flags.margin, '--margin'),
       minImages: flags['min-images'],
       allowFew: flags['allow-few'],

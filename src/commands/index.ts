@@ -4,6 +4,7 @@ import Doctor from './doctor.js';
 import Inspect from './inspect.js';
 import List from './list.js';
 import Merge from './merge.js';
+import Plan from './plan.js';
 import Report from './report.js';
 import Run from './run.js';
 import Score from './score.js';
@@ -15,6 +16,7 @@ export const commands = {
   'score': Score,
   'report': Report,
   'compare': Compare,
+  'plan': Plan,
   'convert': Convert,
   'list': List,
   'merge': Merge,

@@ -4,7 +4,7 @@ import { readJson } from '../lib/files.js';
 import { closest } from '../lib/registry.js';
 import { holm } from '../metrics/paired.js';
 import { metricRegistry } from '../metrics/registry.js';
-import { shiftedResiduals, signFlipTails } from '../metrics/sign-flip.js';
+import { shiftedTails } from '../metrics/sign-flip-interval.js';
 import type { Metric } from '../metrics/types.js';
 import { imagesOf } from './multiplicity.js';
 import { rowEvidence } from './paired-rows.js';
@@ -183,8 +183,10 @@ function checkRow(row: ComparisonRow, rule: number, mode: GateMode, maxDrop: num
   // gains in per-item units, oriented so that positive is better; the null's boundary is a gain of −maxDrop
   const sign = row.higherIsBetter ? 1 : -1;
   const oriented = { diff: evidence.diff.map((d) => sign * d), count: evidence.count };
-  const tails = signFlipTails(shiftedResiduals(oriented, -maxDrop / evidence.scale), comparison.signPatterns);
-  // max-drop rejects "drop ≤ maxDrop" when the gains sit clearly below −maxDrop; non-inferiority the reverse
+  // max-drop rejects "drop ≤ maxDrop" when the gains sit clearly below −maxDrop; non-inferiority the
+  // reverse. For 0/1 scores the least-variance bound must reject too (sign-flip-interval.ts): a
+  // sign-flip test alone would call two runs that never disagree non-inferior at any margin
+  const tails = shiftedTails(oriented, -maxDrop / evidence.scale, comparison.signPatterns, evidence.binary);
   const p = mode === 'max-drop' ? tails.lower : tails.upper;
   return { ...base, drop, images, p, passed: true, reason: amount };
 }

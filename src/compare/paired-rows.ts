@@ -1,6 +1,6 @@
 import { naturalOrder } from '../metrics/categories.js';
 import { clusterStandardError, mcnemar } from '../metrics/paired.js';
-import { signFlipInterval } from '../metrics/sign-flip-interval.js';
+import { pairedDeltaInterval } from '../metrics/sign-flip-interval.js';
 import { signFlipTest, type ClusterEvidence, type SignFlipOptions } from '../metrics/sign-flip.js';
 import type { AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from '../metrics/types.js';
 import type { ComparisonRow } from './types.js';
@@ -43,11 +43,14 @@ function pairedTest(def: PerSampleMean, t: CategoryTally, boot: SignFlipOptions)
   return { method: s.method, p: s.p, clusters: present.length, ...discordant };
 }
 
+/** A row's clusters, with the metric's scale and whether its scores are 0/1. */
+export type RowEvidence = ClusterEvidence & { scale: number; binary: boolean };
+
 /** The per-image evidence behind a paired row, for the gate's tests at its thresholds (kept off the row so JSON stays small). */
-const evidenceOfRow = new WeakMap<ComparisonRow, ClusterEvidence & { scale: number }>();
+const evidenceOfRow = new WeakMap<ComparisonRow, RowEvidence>();
 
 /** The clusters (images) behind a paired row, in per-item units with the metric's scale; undefined for a row with no paired test. */
-export function rowEvidence(row: ComparisonRow): (ClusterEvidence & { scale: number }) | undefined {
+export function rowEvidence(row: ComparisonRow): RowEvidence | undefined {
   return evidenceOfRow.get(row);
 }
 
@@ -111,7 +114,7 @@ export function pairedRows(
     if (def.transform === 'sqrt') return { ...base, a, b, delta: b - a, note: 'root-mean metric: compared by value only' };
     const evidence = evidenceOf(t);
     const boot = { seed: stats.seed, iterations: stats.iterations };
-    const inverted = signFlipInterval(evidence, stats.alpha, boot);
+    const inverted = pairedDeltaInterval(evidence, stats.alpha, boot, def.binary);
     const row: ComparisonRow = {
       ...base,
       a,
@@ -132,7 +135,7 @@ export function pairedRows(
     // one image has no spread to estimate: no standard error (nor minimum detectable effect)
     const se = clusterStandardError(evidence.diff, evidence.count);
     if (Number.isFinite(se)) row.standardError = def.scale * se;
-    evidenceOfRow.set(row, { ...evidence, scale: def.scale });
+    evidenceOfRow.set(row, { ...evidence, scale: def.scale, binary: def.binary });
     return row;
   });
 }

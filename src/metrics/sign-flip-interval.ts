@@ -1,6 +1,14 @@
 import { normalQuantile } from './normal.js';
-import { SIGN_FLIP_ENUMERATE_LIMIT, SIGN_FLIP_NORMAL_FROM, type ClusterEvidence, type SignFlipOptions } from './sign-flip.js';
+import {
+  shiftedResiduals,
+  SIGN_FLIP_ENUMERATE_LIMIT,
+  SIGN_FLIP_NORMAL_FROM,
+  signFlipTails,
+  type ClusterEvidence,
+  type SignFlipOptions,
+} from './sign-flip.js';
 import { seededRandom } from './stats.js';
+import { tCdf, tQuantile } from './t-distribution.js';
 
 /** Σ over the clusters, for the mean Δ = Σd / Σn. */
 function totals(evidence: ClusterEvidence): { d: number; n: number } {
@@ -171,4 +179,74 @@ function coveredAtLeast(lows: Float64Array, highs: Float64Array, needed: number)
     }
   }
   return { low, high };
+}
+
+/**
+ * For 0/1 scores: the shifts an independent-question score test does not reject when the variance is
+ * the least the null allows. If Δ = θ, at least a share |θ| of questions must disagree, so a question's
+ * difference has variance at least |θ|(1 − |θ|); the set is {θ : (D − θN)² ≤ t²·N·|θ|(1 − |θ|)} (t with G − 1 degrees of freedom).
+ *
+ * Why it is needed: the sign-flip test assumes each image's residual d − θn is as likely negative as
+ * positive. When the runs rarely disagree most images show d = 0, the residuals at θ ≠ 0 all share a
+ * sign, and the inverted interval shrinks towards [0, 0] (at 8 images with 3% of questions
+ * discordant it covered the true Δ 51% of the time). Taking the hull with this set keeps the interval
+ * from claiming more than the number of questions allows (the rule of three, in effect), and leaves
+ * the test of 0 alone: at θ = 0 the set holds only when D = 0, where p = 1 anyway.
+ */
+export function discordanceBound(evidence: ClusterEvidence, alpha: number): { low: number; high: number } {
+  const { d: D, n: N } = totals(evidence);
+  // t with G − 1 degrees of freedom: few images are few observations of the between-image spread
+  const z2 = tQuantile(1 - alpha / 2, Math.max(1, evidence.diff.length - 1)) ** 2;
+  // on each side of 0, (N² + z²N)θ² − (2DN ± z²N)θ + D² ≤ 0, with + for θ ≥ 0 and − for θ < 0
+  const side = (sign: 1 | -1): [number, number] | undefined => {
+    const a = N * N + z2 * N;
+    const b = -(2 * D * N + sign * z2 * N);
+    const disc = b * b - 4 * a * D * D;
+    if (disc < 0) return undefined;
+    const lo = (-b - Math.sqrt(disc)) / (2 * a);
+    const hi = (-b + Math.sqrt(disc)) / (2 * a);
+    const [from, to] = sign > 0 ? [Math.max(0, lo), Math.min(1, hi)] : [Math.max(-1, lo), Math.min(0, hi)];
+    return from <= to ? [from, to] : undefined;
+  };
+  const parts = [side(1), side(-1)].filter((p): p is [number, number] => p !== undefined);
+  const estimate = D / N;
+  return { low: Math.min(estimate, ...parts.map((p) => p[0])), high: Math.max(estimate, ...parts.map((p) => p[1])) };
+}
+
+/**
+ * One-sided p-values of "Δ = θ" against the same least-variance null: lower is small when D/N sits
+ * clearly below θ. The gate takes the larger of this and the sign-flip p, for 0/1 scores.
+ */
+export function discordanceTails(evidence: ClusterEvidence, theta: number): { lower: number; upper: number } {
+  const { d: D, n: N } = totals(evidence);
+  const variance = N * Math.abs(theta) * (1 - Math.abs(theta));
+  if (variance <= 0) return { lower: 1, upper: 1 };
+  // t with G − 1 degrees of freedom, as the interval's bound
+  const df = Math.max(1, evidence.diff.length - 1);
+  const z = (D - theta * N) / Math.sqrt(variance);
+  return { lower: tCdf(z, df), upper: tCdf(-z, df) };
+}
+
+/** The interval of Δ `compare` reports: the sign-flip inversion, widened for 0/1 scores to hold the discordance bound. */
+export function pairedDeltaInterval(evidence: ClusterEvidence, alpha: number, opts: SignFlipOptions, binary: boolean): InvertedInterval {
+  const inverted = signFlipInterval(evidence, alpha, opts);
+  if (!binary) return inverted;
+  const floor = discordanceBound(evidence, alpha);
+  return { ...inverted, low: Math.min(inverted.low, floor.low), high: Math.max(inverted.high, floor.high) };
+}
+
+/**
+ * One-sided p-values of "Δ = θ" as the gate uses them: the sign-flip test of the shifted residuals,
+ * and for 0/1 scores the larger of that and the least-variance bound's (both must reject).
+ */
+export function shiftedTails(
+  evidence: ClusterEvidence,
+  theta: number,
+  opts: SignFlipOptions,
+  binary: boolean,
+): { lower: number; upper: number } {
+  const tails = signFlipTails(shiftedResiduals(evidence, theta), opts);
+  if (!binary) return { lower: tails.lower, upper: tails.upper };
+  const bound = discordanceTails(evidence, theta);
+  return { lower: Math.max(tails.lower, bound.lower), upper: Math.max(tails.upper, bound.upper) };
 }

@@ -92,6 +92,22 @@ describe('gate: non-inferiority', () => {
   );
 });
 
+describe('gate: runs that never disagree', () => {
+  it('are not non-inferior at a margin their questions cannot vouch for (the sign-flip test alone passed them at any margin)', async () => {
+    // 60 questions on 20 images, answered identically: a 1-point margin needs far more questions
+    const its = items(60, 20);
+    const same = (name: string) => syntheticRun(name, its, (i) => i % 3 !== 0);
+    const c = await compareRuns(same('A'), same('B'), { signPatterns: boot });
+    const overall = c.rows.find((r) => r.category === 'overall')!;
+    expect(overall.deltaInterval!.low).toBeLessThan(-1);
+    expect(overall.deltaInterval!.high).toBeGreaterThan(1);
+    expect(overall.verdict).toBe('inconclusive');
+    expect(applyGate(rule({ mode: 'non-inferiority', maxDrop: 1 }), c, 'gate.json').passed).toBe(false);
+    // a margin of 20 points is within what 60 questions can show
+    expect(applyGate(rule({ mode: 'non-inferiority', maxDrop: 20 }), c, 'gate.json').passed).toBe(true);
+  });
+});
+
 describe('gate: max-drop fails on a drop shown beyond maxDrop, not on noise', () => {
   it('passes a 2.5-point observed drop on a maxDrop-2 rule when the data cannot show more than 2 (the old rule failed it)', async () => {
     const { a, b } = pairWithLoss(2000, 200, 50);

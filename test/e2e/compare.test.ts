@@ -225,6 +225,28 @@ describe('xfbench compare and the regression gate', () => {
     expect(table.stdout.match(/^compare gqa: A = many-a, B = many-[bc]2/gm)).toHaveLength(2);
   });
 
+  it('plans from a pilot pair of runs how many images a study needs', () => {
+    const base = scoreRun('plan-a', basePredictions);
+    const other = { ...basePredictions };
+    for (const id of Object.keys(other).slice(0, 80)) other[id] = records[id]!.answer;
+    const cand = scoreRun('plan-b', other);
+    const r = runCli(['plan', base, cand, '--delta', '2', '--metric', 'gqa.accuracy', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      rows: Array<{ category: string; images: number; imagesNeeded: number | null; detectableNow: number }>;
+    };
+    const overall = out.rows.find((x) => x.category === 'overall')!;
+    // a pilot that finds only larger differences than 2 points asks for more images than it has
+    expect(overall.detectableNow).toBeGreaterThan(2);
+    expect(overall.imagesNeeded).toBeGreaterThan(overall.images);
+    const table = runCli(['plan', base, cand, '--delta', '2']);
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/images for Δ 2/);
+    const bad = runCli(['plan', base, cand, '--delta', '0']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/E_USAGE: --delta must be above 0/);
+  });
+
   it('keeps the published JSON Schemas in step with the code', () => {
     for (const [name, schema] of Object.entries(publishedSchemas())) {
       expect(JSON.parse(readFileSync(path.join(ROOT, 'schemas', name), 'utf8'))).toEqual(JSON.parse(JSON.stringify(schema)));

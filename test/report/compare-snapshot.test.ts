@@ -57,12 +57,12 @@ describe('compare renders one comparison the same way in every format', () => {
 
       | metric | category | n | A | B | Δ | CI of Δ | p (adj.) | adjusted within | MDE (80%) | verdict |
       |---|---|---:|---:|---:|---:|---:|---:|---|---:|---|
-      | gqa.accuracy | overall | 40 | 60.00 | 95.00 | +35.00 | 25.00 … 45.00 | 0.0001 | primary | 15.53 | 🟢 better |
-      | gqa.accuracy | binary | 20 | 95.00 | 90.00 | -5.00 | -14.29 … 0.00 | 1.0000 | answer (2) | 16.47 | inconclusive |
+      | gqa.accuracy | overall | 40 | 60.00 | 95.00 | +35.00 | 21.42 … 51.54 | 0.0001 | primary | 15.53 | 🟢 better |
+      | gqa.accuracy | binary | 20 | 95.00 | 90.00 | -5.00 | -25.36 … 6.71 | 1.0000 | answer (2) | 16.47 | inconclusive |
       | gqa.accuracy | open | 20 | 25.00 | 100.00 | +75.00 | 50.00 … 100.00 | 0.0001 | answer (2) | 32.73 | 🟢 better |
-      | gqa.accuracy | structural/verify | 20 | 95.00 | 90.00 | -5.00 | -14.29 … 0.00 | 1.0000 | structural (2) | 16.47 | inconclusive |
+      | gqa.accuracy | structural/verify | 20 | 95.00 | 90.00 | -5.00 | -25.36 … 6.71 | 1.0000 | structural (2) | 16.47 | inconclusive |
       | gqa.accuracy | structural/query | 20 | 25.00 | 100.00 | +75.00 | 50.00 … 100.00 | 0.0001 | structural (2) | 32.73 | 🟢 better |
-      | gqa.accuracy | semantic/attr | 40 | 60.00 | 95.00 | +35.00 | 25.00 … 45.00 | 0.0001 | semantic (1) | 15.53 | 🟢 better |
+      | gqa.accuracy | semantic/attr | 40 | 60.00 | 95.00 | +35.00 | 21.42 … 51.54 | 0.0001 | semantic (1) | 15.53 | 🟢 better |
 
       **Gate failed**: 1 of 2 checks.
       - ❌ \`gqa.accuracy\` structural/verify: dropped by 5.00 (allowed drop 2), observed (mode observed: noise alone can fail it)
@@ -86,12 +86,12 @@ describe('compare renders one comparison the same way in every format', () => {
       gqa.accuracy
       ┌────────────────────┬────┬─────────┬──────────┬────────┬────────────────┬────────┬──────────────┐
       │ category           │  n │       A │        B │  Δ B−A │        CI of Δ │ p adj. │ verdict      │
-      │ overall            │ 40 │ 60.0000 │  95.0000 │ +35.00 │  25.00 … 45.00 │ 0.0001 │ better       │
+      │ overall            │ 40 │ 60.0000 │  95.0000 │ +35.00 │  21.42 … 51.54 │ 0.0001 │ better       │
       │ answer: Holm/2     │    │         │          │        │                │        │              │
-      │ binary             │ 20 │ 95.0000 │  90.0000 │  -5.00 │  -14.29 … 0.00 │ 1.0000 │ inconclusive │
+      │ binary             │ 20 │ 95.0000 │  90.0000 │  -5.00 │  -25.36 … 6.71 │ 1.0000 │ inconclusive │
       │ open               │ 20 │ 25.0000 │ 100.0000 │ +75.00 │ 50.00 … 100.00 │ 0.0001 │ better       │
       │ structural: Holm/2 │    │         │          │        │                │        │              │
-      │ structural/verify  │ 20 │ 95.0000 │  90.0000 │  -5.00 │  -14.29 … 0.00 │ 1.0000 │ inconclusive │
+      │ structural/verify  │ 20 │ 95.0000 │  90.0000 │  -5.00 │  -25.36 … 6.71 │ 1.0000 │ inconclusive │
       │ structural/query   │ 20 │ 25.0000 │ 100.0000 │ +75.00 │ 50.00 … 100.00 │ 0.0001 │ better       │
       │ semantic: 1 test   │    │         │          │        │                │        │              │"
     `);
