@@ -135,10 +135,16 @@ export function compareTable(c: Comparison, gate?: GateResult, opts: { details?:
 
 function gateText(g: GateResult): string {
   const failed = g.checks.filter((c) => !c.passed);
+  const skipped = g.checks.filter((c) => c.skipped);
+  const also = skipped.length ? `, ${skipped.length} skipped` : '';
   const head = g.passed
-    ? chalk.green.bold(`gate passed: ${g.checks.length} checks`)
-    : chalk.red.bold(`gate FAILED: ${failed.length} of ${g.checks.length} checks`);
-  return [head, ...failed.map((c) => chalk.red(`  ✗ ${c.metric} ${c.category}: ${c.reason}`))].join('\n');
+    ? chalk.green.bold(`gate passed: ${g.checks.length} checks at α = ${g.alpha}${also}`)
+    : chalk.red.bold(`gate FAILED: ${failed.length} of ${g.checks.length} checks at α = ${g.alpha}${also}`);
+  return [
+    head,
+    ...failed.map((c) => chalk.red(`  ✗ ${c.metric} ${c.category}: ${c.reason}`)),
+    ...skipped.map((c) => chalk.yellow(`  – ${c.metric} ${c.category}: ${c.reason}`)),
+  ].join('\n');
 }
 
 export function compareMarkdown(c: Comparison, gate?: GateResult, opts: { details?: boolean } = {}): string {
@@ -166,8 +172,8 @@ export function compareMarkdown(c: Comparison, gate?: GateResult, opts: { detail
     lines.push(
       '',
       gate.passed
-        ? `**Gate passed** (${gate.checks.length} checks).`
-        : `**Gate failed**: ${gate.checks.filter((x) => !x.passed).length} of ${gate.checks.length} checks.`,
+        ? `**Gate passed** (${gate.checks.length} checks at α = ${gate.alpha}).`
+        : `**Gate failed**: ${gate.checks.filter((x) => !x.passed).length} of ${gate.checks.length} checks at α = ${gate.alpha}.`,
     );
     for (const x of gate.checks.filter((y) => !y.passed || y.skipped))
       lines.push(

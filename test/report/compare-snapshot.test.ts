@@ -64,7 +64,7 @@ describe('compare renders one comparison the same way in every format', () => {
       | gqa.accuracy | structural/query | 20 | 25.00 | 100.00 | +75.00 | 50.00 … 100.00 | 0.0001 | structural (2) | 32.73 | 🟢 better |
       | gqa.accuracy | semantic/attr | 40 | 60.00 | 95.00 | +35.00 | 21.42 … 51.54 | 0.0001 | semantic (1) | 15.53 | 🟢 better |
 
-      **Gate failed**: 1 of 2 checks.
+      **Gate failed**: 1 of 2 checks at α = 0.05.
       - ❌ \`gqa.accuracy\` structural/verify: dropped by 5.00 (allowed drop 2), observed (mode observed: noise alone can fail it)
       "
     `);
