@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../src/datasets/mmvp.js';
 import { mmeAccuracy, mmeLabel, mmeScore } from '../../src/metrics/mme.js';
-import { extractOptionLetter, mmvpCorrect, mmvpPairAccuracy } from '../../src/metrics/mmvp.js';
+import { extractOptionLetter, mmvpAccuracy, mmvpCorrect, mmvpPairAccuracy } from '../../src/metrics/mmvp.js';
 import { popeAccuracy, popeF1, popeLabel, popePrecision, popeRecall, popeYesRatio } from '../../src/metrics/pope.js';
 import type { ScoredSample } from '../../src/metrics/types.js';
 
@@ -109,5 +109,21 @@ describe('POPE', () => {
     expect(popeF1.aggregate(rows)[0]!.value).toBeCloseTo(200 / 3, 10);
     expect(popeYesRatio.aggregate(rows)[0]!.value).toBe(60);
     expect(popePrecision.aggregate([p('9', 0, 0)])[0]!.value).toBeNull();
+  });
+});
+
+describe('intervals by image for POPE and by pair for MMVP (they had none)', () => {
+  it('gives POPE accuracy an interval by image when an image holds several questions', () => {
+    const rows = Array.from({ length: 36 }, (_, i) =>
+      row(String(i), `img${i % 6}`, { split: 'random' }, { popeSaidYes: 1, popeTruthYes: i % 4 ? 1 : 0, popeCorrect: i % 4 ? 1 : 0 }),
+    );
+    const v = popeAccuracy.aggregate(rows)[0]!;
+    expect(v.clusterInterval).toMatchObject({ method: 'cluster-wilson', clusters: 6 });
+    expect(v.clusterInterval!.low).toBeLessThan(v.value!);
+  });
+
+  it('gives MMVP question accuracy an interval by pair', () => {
+    const rows = Array.from({ length: 20 }, (_, i) => row(String(i), `pair${i >> 1}`, {}, { mmvpCorrect: i % 3 ? 1 : 0 }));
+    expect(mmvpAccuracy.aggregate(rows)[0]!.clusterInterval).toMatchObject({ method: 'cluster-wilson', clusters: 10 });
   });
 });
