@@ -58,63 +58,79 @@ export interface SmallSampleFigure {
   pBelowAlpha: number;
   /** Under the null: share whose interval excludes 0. */
   intervalExcludesZero: number;
-  /** With B better by 10 points per question (1 for sparse): share whose interval covers the true Δ (not for the skewed null). */
+  /** With B better by a true Δ (10 points; 1 for sparse): share whose interval covers it (not for the skewed null). */
   coverage?: number;
-  /** Share of null runs in which a non-inferiority rule with maxDrop 20 points would pass (the test alone, no floor). */
+  /** With that true Δ taken as the no-change margin: share called "no change" (interval within ±margin, test not rejecting): an error. */
+  noChangeError?: number;
+  /** A non-inferiority rule with maxDrop twice that Δ: share of null runs (true Δ 0) in which it passes: power. */
   nonInferiorPasses: number;
+  /** The same rule when the true drop is exactly maxDrop: share in which it passes: an error, ≤ α wanted. */
+  nonInferiorError?: number;
 }
 
 const ALPHA = 0.05;
 const stats = { seed: 17, iterations: 999 };
 
-/** The error rates of the test, its interval and non-inferiority at one size and null shape. */
+/** The true Δ a shift gives for a shape: the expected difference per question (probabilities are clipped to [0, 1]). */
+function truthOf(shape: NullShape, shift: number): number {
+  if (shape === 'soft-scores') return expectedSoftShift(shift);
+  if (shape === 'sparse') return shift;
+  return overFavour((f) => Math.min(1, Math.max(0, 0.5 + f + shift)) - Math.min(1, Math.max(0, 0.5 - f)));
+}
+
+/** The mean of g(favour) over the per-image favour, uniform on [−0.4, 0.4]. */
+function overFavour(g: (favour: number) => number): number {
+  const steps = 400;
+  let total = 0;
+  for (let i = 0; i < steps; i++) total += g(((i + 0.5) / steps - 0.5) * 0.8);
+  return total / steps;
+}
+
+/** The error rates of the test, its interval, "no change" and non-inferiority at one size and null shape. */
 export function smallSampleFigure(shape: NullShape, images: number, runs: number, seed = 1): SmallSampleFigure {
   const rand = seededRandom(seed * 1000 + images);
-  let rejected = 0;
-  let excluded = 0;
-  let nonInferior = 0;
-  let covered = 0;
+  const binary = shape === 'clustered' || shape === 'sparse';
+  // the effect sizes: 10 points per question (1 for runs that rarely disagree); the skewed null has only its null
+  const step = shape === 'sparse' ? 0.01 : 0.1;
+  const truth = truthOf(shape, step);
+  const maxDrop = shape === 'skewed' ? 0.2 : -truthOf(shape, -2 * step);
+  const tally = { rejected: 0, excluded: 0, nonInferior: 0, covered: 0, noChange: 0, nonInferiorError: 0 };
   for (let run = 0; run < runs; run++) {
     const evidence = drawEvidence(rand, images, shape);
-    if (signFlipTails(evidence.diff, stats).twoSided < ALPHA) rejected++;
-    const binary = shape === 'clustered' || shape === 'sparse';
+    if (signFlipTails(evidence.diff, stats).twoSided < ALPHA) tally.rejected++;
     const interval = pairedDeltaInterval(evidence, ALPHA, stats, binary);
-    if (interval.low > 0 || interval.high < 0) excluded++;
-    // non-inferiority at maxDrop 0.2 per question: reject "Δ ≤ −0.2" one-sided
-    if (shiftedTails(evidence, -0.2, stats, binary).upper < ALPHA) nonInferior++;
-    if (shape !== 'skewed') {
-      // a true shift: B right 10 points more often (1 point for sparse), or its scores 10 points higher on average (soft)
-      const shift = shape === 'sparse' ? 0.01 : 0.1;
-      const shifted = drawEvidence(rand, images, shape, shift);
-      const truth = shape === 'soft-scores' ? expectedSoftShift() : shift;
-      const i = pairedDeltaInterval(shifted, ALPHA, stats, binary);
-      if (i.low <= truth && truth <= i.high) covered++;
-    }
+    if (interval.low > 0 || interval.high < 0) tally.excluded++;
+    if (shiftedTails(evidence, -maxDrop, stats, binary).upper < ALPHA) tally.nonInferior++;
+    if (shape === 'skewed') continue;
+    const shifted = drawEvidence(rand, images, shape, step);
+    const i = pairedDeltaInterval(shifted, ALPHA, stats, binary);
+    if (i.low <= truth && truth <= i.high) tally.covered++;
+    if (i.low >= -truth && i.high <= truth && signFlipTails(shifted.diff, stats).twoSided >= ALPHA) tally.noChange++;
+    // a true drop of exactly maxDrop: non-inferiority must not be shown
+    const dropped = drawEvidence(rand, images, shape, -2 * step);
+    if (shiftedTails(dropped, -maxDrop, stats, binary).upper < ALPHA) tally.nonInferiorError++;
   }
+  const rate = (k: number) => k / runs;
   return {
     shape,
     images,
     runs,
-    pBelowAlpha: rejected / runs,
-    intervalExcludesZero: excluded / runs,
-    ...(shape === 'skewed' ? {} : { coverage: covered / runs }),
-    nonInferiorPasses: nonInferior / runs,
+    pBelowAlpha: rate(tally.rejected),
+    intervalExcludesZero: rate(tally.excluded),
+    nonInferiorPasses: rate(tally.nonInferior),
+    ...(shape === 'skewed'
+      ? {}
+      : { coverage: rate(tally.covered), noChangeError: rate(tally.noChange), nonInferiorError: rate(tally.nonInferiorError) }),
   };
 }
 
-/** E[score(0.5 + f/2 + 0.1) − score(0.5 − f/2)] for the soft scores above, by numerical integration over the favour f. */
-function expectedSoftShift(): number {
+/** E[score(0.5 + f/2 + shift) − score(0.5 − f/2)] for the soft scores above, over the favour f. */
+function expectedSoftShift(shift: number): number {
   const mean = (p: number) => {
     // score = min(Binomial(4, p), 3) / 3
     const q = Math.min(1, Math.max(0, p));
     const pmf = [0, 1, 2, 3, 4].map((k) => [1, 4, 6, 4, 1][k]! * q ** k * (1 - q) ** (4 - k));
     return pmf.reduce((s, w, k) => s + (w * Math.min(k, 3)) / 3, 0);
   };
-  let total = 0;
-  const steps = 400;
-  for (let i = 0; i < steps; i++) {
-    const f = ((i + 0.5) / steps - 0.5) * 0.8;
-    total += mean(0.5 + f / 2 + 0.1) - mean(0.5 - f / 2);
-  }
-  return total / steps;
+  return overFavour((f) => mean(0.5 + f / 2 + shift) - mean(0.5 - f / 2));
 }

@@ -48,6 +48,9 @@ describe('the paired test and its interval on few images', () => {
     expect(f.pBelowAlpha).toBeLessThanOrEqual(0.08);
     expect(f.intervalExcludesZero).toBeLessThanOrEqual(0.08);
     expect(f.coverage).toBeGreaterThanOrEqual(0.92);
+    // "no change" and non-inferiority at their boundaries (a true Δ of the margin; a true drop of maxDrop)
+    expect(f.noChangeError).toBeLessThanOrEqual(0.05);
+    expect(f.nonInferiorError).toBeLessThanOrEqual(0.07);
   });
 
   it('keep their level at 25 images under a skewed null, and on VQA-style soft scores', () => {
