@@ -12,7 +12,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['lib'],
   ['core', 'datasets'],
   ['metrics'],
-  ['runs'],
+  ['runs', 'protocols'],
   ['compare', 'pipeline', 'convert'],
   ['suites'],
   ['report'],

@@ -5,7 +5,7 @@ import { XfCommand } from '../lib/base-command.js';
 import type { MetricValue } from '../metrics/types.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from '../pipeline/settings.js';
 import type { DeviceRequest } from '../core/bundle/devices.js';
-import { datasetArg, datasetFlags, deviceFlag, gateFlags, threadsFlag } from './shared-flags.js';
+import { datasetArg, datasetFlags, deviceFlag, gateFlags, protocolFlag, threadsFlag } from './shared-flags.js';
 
 export interface RunSummary {
   runDir: string;
@@ -84,6 +84,7 @@ export default class Run extends XfCommand {
       dependsOn: ['baseline'],
     }),
     ...gateFlags,
+    'protocol': protocolFlag,
   };
 
   async run(): Promise<RunSummary> {
@@ -128,6 +129,7 @@ export default class Run extends XfCommand {
           batchSize: flags['batch-size'],
           window: flags.window,
           generation: { numBeams: flags['num-beams'], maxNewTokens: flags['max-new-tokens'] },
+          protocol: flags.protocol,
           onProviderNote: human ? (note) => process.stderr.write(`xfbench: ${note}\n`) : undefined,
           onProgress: (d, t) => progress.update(d, t),
           shouldStop,

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { XfCommand } from '../lib/base-command.js';
 import type { MetricValue } from '../metrics/types.js';
-import { datasetArg, datasetFlags } from './shared-flags.js';
+import { datasetArg, datasetFlags, protocolFlag } from './shared-flags.js';
 
 export interface ScoreSummary {
   runDir: string;
@@ -37,6 +37,7 @@ export default class Score extends XfCommand {
     }),
     'name': Flags.string({ description: 'a name for the system that made the predictions (default: the file name)' }),
     'raw': Flags.boolean({ description: "compare predictions as given, without the benchmark's answer normalisation", default: false }),
+    'protocol': protocolFlag,
     ...datasetFlags,
   };
 
@@ -54,6 +55,7 @@ export default class Score extends XfCommand {
       name: flags.name,
       out: flags.out,
       raw: flags.raw,
+      protocol: flags.protocol,
       data: flags.data,
       choices: flags.choices,
       allQuestions: flags['all-questions'],

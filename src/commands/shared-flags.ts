@@ -44,3 +44,9 @@ export const gateFlags = {
     default: false,
   }),
 };
+
+/** `run`, `score` and `suite run`: the evaluation protocol (protocols/*.json, docs/protocols.md). */
+export const protocolFlag = Flags.string({
+  description:
+    "evaluation protocol: official (each dataset's own scorer; the default), lavis (LAVIS's BLIP-2 zero-shot evaluation), or a protocol file",
+});

@@ -16,6 +16,12 @@ import { VisionTower, type BatchAblation, type PreparedImage, type VisualTokens 
 
 export type { Generation, GenerationRequest } from './language/decoding.js';
 export type { GenerationOverrides, GenerationSettings } from './language/generation.js';
+
+/** An evaluation protocol's prompt (around `{question}`) and question processing, over the bundle's. */
+export interface PromptOverrides {
+  template?: string;
+  question?: (question: string) => string;
+}
 export type { ImagePrefix } from './language/kv-layout.js';
 export type { PreparedImage, VisualTokens } from './vision/vision-tower.js';
 
@@ -38,7 +44,12 @@ export class VisionLanguageModel {
     readonly generation: GenerationSettings,
   ) {}
 
-  static async open(bundle: Bundle, opts: SessionOptions, overrides: GenerationOverrides = {}): Promise<VisionLanguageModel> {
+  static async open(
+    bundle: Bundle,
+    opts: SessionOptions,
+    overrides: GenerationOverrides = {},
+    prompting: PromptOverrides = {},
+  ): Promise<VisionLanguageModel> {
     const m = bundle.manifest;
     const sessions = await openBundleSessions(bundle, opts);
     let tokenizer: BundleTokenizer;
@@ -70,7 +81,7 @@ export class VisionLanguageModel {
             cache,
           )
         : new LanguageModel(sessions.embed, sessions.decoder, m.lm, meter, cache),
-      new PromptEncoder(m.prompt.template, tokenizer),
+      new PromptEncoder(prompting.template ?? m.prompt.template, tokenizer, prompting.question),
       meter,
       generation,
     );

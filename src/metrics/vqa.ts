@@ -169,7 +169,8 @@ const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u
 const PY_SPLIT = new RegExp(`[${PY_SPACE}]+`);
 const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g');
 
-function pyStrip(text: string): string {
+/** Python's str.strip(): its whitespace, not JavaScript's. */
+export function pyStrip(text: string): string {
   return text.replace(PY_STRIP, '');
 }
 

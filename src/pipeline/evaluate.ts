@@ -127,7 +127,7 @@ async function evaluateWith(
       // written in plan order, whatever the mix of answers and failures in the batch
       for (const w of batch) {
         if (w.visual) {
-          emit(opts.scorer.line(w.sample, texts.get(w)!));
+          emit(opts.scorer.line(w.sample, texts.get(w)!, { prompt: model.prompts.prompt(w.sample.question) }));
           continue;
         }
         emit(opts.scorer.errorLine(w.sample, w.error!));

@@ -19,7 +19,8 @@ import { openEvaluation, type DatasetOptions } from './open-dataset.js';
 import { checkResumable, checkSameProvider, fingerprint, previousRecord } from './resume.js';
 import { inShard, type Shard } from './shards.js';
 import { RunSession } from './run-session.js';
-import { RunTally, SampleScorer } from './scoring.js';
+import { loadProtocol, processQuestion } from '../protocols/protocol.js';
+import { RunTally, scorerFor } from './scoring.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BUNDLE_DIR, DEFAULT_PREFETCH, DEFAULT_WINDOW } from './settings.js';
 
 export interface RunOptions extends DatasetOptions {
@@ -44,6 +45,8 @@ export interface RunOptions extends DatasetOptions {
   maxErrors?: number;
   /** Decoding settings over the bundle's (recorded, and part of what a resumed run must match). */
   generation?: GenerationOverrides;
+  /** Evaluation protocol: a built-in name or a file (default official); the flags above win over its generation settings. */
+  protocol?: string;
   onProviderNote?: (note: string) => void;
   onProgress?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
@@ -82,9 +85,10 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
   const samples = () => inShard(firstSamples(dataset.samples(), opts.limit), opts.shard);
   // read through once before anything is written: bad input fails here, with nothing created
   const survey = await surveyDataset(dataset, opts.limit, opts.shard);
+  const protocol = await loadProtocol(opts.protocol);
   const generation = {
-    numBeams: opts.generation?.numBeams ?? bundle.manifest.generation.numBeams,
-    maxNewTokens: opts.generation?.maxNewTokens ?? bundle.manifest.generation.maxNewTokens,
+    numBeams: opts.generation?.numBeams ?? protocol.generation?.numBeams ?? bundle.manifest.generation.numBeams,
+    maxNewTokens: opts.generation?.maxNewTokens ?? protocol.generation?.maxNewTokens ?? bundle.manifest.generation.maxNewTokens,
   };
   const visionCache = opts.visionCache !== false;
   const config: RunConfig = {
@@ -95,6 +99,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     imageTemplate: opts.imageTemplate ?? null,
     metrics: metrics.map((m) => m.id),
     ...(ablations.length > 0 ? { ablate: ablations } : {}),
+    protocol: protocol.id,
     shard: opts.shard ?? null,
     device: opts.device,
     threads: opts.threads ?? null,
@@ -125,7 +130,12 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
     const session = await RunSession.open(bundle, {
       device: opts.device,
       threads: opts.threads,
-      generation,
+      generation: {
+        ...generation,
+        minNewTokens: protocol.generation?.minNewTokens,
+        lengthPenalty: protocol.generation?.lengthPenalty,
+      },
+      prompting: { template: protocol.prompt, question: (q) => processQuestion(protocol, q) },
       ablations,
       ablationScope: () => firstSamples(dataset.samples(), opts.limit),
       visionCache,
@@ -157,7 +167,7 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       loadMs = performance.now() - started;
       const evalStart = performance.now();
       result = await evaluate(model, samples(), writer, {
-        scorer: new SampleScorer(metrics, (t) => dataset.normalisePrediction(t)),
+        scorer: scorerFor(metrics, adapter.id, (t) => dataset.normalisePrediction(t), protocol),
         images,
         ablation: session.ablation,
         skip: recovered.ids,

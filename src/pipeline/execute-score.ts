@@ -9,7 +9,8 @@ import { outcomeFields, recordHeader, writeRunRecord, type RunRecord } from '../
 import { readGenericAnswers } from '../datasets/answers/generic.js';
 import { readRunAnswers } from './run-answers.js';
 import { openEvaluation, type DatasetOptions } from './open-dataset.js';
-import { RunTally, SampleScorer } from './scoring.js';
+import { loadProtocol } from '../protocols/protocol.js';
+import { RunTally, scorerFor } from './scoring.js';
 
 export interface ScoreOptions extends DatasetOptions {
   dataset: string;
@@ -22,6 +23,8 @@ export interface ScoreOptions extends DatasetOptions {
   out?: string;
   /** Compare predictions as given, without the benchmark's answer normalisation. */
   raw?: boolean;
+  /** Evaluation protocol: a built-in name or a file (default official). */
+  protocol?: string;
 }
 
 export interface ScoreOutcome {
@@ -76,7 +79,8 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
   const name = opts.name ?? `${path.basename(file).replace(/\.[^.]+$/, '')}${opts.fromRun ? (opts.raw ? '-raw' : '-rescored') : ''}`;
   const runDir = await openRunDir(opts.out, adapter.id, name, 'refuse');
   const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));
-  const scorer = new SampleScorer(metrics, (t) => dataset.normalisePrediction(t));
+  const protocol = await loadProtocol(opts.protocol);
+  const scorer = scorerFor(metrics, adapter.id, (t) => dataset.normalisePrediction(t), protocol);
   const tally = new RunTally(metrics, ctx);
   const unmatched = preds.byId; // shrinks as predictions are used; what is left names no question
   let questions = 0;
@@ -118,6 +122,7 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
       metrics: metrics.map((m) => m.id),
       allQuestions: Boolean(opts.allQuestions),
       choices: opts.choices ? path.resolve(opts.choices) : null,
+      protocol: protocol.id,
     },
     ...outcomeFields({ id: adapter.id, dir: dataset.dir, sha256: dataset.hash(), questions }, totals),
     timings: {},

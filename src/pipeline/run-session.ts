@@ -1,6 +1,6 @@
 import type { Bundle } from '../core/bundle/manifest.js';
 import type { SessionOptions } from '../core/bundle/sessions.js';
-import { VisionLanguageModel, type GenerationOverrides } from '../core/model.js';
+import { VisionLanguageModel, type GenerationOverrides, type PromptOverrides } from '../core/model.js';
 import type { EncoderAblation } from '../core/vision/ablation.js';
 import { ImagePool } from '../core/vision/image-pool.js';
 import { VisionCache } from '../core/vision/vision-cache.js';
@@ -10,6 +10,7 @@ import { DEFAULT_VISION_CACHE_BYTES } from './settings.js';
 
 export interface RunSessionOptions extends SessionOptions {
   generation: GenerationOverrides;
+  prompting?: PromptOverrides;
   /** `--ablate`: prepared over these samples' images (every shard's, so shards ablate alike). */
   ablations: EncoderAblation[];
   ablationScope: () => AsyncIterable<Sample>;
@@ -40,6 +41,7 @@ export class RunSession {
         bundle,
         { device: opts.device, threads: opts.threads, hostReadsFeatures: opts.ablations.length > 0 },
         opts.generation,
+        opts.prompting,
       );
       await images.ready;
       let ablation: RunAblation | undefined;

@@ -2,6 +2,7 @@ import type { Sample } from '../datasets/types.js';
 import { familyEntries } from '../metrics/categories.js';
 import { accumulatorFor } from '../metrics/streaming.js';
 import type { Accumulator, AggregateContext, FamilyEntry, Metric, MetricValue } from '../metrics/types.js';
+import { answerNormaliser, type Protocol } from '../protocols/protocol.js';
 import { predictionLine, type PredictionLine } from '../runs/prediction-line.js';
 
 /**
@@ -12,7 +13,14 @@ export class SampleScorer {
   constructor(
     private readonly metrics: readonly Metric[],
     private readonly normalise: (text: string) => string,
+    /** A protocol that normalises the gold answers too (LAVIS's GQA); the dataset's answers as they are otherwise. */
+    private readonly normaliseGold?: (text: string) => string,
   ) {}
+
+  /** The sample as scored: its gold answers normalised when the protocol says so. */
+  private scored(sample: Sample): Sample {
+    return this.normaliseGold ? { ...sample, answers: sample.answers.map(this.normaliseGold) } : sample;
+  }
 
   /** Every metric's per-sample scores of one prediction. */
   scores(sample: Sample, prediction: string): Record<string, number> {
@@ -20,15 +28,28 @@ export class SampleScorer {
   }
 
   /** The line for a model's (or another system's) answer: normalised as the benchmark's scorer expects, unless `raw`. */
-  line(sample: Sample, answer: string, opts: { raw?: boolean } = {}): PredictionLine {
+  line(sample: Sample, answer: string, opts: { raw?: boolean; prompt?: string } = {}): PredictionLine {
     const prediction = opts.raw ? answer : this.normalise(answer);
-    return predictionLine(sample, prediction, this.scores(sample, prediction), undefined, answer);
+    const scored = this.scored(sample);
+    return predictionLine(scored, prediction, this.scores(scored, prediction), undefined, answer, opts.prompt);
   }
 
   /** The line for a sample that could not be evaluated: scored as unanswered. */
   errorLine(sample: Sample, error: NonNullable<PredictionLine['error']>): PredictionLine {
-    return predictionLine(sample, '', this.scores(sample, ''), error);
+    const scored = this.scored(sample);
+    return predictionLine(scored, '', this.scores(scored, ''), error);
   }
+}
+
+/** The scorer of a dataset under a protocol: the protocol's answer normalisation (on answer and gold) where it has one, else the dataset's. */
+export function scorerFor(
+  metrics: readonly Metric[],
+  datasetId: string,
+  normalise: (text: string) => string,
+  protocol: Protocol,
+): SampleScorer {
+  const own = answerNormaliser(protocol, datasetId);
+  return new SampleScorer(metrics, own ?? normalise, own);
 }
 
 export interface RunTotals {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { manifestSchema } from '../core/bundle/manifest.js';
 import { compareManyOutputSchema, compareOutputSchema } from '../compare/schema.js';
 import { gateSchema } from '../compare/gate.js';
+import { protocolSchema } from '../protocols/protocol.js';
 import { predictionLineSchema } from '../runs/prediction-line.js';
 import { runRecordSchema } from '../runs/run-record.js';
 import { suiteSpecSchema } from '../suites/suite-file.js';
@@ -23,6 +24,11 @@ export function publishedSchemas(): Record<string, unknown> {
       ...z.toJSONSchema(z.union([compareOutputSchema, compareManyOutputSchema])),
     },
     'gate.schema.json': { $id: `${ID}/gate.schema.json`, title: 'xfbench gate file', ...z.toJSONSchema(gateSchema, { io: 'input' }) },
+    'protocol.schema.json': {
+      $id: `${ID}/protocol.schema.json`,
+      title: 'xfbench evaluation protocol',
+      ...z.toJSONSchema(protocolSchema, { io: 'input' }),
+    },
     'run.schema.json': { $id: `${ID}/run.schema.json`, title: 'xfbench run.json', ...z.toJSONSchema(runRecordSchema) },
     'suite.schema.json': {
       $id: `${ID}/suite.schema.json`,

@@ -17,15 +17,24 @@ export const predictionLineSchema = z.object({
   categories: z.record(z.string(), z.string().nullable()),
   group: z.string(),
   extra: z.record(z.string(), z.unknown()),
+  /** The exact text given to the LM (`run`); absent in `score` runs and in runs from before it was kept. */
+  prompt: z.string().optional(),
   /** Set when the sample could not be evaluated (e.g. an undecodable image); it is scored as unanswered. */
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type PredictionLine = z.infer<typeof predictionLineSchema>;
 
-export function predictionLine(sample: Sample, prediction: string, scores: Record<string, number>, error?: PredictionLine['error'], raw?: string): PredictionLine {
+export function predictionLine(
+  sample: Sample,
+  prediction: string,
+  scores: Record<string, number>,
+  error?: PredictionLine['error'],
+  raw?: string,
+  prompt?: string,
+): PredictionLine {
   return {
     id: sample.id, imageId: sample.imageId, question: sample.question, prediction, ...(raw !== undefined && raw !== prediction ? { raw } : {}), answers: sample.answers,
-    scores, categories: sample.categories, group: sample.group, extra: sample.extra, ...(error ? { error } : {}),
+    scores, categories: sample.categories, group: sample.group, extra: sample.extra, ...(prompt !== undefined ? { prompt } : {}), ...(error ? { error } : {}),
   };
 }
 

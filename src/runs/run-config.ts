@@ -30,10 +30,12 @@ export const answerSettingsSchema = z.object({
   ablate: z.array(ablationSchema).optional(),
   /** `score` only: answers compared as given, without the benchmark's normalisation. */
   raw: z.boolean().optional(),
+  /** The evaluation protocol's id (protocols/); absent in runs from before protocols: `official`. */
+  protocol: z.string().optional(),
 });
 export type AnswerSettings = z.infer<typeof answerSettingsSchema>;
 
-export const SCORING_KEYS = ['allQuestions', 'choices', 'metrics'] as const satisfies readonly (keyof AnswerSettings)[];
+export const SCORING_KEYS = ['allQuestions', 'choices', 'metrics', 'protocol'] as const satisfies readonly (keyof AnswerSettings)[];
 
 /** The flags behind each answer setting, for messages that say which one differs. */
 export const ANSWER_SETTING_FLAGS: Record<keyof AnswerSettings, string> = {
@@ -45,6 +47,7 @@ export const ANSWER_SETTING_FLAGS: Record<keyof AnswerSettings, string> = {
   metrics: 'the metrics (another xfbench version)',
   ablate: '--ablate',
   raw: '--raw',
+  protocol: '--protocol',
 };
 
 export const speedSettingsSchema = z.object({
@@ -81,8 +84,14 @@ function pick<T extends object>(shape: T, config: RunConfig): Record<string, unk
 
 /** The settings that change answers, in declaration order and without absent ones (what the fingerprint hashes). */
 export function answerSettingsOf(config: RunConfig): AnswerSettings {
-  return pick(answerSettingsSchema.shape, config) as AnswerSettings;
+  const settings = pick(answerSettingsSchema.shape, config) as AnswerSettings;
+  // the default protocol is left out, so runs started before protocols existed still resume
+  if (settings.protocol === DEFAULT_PROTOCOL_ID) delete settings.protocol;
+  return settings;
 }
+
+/** What a run without a recorded protocol was evaluated under. */
+export const DEFAULT_PROTOCOL_ID = 'official';
 
 export function speedSettingsOf(config: RunConfig): SpeedSettings {
   return pick(speedSettingsSchema.shape, config) as SpeedSettings;
@@ -90,9 +99,10 @@ export function speedSettingsOf(config: RunConfig): SpeedSettings {
 
 /** The first answer setting in which two configs differ, or undefined when they agree on all. */
 export function firstAnswerDifference(a: RunConfig, b: RunConfig, keys: readonly (keyof AnswerSettings)[] = Object.keys(answerSettingsSchema.shape) as (keyof AnswerSettings)[]): { key: keyof AnswerSettings; a: string; b: string } | undefined {
+  const value = (c: RunConfig, key: keyof AnswerSettings) => (key === 'protocol' ? (c.protocol ?? DEFAULT_PROTOCOL_ID) : (c[key] ?? null));
   for (const key of keys) {
-    const va = JSON.stringify(a[key] ?? null);
-    const vb = JSON.stringify(b[key] ?? null);
+    const va = JSON.stringify(value(a, key));
+    const vb = JSON.stringify(value(b, key));
     if (va !== vb) return { key, a: va, b: vb };
   }
   return undefined;

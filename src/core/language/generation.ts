@@ -17,6 +17,9 @@ export interface GenerationSettings {
 export interface GenerationOverrides {
   numBeams?: number;
   maxNewTokens?: number;
+  /** From an evaluation protocol (protocols/*.json). */
+  minNewTokens?: number;
+  lengthPenalty?: number;
 }
 
 export function resolveGeneration(
@@ -28,8 +31,8 @@ export function resolveGeneration(
   const settings: GenerationSettings = {
     numBeams: overrides.numBeams ?? spec.numBeams,
     maxNewTokens: overrides.maxNewTokens ?? spec.maxNewTokens,
-    minNewTokens: spec.minNewTokens,
-    lengthPenalty: spec.lengthPenalty,
+    minNewTokens: overrides.minNewTokens ?? spec.minNewTokens,
+    lengthPenalty: overrides.lengthPenalty ?? spec.lengthPenalty,
     endIds: spec.endTokenIds ?? [tokenizer.eosId],
     stop: spec.stop,
   };

@@ -10,11 +10,14 @@ export class PromptEncoder {
   constructor(
     private readonly template: string,
     readonly tokenizer: BundleTokenizer,
+    /** An evaluation protocol's question processing (lowercasing, punctuation, …); none by default. */
+    private readonly processQuestion: (question: string) => string = (q) => q,
   ) {}
 
+  /** The exact text given to the LM for a question. */
   prompt(question: string): string {
     // a function, not a string: a question holding "$&" or "$'" must not be read as a replacement pattern
-    return this.template.replace('{question}', () => question);
+    return this.template.replace('{question}', () => this.processQuestion(question));
   }
 
   /**
