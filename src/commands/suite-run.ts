@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { XfCommand } from '../lib/base-command.js';
 import type { DeviceRequest } from '../core/bundle/devices.js';
-import { deviceFlag, threadsFlag } from './shared-flags.js';
+import { deviceFlag, protocolFlag, threadsFlag } from './shared-flags.js';
 import type { SuiteRecord } from '../suites/suite-file.js';
 
 export interface SuiteSummary {
@@ -31,6 +31,7 @@ export default class SuiteRun extends XfCommand {
     'threads': threadsFlag,
     'quiet': Flags.boolean({ description: 'no progress bar', default: false }),
     'max-errors': Flags.integer({ description: 'stop cleanly once more than N samples of a benchmark failed (bad images)', min: 0 }),
+    'protocol': protocolFlag,
   };
 
   async run(): Promise<SuiteSummary> {
@@ -65,6 +66,7 @@ export default class SuiteRun extends XfCommand {
           device: flags.device as DeviceRequest,
           threads: flags.threads,
           maxErrors: flags['max-errors'],
+          protocol: flags.protocol,
           onMember: (name, i, n) => {
             progress.stop();
             if (human) process.stderr.write(`xfbench: suite ${i + 1}/${n}: ${name}\n`);

@@ -8,7 +8,10 @@ import { defaultRunDir } from '../runs/run-dir.js';
 import { loadSuiteSpec, writeSuiteRecord, type SuiteRecord } from './suite-file.js';
 
 /** What a suite passes on to each member's run, and where the suite folder goes. */
-export interface SuiteOptions extends Pick<RunOptions, 'model' | 'out' | 'device' | 'threads' | 'maxErrors' | 'onProgress' | 'shouldStop'> {
+export interface SuiteOptions extends Pick<
+  RunOptions,
+  'model' | 'out' | 'device' | 'threads' | 'maxErrors' | 'onProgress' | 'shouldStop' | 'protocol'
+> {
   suiteFile: string;
   onMember?: (name: string, index: number, count: number) => void;
 }
@@ -56,6 +59,7 @@ export async function executeSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
       device: opts.device,
       threads: opts.threads,
       maxErrors: opts.maxErrors,
+      protocol: opts.protocol,
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
     });
