@@ -1,5 +1,4 @@
 import { tQuantile } from '../metrics/t-distribution.js';
-import { MDE_POWER } from './multiplicity.js';
 import { rowEvidence } from './paired-rows.js';
 import type { Comparison, ComparisonRow } from './types.js';
 
@@ -80,13 +79,14 @@ export function planFromPilot(comparison: Comparison, opts: PlanOptions): PlanRo
       const se = r.standardError!;
       const needed = imagesFor(opts.delta, se, images, alpha, opts.power);
       const d = r.test!.discordant;
+      const deff = designEffect(r);
       return {
         metric: r.metric,
         category: r.category,
         n: r.n,
         images,
         ...(d ? { discordance: (d.aOnly + d.bOnly) / r.n } : {}),
-        ...(designEffect(r) !== undefined ? { designEffect: designEffect(r)! } : {}),
+        ...(deff !== undefined ? { designEffect: deff } : {}),
         alpha,
         detectableNow: (tQuantile(1 - alpha / 2, images - 1) + tQuantile(opts.power, images - 1)) * se,
         imagesNeeded: needed,
@@ -94,5 +94,3 @@ export function planFromPilot(comparison: Comparison, opts: PlanOptions): PlanRo
       };
     });
 }
-
-export { MDE_POWER as DEFAULT_PLAN_POWER };
