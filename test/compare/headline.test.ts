@@ -3,6 +3,7 @@ import { compareRuns } from '../../src/compare/compare.js';
 import { applyGate } from '../../src/compare/gate.js';
 import type { PredictionLine } from '../../src/runs/prediction-line.js';
 import type { LoadedRun } from '../../src/runs/read-run.js';
+import { scoredRun } from './helpers.js';
 
 const boot = { seed: 4, iterations: 999 };
 
@@ -19,26 +20,7 @@ function mmvpRun(name: string, pairs: number, correct: (i: number) => boolean): 
     group: `pair${i >> 1}`,
     extra: {},
   }));
-  return {
-    dir: `/runs/${name}`,
-    rows,
-    record: {
-      xfbenchVersion: '0.1.0',
-      createdAt: '',
-      command: '',
-      gitCommit: null,
-      kind: 'score',
-      bundle: null,
-      provider: null,
-      dataset: { id: 'mmvp', dir: '', sha256: 'same', questions: rows.length, evaluated: rows.length },
-      config: { name, metrics: ['mmvp.accuracy', 'mmvp.pair-accuracy'], allQuestions: false, choices: null },
-      timings: {},
-      metrics: [
-        { metric: 'mmvp.accuracy', category: 'overall', value: 0, n: rows.length, higherIsBetter: true },
-        { metric: 'mmvp.pair-accuracy', category: 'overall', value: 0, n: rows.length / 2, higherIsBetter: true },
-      ],
-    },
-  };
+  return scoredRun(name, 'mmvp', ['mmvp.accuracy', 'mmvp.pair-accuracy'], rows);
 }
 
 describe('headline metrics that are not per-question means get a paired test by permutation over images', () => {

@@ -25,6 +25,17 @@ export function syntheticRun(
     group: it.image,
     extra: { isBalanced: true, entailed: [], globalGroup: null, steps: 1, words: 4 },
   }));
+  return scoredRun(name, 'gqa', ['gqa.accuracy'], rows, config);
+}
+
+/** A `score` run of `rows` on dataset `datasetId`, recording `metrics` (their values are recomputed by whoever reads it). */
+export function scoredRun(
+  name: string,
+  datasetId: string,
+  metrics: readonly string[],
+  rows: PredictionLine[],
+  config: Record<string, unknown> = {},
+): LoadedRun {
   return {
     dir: `/runs/${name}`,
     rows,
@@ -36,10 +47,10 @@ export function syntheticRun(
       kind: 'score',
       bundle: null,
       provider: null,
-      dataset: { id: 'gqa', dir: '', sha256: 'same-data', questions: rows.length, evaluated: rows.length },
-      config: { name, metrics: ['gqa.accuracy'], allQuestions: false, choices: null, ...config },
+      dataset: { id: datasetId, dir: '', sha256: 'same-data', questions: rows.length, evaluated: rows.length },
+      config: { name, metrics: [...metrics], allQuestions: false, choices: null, ...config },
       timings: {},
-      metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: 0, n: rows.length, higherIsBetter: true }],
+      metrics: metrics.map((metric) => ({ metric, category: 'overall', value: 0, n: rows.length, higherIsBetter: true })),
     },
   };
 }

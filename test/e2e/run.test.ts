@@ -78,39 +78,14 @@ describe('xfbench run --baseline --gate (one command for CI)', () => {
     const base = path.join(dir, 'base');
     expect(runCli(['run', 'gqa', '--limit', '30', '--out', base, '--device', 'cpu', '--json']).status).toBe(0);
     const gate = path.join(ROOT, 'examples/ci/gate.json');
-    const r = runCli([
-      'run',
-      'gqa',
-      '--limit',
-      '30',
-      '--out',
-      path.join(dir, 'cand'),
-      '--device',
-      'cpu',
-      '--baseline',
-      base,
-      '--gate',
-      gate,
-    ]);
+    const candidate = (out: string, ...more: string[]) =>
+      runCli(['run', 'gqa', '--limit', '30', '--out', path.join(dir, out), '--device', 'cpu', '--baseline', base, '--gate', gate, ...more]);
+    const r = candidate('cand');
     // 30 questions are on a handful of images: too few for any rule to be judged, so the gate fails...
     expect(r.status, r.stderr).toBe(3);
     expect(r.stdout).toMatch(/too few images for a verdict \(\d < 10, --min-images\): fails/);
     // ...unless the user says so, and then every rule is listed as skipped, not passed
-    const allowed = runCli([
-      'run',
-      'gqa',
-      '--limit',
-      '30',
-      '--out',
-      path.join(dir, 'cand2'),
-      '--device',
-      'cpu',
-      '--baseline',
-      base,
-      '--gate',
-      gate,
-      '--allow-few',
-    ]);
+    const allowed = candidate('cand2', '--allow-few');
     expect(allowed.status, allowed.stderr).toBe(0);
     expect(allowed.stdout).toMatch(/gate passed: (\d+) checks at α = 0\.1, \1 skipped/);
     const bad = runCli([
