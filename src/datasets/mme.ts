@@ -79,7 +79,8 @@ export async function readMmeAnswers(target: string): Promise<AnswerFile | undef
     const task = path.basename(file, '.txt');
     const ids = new ContentIds();
     tabLines(bytes.toString('utf8'), file, 4).forEach(([image, question, , prediction], i) => {
-      answers.put(ids.next([task, path.basename(image!), question!]), prediction!.trim(), `line ${i + 1}`, file);
+      // leading spaces kept: calculation.py reads "  yes" as "other" (trailing ones never change its label)
+      answers.put(ids.next([task, path.basename(image!), question!]), prediction!.trimEnd(), `line ${i + 1}`, file);
     });
   }
   return answers.finish('mme-answers', sha256Text(hashes.join('\n')));
@@ -120,7 +121,8 @@ export async function openMme(dir: string): Promise<OpenedDataset> {
     hash: sha256Text(hashes.join('\n')),
     samples,
     metrics: ['mme.accuracy', 'mme.score'],
-    normalisePrediction: (t) => t.trim(),
+    // as calculation.py reads its answer files: leading spaces count (a single one does not change the label)
+    normalisePrediction: (t) => t.trimEnd(),
   };
 }
 
