@@ -78,25 +78,36 @@ def open_checkpoint(folder: str) -> Checkpoint:
 
 
 def image_spec(folder: str) -> dict:
-    """An image processor's settings from its preprocessor_config.json, as a bundle's image spec."""
+    """An image processor's settings as transformers' own processor class reads them, as a bundle's image spec.
+
+    preprocessor_config.json is not read raw: the class it names (or the model type's, when it names
+    none) fills in its defaults (BlipImageProcessor: bicubic, 384; ViTImageProcessor: bilinear, 224) and
+    reads legacy forms such as "size": 224.
+    """
     path = os.path.join(folder, "preprocessor_config.json")
-    pre = read_json(path)
-    size = pre.get("size") or {}
+    read_json(path)  # one clear line when it is missing or not JSON
+    try:
+        from transformers import AutoImageProcessor
+        proc = AutoImageProcessor.from_pretrained(folder)
+    except Exception as err:  # transformers' own message, on one line
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConvertError(path, f"transformers cannot read it as an image processor ({first})") from None
+    size = getattr(proc, "size", None) or {}
     if not (isinstance(size, dict) and "height" in size and "width" in size):
         raise ConvertError(path, f"size {size!r} is not {{height, width}}: only a resize to a fixed size is supported")
-    resample = pre.get("resample", 3)
+    resample = int(getattr(proc, "resample", 3))
     if resample not in PIL_RESAMPLE:
         raise ConvertError(path, f"resample {resample} is not one xfbench implements ({PIL_RESAMPLE})")
-    if pre.get("do_center_crop"):
+    if getattr(proc, "do_center_crop", False):
         raise ConvertError(path, "do_center_crop is set: BLIP-2's and MAE's processors resize without a crop")
-    if pre.get("do_resize") is False or pre.get("do_normalize") is False:
+    if getattr(proc, "do_resize", True) is False or getattr(proc, "do_normalize", True) is False:
         raise ConvertError(path, "do_resize and do_normalize must be on")
     return {
         "size": [int(size["width"]), int(size["height"])],
         "resize": PIL_RESAMPLE[resample],
         "crop": "none",
         "colorSpace": "rgb",
-        "rescale": float(pre.get("rescale_factor", 1 / 255)) if pre.get("do_rescale", True) else 1.0,
-        "mean": [float(x) for x in pre["image_mean"]],
-        "std": [float(x) for x in pre["image_std"]],
+        "rescale": float(proc.rescale_factor) if getattr(proc, "do_rescale", True) else 1.0,
+        "mean": [float(x) for x in proc.image_mean],
+        "std": [float(x) for x in proc.image_std],
     }
