@@ -74,7 +74,48 @@ def open_checkpoint(folder: str) -> Checkpoint:
         raise ConvertError(os.path.join(folder, "tokenizer.json"),
                            "not found: xfbench reads the fast tokenizer's tokenizer.json (save the tokenizer with "
                            "a fast tokenizer, e.g. AutoTokenizer.from_pretrained(..., use_fast=True).save_pretrained)")
+    check_generation_config(folder)
     return Checkpoint(folder, config, arch, lm_kind)
+
+
+# generation_config.json settings that change transformers' answers and that xfbench does not
+# implement, with their neutral values: a checkpoint that sets one is refused rather than answered
+# otherwise than transformers would. num_beams, max_new_tokens, min_length, length_penalty and the end
+# token are not among them: the bundle's are LAVIS's, passed to generate() explicitly as LAVIS passes them.
+UNSUPPORTED_GENERATION = {
+    "repetition_penalty": (None, 1.0),
+    "encoder_repetition_penalty": (None, 1.0),
+    "no_repeat_ngram_size": (None, 0),
+    "encoder_no_repeat_ngram_size": (None, 0),
+    "bad_words_ids": (None, []),
+    "force_words_ids": (None, []),
+    "forced_bos_token_id": (None,),
+    "forced_eos_token_id": (None,),
+    "suppress_tokens": (None, []),
+    "begin_suppress_tokens": (None, []),
+    "sequence_bias": (None, {}),
+    "do_sample": (None, False),
+    "num_beam_groups": (None, 1),
+    "diversity_penalty": (None, 0.0),
+    "exponential_decay_length_penalty": (None,),
+    "renormalize_logits": (None, False),
+    "constraints": (None, []),
+    "guidance_scale": (None, 1.0),
+    "watermarking_config": (None,),
+}
+
+
+def check_generation_config(folder: str) -> None:
+    """Refuses a generation_config.json that sets what xfbench does not do, naming every such setting."""
+    path = os.path.join(folder, "generation_config.json")
+    if not os.path.isfile(path):
+        return
+    config = read_json(path)
+    found = [f"{key} {json.dumps(config[key])}" for key, neutral in UNSUPPORTED_GENERATION.items()
+             if key in config and config[key] not in neutral]
+    if found:
+        raise ConvertError(path, f"sets {', '.join(found)}, which xfbench does not implement: its answers would differ "
+                                 "from transformers'. Remove them (or set them neutral) to evaluate without them")
 
 
 def image_spec(folder: str) -> dict:

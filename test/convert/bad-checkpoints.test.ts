@@ -44,6 +44,17 @@ describe('xfbench convert refuses bad input in one line', () => {
       /E_CHECKPOINT .*tokenizer\.json: not found/,
     ],
     [
+      'a generation_config.json asking for what xfbench does not do (it was never read, and answers differed silently)',
+      () => [
+        folder('genconf', {
+          'config.json': blip2Config,
+          'tokenizer.json': '{}',
+          'generation_config.json': { repetition_penalty: 1.3, no_repeat_ngram_size: 3, num_beams: 5, bos_token_id: 2 },
+        }),
+      ],
+      /E_CHECKPOINT .*generation_config\.json: sets repetition_penalty 1\.3, no_repeat_ngram_size 3, which xfbench does not implement/,
+    ],
+    [
       'a Python without transformers',
       () => [folder('py', { 'config.json': blip2Config }), '--python', '/usr/bin/python3'],
       /E_CONVERTER_ENV: the converter's Python \/usr\/bin\/python3 \(from --python\) has no module "transformers"/,
