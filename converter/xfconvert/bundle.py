@@ -193,7 +193,7 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtyp
     manifest = {
         "format": "xfbench-bundle",
         "formatVersion": FORMAT_VERSION,
-        "name": name or os.path.basename(os.path.normpath(ckpt.xformer_folder or ckpt.folder)),
+        "name": name or os.path.basename(os.path.normpath(ckpt.xformer_folder or ckpt.origin or ckpt.folder)),
         "description": f"{architecture} ({text.model_type.upper()}) converted by xfbench convert",
         "source": {"architecture": architecture, "languageModel": text.model_type, "dtype": dtype,
                    "transformers": transformers.__version__, "torch": torch.__version__},

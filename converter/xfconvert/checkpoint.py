@@ -29,6 +29,8 @@ class Checkpoint:
     lm_kind: str
     #: an X-Former's top folder (its MAE ViT and dual cross-attention), or None for BLIP-2
     xformer_folder: str | None = None
+    #: the folder as the user gave it (`folder` may be a view of it that the pinned transformers reads)
+    origin: str | None = None
 
     def file(self, name: str) -> str:
         return os.path.join(self.folder, name)
@@ -75,7 +77,8 @@ def open_checkpoint(folder: str) -> Checkpoint:
                            "not found: xfbench reads the fast tokenizer's tokenizer.json (save the tokenizer with "
                            "a fast tokenizer, e.g. AutoTokenizer.from_pretrained(..., use_fast=True).save_pretrained)")
     check_generation_config(folder)
-    return Checkpoint(folder, config, arch, lm_kind)
+    from .legacy_view import legacy_view  # imports this module
+    return Checkpoint(legacy_view(folder), config, arch, lm_kind, origin=folder)
 
 
 # generation_config.json settings that change transformers' answers and that xfbench does not
