@@ -125,9 +125,14 @@ def save_tokenizer(tok: Tokenizer, out: str, **specials: str) -> None:
     transformers.PreTrainedTokenizerFast(tokenizer_object=tok, clean_up_tokenization_spaces=True, **specials).save_pretrained(out)
 
 
-def build_opt(out: str, shape: dict, corpus: list[str], vocab_size: int) -> None:
+# LM heads wider than the tokenizer's vocabulary, as the released models have them (OPT: 50,272 logits
+# for 50,265 tokens; Flan-T5: 32,128 for 32,100): the hold-out OPT and the T5 test checkpoints get them
+HEAD_PADDING = {"opt-holdout": 7, "t5": 28}
+
+
+def build_opt(out: str, shape: dict, corpus: list[str], vocab_size: int, head_padding: int = 0) -> None:
     tok = byte_level_tokenizer(corpus + ["\n"], vocab_size)
-    text = transformers.OPTConfig(vocab_size=tok.get_vocab_size(), word_embed_proj_dim=shape["text"]["hidden_size"],
+    text = transformers.OPTConfig(vocab_size=tok.get_vocab_size() + head_padding, word_embed_proj_dim=shape["text"]["hidden_size"],
                                   bos_token_id=2, eos_token_id=2, pad_token_id=1, **shape["text"])
     model = random_blip2(shape, text)
     with torch.no_grad():
@@ -140,9 +145,9 @@ def build_opt(out: str, shape: dict, corpus: list[str], vocab_size: int) -> None
     save_tokenizer(tok, out, bos_token="</s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
 
 
-def build_t5(out: str, shape: dict, corpus: list[str]) -> None:
+def build_t5(out: str, shape: dict, corpus: list[str], head_padding: int = 0) -> None:
     tok = unigram_tokenizer(corpus, 400)
-    text = transformers.T5Config(vocab_size=tok.get_vocab_size(), pad_token_id=0, eos_token_id=1,
+    text = transformers.T5Config(vocab_size=tok.get_vocab_size() + head_padding, pad_token_id=0, eos_token_id=1,
                                  decoder_start_token_id=0, **shape["text"])
     model = random_blip2(shape, text)
     with torch.no_grad():
@@ -152,14 +157,14 @@ def build_t5(out: str, shape: dict, corpus: list[str]) -> None:
     save_tokenizer(tok, out, eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
 
 
-def build_blip2(out: str, shape: dict, lm: str, corpus: list[str], vocab_size: int = 420) -> None:
+def build_blip2(out: str, shape: dict, lm: str, corpus: list[str], vocab_size: int = 420, head_padding: int = 0) -> None:
     os.makedirs(out, exist_ok=True)
     size = shape["vision"]["image_size"]
     transformers.BlipImageProcessor(size={"height": size, "width": size}).save_pretrained(out)
     if lm == "t5":
-        build_t5(out, shape, corpus)
+        build_t5(out, shape, corpus, head_padding)
     else:
-        build_opt(out, shape, corpus, vocab_size)
+        build_opt(out, shape, corpus, vocab_size, head_padding)
 
 
 def build_xformer(out: str, corpus: list[str]) -> None:
@@ -190,7 +195,7 @@ def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
         vocab = {"opt": 420, "blip2-base": OPT_VOCAB, "blip2-opt1.3b": OPT_VOCAB}.get(kind, 380)
         if kind.startswith("blip2-"):
             corpus = corpus + synthetic_words(60_000, seed)
-        build_blip2(out, SHAPES[kind], "t5" if kind == "t5" else "opt", corpus, vocab)
+        build_blip2(out, SHAPES[kind], "t5" if kind == "t5" else "opt", corpus, vocab, HEAD_PADDING.get(kind, 0))
     return out
 
 
