@@ -29,15 +29,15 @@ describe('compare keeps its error rates when questions cluster by image', () => 
 
 describe('the shipped example gate on gqa-mini-shaped comparisons (the bench runs more)', () => {
   const gate = gateSchema.parse(JSON.parse(readFileSync(path.join(ROOT, 'examples/ci/gate.json'), 'utf8')));
-  const base = { drop: 5, seed: 29, iterations: 300 };
+  const base = { drop: 5, seed: 29, iterations: 200 };
 
   it('rarely fails when nothing changed, even when each image favours one model (the old gate failed 39-75%)', async () => {
-    const r = await runGateCalibration(gate, { ...base, nullRuns: 60, dropRuns: 0, imageFavour: CLUSTERED_NULL.imageFavour });
+    const r = await runGateCalibration(gate, { ...base, nullRuns: 40, dropRuns: 0, imageFavour: CLUSTERED_NULL.imageFavour });
     expect(r.falseFailRate).toBeLessThanOrEqual(0.1);
   }, 120_000);
 
   it('catches a true 5-point drop most of the time', async () => {
-    const r = await runGateCalibration(gate, { ...base, nullRuns: 0, dropRuns: 40, imageFavour: 0 });
+    const r = await runGateCalibration(gate, { ...base, nullRuns: 0, dropRuns: 30, imageFavour: 0 });
     expect(r.power).toBeGreaterThanOrEqual(0.75);
   }, 120_000);
 });

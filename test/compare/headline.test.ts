@@ -58,6 +58,17 @@ describe('headline metrics that are not per-question means get a paired test by 
     expect(c.rows.find((r) => r.metric === 'mmvp.pair-accuracy')!.verdict).toBe('too few images');
   });
 
+  it('compares by value, and says why, where the run is too large for the permutation test to take about a second', async () => {
+    const c = await compareRuns(
+      mmvpRun('A', 20_000, (i) => i % 2 === 0),
+      mmvpRun('B', 20_000, () => true),
+      { signPatterns: boot },
+    );
+    const row = c.rows.find((r) => r.metric === 'mmvp.pair-accuracy')!;
+    expect(row.test).toBeUndefined();
+    expect(row.note).toMatch(/40000 questions are too many for the permutation test's budget/);
+  });
+
   it('gates such a metric only on its observed value', async () => {
     const c = await compareRuns(better, a, { signPatterns: boot });
     const g = applyGate({ rules: [{ metric: 'mmvp.pair-accuracy', category: 'overall', maxDrop: 5, mode: 'observed' }] }, c, 'gate.json');
