@@ -6,6 +6,7 @@ import type { Sample } from '../datasets/types.js';
 import { packageRoot } from '../lib/package-root.js';
 import { mcnemar } from '../metrics/paired.js';
 import { seededRandom } from '../metrics/stats.js';
+import { simulatedRun } from './simulated-run.js';
 import type { LoadedRun } from '../runs/read-run.js';
 
 /**
@@ -68,23 +69,8 @@ function gaussian(rand: () => number): number {
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 function asRun(name: string, samples: readonly Sample[], correct: readonly boolean[]): LoadedRun {
-  return {
-    dir: `/simulated/${name}`,
-    rows: samples.map((s, i) => ({ ...s, prediction: correct[i] ? s.answers[0]! : '', scores: { correct: correct[i] ? 1 : 0 } })),
-    record: {
-      xfbenchVersion: 'simulation',
-      createdAt: '',
-      command: '',
-      gitCommit: null,
-      kind: 'score',
-      bundle: null,
-      provider: null,
-      dataset: { id: 'gqa', dir: '', sha256: 'simulated', questions: samples.length, evaluated: samples.length },
-      config: { name, metrics: ['gqa.accuracy'], allQuestions: false, choices: null },
-      timings: {},
-      metrics: [{ metric: 'gqa.accuracy', category: 'overall', value: null, n: 0, higherIsBetter: true }],
-    },
-  };
+  const rows = samples.map((s, i) => ({ ...s, prediction: correct[i] ? s.answers[0]! : '', scores: { correct: correct[i] ? 1 : 0 } }));
+  return simulatedRun(name, 'gqa', ['gqa.accuracy'], rows);
 }
 
 /** gqa-mini's balanced questions, and the image each is on. */

@@ -100,11 +100,13 @@ function untestable(rule: Gate['rules'][number], metric: Metric): string | undef
 /** Reads and checks a gate file: its schema, and that every rule can be applied to the metric it names. */
 export async function loadGate(file: string): Promise<Gate> {
   const gate = (await readJson(file, gateSchema, 'gate file')).value;
-  const legacy = gate.requireSignificant !== undefined ? -1 : gate.rules.findIndex((r) => r.requireSignificant !== undefined);
-  if (gate.requireSignificant !== undefined || legacy >= 0) {
+  const legacyRule = gate.rules.findIndex((r) => r.requireSignificant !== undefined);
+  const legacyField =
+    gate.requireSignificant !== undefined ? 'requireSignificant' : legacyRule >= 0 ? `rules[${legacyRule}].requireSignificant` : undefined;
+  if (legacyField) {
     throw new XfError('E_GATE_OBSOLETE', 'requireSignificant is gone: a max-drop rule now fails only on a drop shown beyond maxDrop', {
       file,
-      field: legacy >= 0 ? `rules[${legacy}].requireSignificant` : 'requireSignificant',
+      field: legacyField,
       suggestion: 'Delete requireSignificant; for the old point-estimate rule set "mode": "observed" (docs/scoring.md, "The gate").',
     });
   }

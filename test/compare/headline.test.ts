@@ -3,7 +3,7 @@ import { compareRuns } from '../../src/compare/compare.js';
 import { applyGate } from '../../src/compare/gate.js';
 import type { PredictionLine } from '../../src/runs/prediction-line.js';
 import type { LoadedRun } from '../../src/runs/read-run.js';
-import { scoredRun } from './helpers.js';
+import { simulatedRun } from '../../src/bench/simulated-run.js';
 
 const boot = { seed: 4, iterations: 999 };
 
@@ -20,7 +20,7 @@ function mmvpRun(name: string, pairs: number, correct: (i: number) => boolean): 
     group: `pair${i >> 1}`,
     extra: {},
   }));
-  return scoredRun(name, 'mmvp', ['mmvp.accuracy', 'mmvp.pair-accuracy'], rows);
+  return simulatedRun(name, 'mmvp', ['mmvp.accuracy', 'mmvp.pair-accuracy'], rows);
 }
 
 describe('headline metrics that are not per-question means get a paired test by permutation over images', () => {

@@ -1,3 +1,4 @@
+import { simulatedRun } from '../../src/bench/simulated-run.js';
 import type { LoadedRun } from '../../src/runs/read-run.js';
 import type { PredictionLine } from '../../src/runs/prediction-line.js';
 
@@ -25,34 +26,7 @@ export function syntheticRun(
     group: it.image,
     extra: { isBalanced: true, entailed: [], globalGroup: null, steps: 1, words: 4 },
   }));
-  return scoredRun(name, 'gqa', ['gqa.accuracy'], rows, config);
-}
-
-/** A `score` run of `rows` on dataset `datasetId`, recording `metrics` (their values are recomputed by whoever reads it). */
-export function scoredRun(
-  name: string,
-  datasetId: string,
-  metrics: readonly string[],
-  rows: PredictionLine[],
-  config: Record<string, unknown> = {},
-): LoadedRun {
-  return {
-    dir: `/runs/${name}`,
-    rows,
-    record: {
-      xfbenchVersion: '0.1.0',
-      createdAt: '',
-      command: '',
-      gitCommit: null,
-      kind: 'score',
-      bundle: null,
-      provider: null,
-      dataset: { id: datasetId, dir: '', sha256: 'same-data', questions: rows.length, evaluated: rows.length },
-      config: { name, metrics: [...metrics], allQuestions: false, choices: null, ...config },
-      timings: {},
-      metrics: metrics.map((metric) => ({ metric, category: 'overall', value: 0, n: rows.length, higherIsBetter: true })),
-    },
-  };
+  return simulatedRun(name, 'gqa', ['gqa.accuracy'], rows, config);
 }
 
 /** `n` items over `images` images, cycling through five structural and two semantic types. */
