@@ -68,6 +68,8 @@ async function fileAnswers(predictions: string, adapter: DatasetAdapter, dataset
  * run folder. Samples are streamed, scored, written and aggregated one at a time: memory stays flat.
  */
 export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
+  // a protocol that cannot be read is refused before anything is created
+  const protocol = await loadProtocol(opts.protocol);
   const fromRun = opts.fromRun ? await runAnswers(opts.fromRun, opts.dataset) : undefined;
   // scoring reads answers and annotations only: the release's images need not be there
   const { adapter, dataset, metrics, ctx } = await openEvaluation(opts.dataset, {
@@ -79,7 +81,6 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
   const name = opts.name ?? `${path.basename(file).replace(/\.[^.]+$/, '')}${opts.fromRun ? (opts.raw ? '-raw' : '-rescored') : ''}`;
   const runDir = await openRunDir(opts.out, adapter.id, name, 'refuse');
   const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));
-  const protocol = await loadProtocol(opts.protocol);
   const scorer = scorerFor(metrics, adapter.id, (t) => dataset.normalisePrediction(t), protocol);
   const tally = new RunTally(metrics, ctx);
   const unmatched = preds.byId; // shrinks as predictions are used; what is left names no question

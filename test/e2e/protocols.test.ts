@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -47,6 +47,8 @@ describe('evaluation protocols: --protocol official (the default) and lavis', ()
     const unknown = runCli(['score', 'gqa', '--predictions', file, '--out', path.join(work, 'x'), '--protocol', 'lavish']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/E_PROTOCOL: --protocol lavish: neither a built-in protocol nor a file/);
+    // nothing is created, so the same --out works once the name is fixed
+    expect(existsSync(path.join(work, 'x'))).toBe(false);
   });
 
   it("runs a model under LAVIS's question processing, prompt and generation, keeping every prompt", () => {
