@@ -9,6 +9,7 @@ import Report from './report.js';
 import Run from './run.js';
 import Score from './score.js';
 import SuiteRun from './suite-run.js';
+import Upgrade from './upgrade.js';
 
 /** oclif's explicit command map: commands are listed here, not discovered from the file system. */
 export const commands = {
@@ -23,4 +24,5 @@ export const commands = {
   'doctor': Doctor,
   'inspect': Inspect,
   'suite:run': SuiteRun,
+  'upgrade': Upgrade,
 };

@@ -36,14 +36,14 @@ export default class Plan extends XfCommand {
     if (delta === 0) throw new XfError('E_USAGE', '--delta must be above 0: no study finds a difference of 0');
     const power = probability(flags.power, '--power') ?? 0.8;
     const alpha = probability(flags.alpha, '--alpha') ?? 0.05;
-    const [{ readRun }, { compareRuns }, { planFromPilot }, { RowVisibility }, { planTable }] = await Promise.all([
+    const [{ readRunHeader }, { compareRuns }, { planFromPilot }, { RowVisibility }, { planTable }] = await Promise.all([
       import('../runs/read-run.js'),
       import('../compare/compare.js'),
       import('../compare/plan.js'),
       import('../metrics/categories.js'),
       import('../report/plan-table.js'),
     ]);
-    const [a, b] = await Promise.all([readRun(path.resolve(args.a)), readRun(path.resolve(args.b))]);
+    const [a, b] = await Promise.all([readRunHeader(path.resolve(args.a)), readRunHeader(path.resolve(args.b))]);
     // every row is planned, whatever its size: the floor on images is for verdicts, not for planning
     const comparison = await compareRuns(a, b, { intersect: flags.intersect, alpha, minImages: 1 });
     const rows = planFromPilot(comparison, { delta, power, alpha }).filter((r) => !flags.metric || r.metric === flags.metric);

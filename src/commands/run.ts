@@ -99,7 +99,7 @@ export default class Run extends XfCommand {
     ]);
     // a bad gate file or baseline is refused before any model work
     if (flags.gate) await (await import('../compare/gate.js')).loadGate(path.resolve(flags.gate));
-    if (flags.baseline) await (await import('../runs/read-run.js')).readRun(path.resolve(flags.baseline));
+    if (flags.baseline) await (await import('../runs/read-run.js')).readRunHeader(path.resolve(flags.baseline));
 
     const human = !this.jsonEnabled();
     const progress = (await import('./progress.js')).progressBar(human && !flags.quiet);

@@ -1,17 +1,19 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { datasetRegistry } from '../datasets/registry.js';
 import { XfError } from '../lib/errors.js';
 import { familyEntries } from '../metrics/categories.js';
 import { metricRegistry } from '../metrics/registry.js';
 import { DEFAULT_SIGN_PATTERNS } from '../metrics/stats.js';
-import type { AggregateContext, FamilyEntry } from '../metrics/types.js';
-import { runName, type LoadedRun } from '../runs/read-run.js';
+import type { AggregateContext, FamilyEntry, Metric } from '../metrics/types.js';
+import { readRun, runName, runSampleSource, type LoadedRun, type RunHeader } from '../runs/read-run.js';
+import { PREDICTIONS_FILE } from '../runs/run-dir.js';
 import { scoringContext } from '../runs/scoring-context.js';
 import { firstAnswerDifference, SCORING_KEYS } from '../runs/run-config.js';
 import { adjustAndJudge, DEFAULT_MIN_IMAGES } from './multiplicity.js';
 import { pairedRows, unpairedRows } from './paired-rows.js';
-import { permutationRows } from './permutation-rows.js';
-import { verifyStoredScores } from './verify-scores.js';
+import { PERMUTATION_MAX_QUESTIONS, permutationRows } from './permutation-rows.js';
+import { digestRun, type RunDigest } from './run-digest.js';
 import type { Comparison, ComparisonRow } from './types.js';
 
 export type { Comparison, ComparisonRow, Verdict } from './types.js';
@@ -33,7 +35,7 @@ export interface CompareOptions {
  * differs but is allowed. `raw` (normalisation off) changes only the answers, which the stored scores
  * already reflect: a raw-vs-normalised comparison is a fair question, and is marked rather than refused.
  */
-function checkSameScoring(runA: LoadedRun, runB: LoadedRun): string[] {
+function checkSameScoring(runA: RunHeader, runB: RunHeader): string[] {
   const diff = firstAnswerDifference(runA.record.config, runB.record.config, SCORING_KEYS);
   if (diff) {
     throw new XfError('E_SETTINGS_DIFFER', `the runs were scored differently (${diff.key}: ${diff.a} in A, ${diff.b} in B)`, {
@@ -43,14 +45,14 @@ function checkSameScoring(runA: LoadedRun, runB: LoadedRun): string[] {
     });
   }
   // a model run has no `raw`: its answers are always normalised
-  const raw = (run: LoadedRun) => run.record.config.raw === true;
+  const raw = (run: RunHeader) => run.record.config.raw === true;
   return raw(runA) === raw(runB)
     ? []
     : [`A's answers were scored ${raw(runA) ? 'raw' : 'normalised'}, B's ${raw(runB) ? 'raw' : 'normalised'} (--raw)`];
 }
 
 /** The scoring context the runs recorded: their --all-questions and, when its file is still there, their --choices. */
-async function recordedContext(run: LoadedRun): Promise<{ ctx: AggregateContext; note?: string }> {
+async function recordedContext(run: RunHeader): Promise<{ ctx: AggregateContext; note?: string }> {
   const { allQuestions, choices } = run.record.config;
   const registry = datasetRegistry();
   const adapter = registry.has(run.record.dataset.id) ? await registry.get(run.record.dataset.id) : undefined;
@@ -60,17 +62,15 @@ async function recordedContext(run: LoadedRun): Promise<{ ctx: AggregateContext;
 }
 
 interface Pairing {
-  candidate: LoadedRun;
-  rowsA: LoadedRun['rows'];
-  rowsB: LoadedRun['rows'];
-  byIdB: Map<string, LoadedRun['rows'][number]>;
+  candidate: RunHeader;
+  digest: RunDigest;
   onlyInA: number;
   onlyInB: number;
   notes: string[];
 }
 
-/** The items a candidate shares with the baseline, after the checks that the two can be compared at all. */
-function pairWith(runA: LoadedRun, runB: LoadedRun, intersect: boolean): Pairing {
+/** The checks that two runs can be compared at all: the same dataset files, scored alike. */
+function checkComparable(runA: RunHeader, runB: RunHeader): string[] {
   if (runA.record.dataset.id !== runB.record.dataset.id || runA.record.dataset.sha256 !== runB.record.dataset.sha256) {
     throw new XfError(
       'E_DATASET_MISMATCH',
@@ -81,33 +81,97 @@ function pairWith(runA: LoadedRun, runB: LoadedRun, intersect: boolean): Pairing
       },
     );
   }
-  const notes = checkSameScoring(runA, runB);
-  const byIdB = new Map(runB.rows.map((r) => [r.id, r]));
-  const idsA = new Set(runA.rows.map((r) => r.id));
-  const onlyInA = runA.rows.filter((r) => !byIdB.has(r.id)).length;
-  const onlyInB = runB.rows.filter((r) => !idsA.has(r.id)).length;
-  if ((onlyInA > 0 || onlyInB > 0) && !intersect) {
-    throw new XfError('E_ITEMS_DIFFER', `the runs evaluated different items (${onlyInA} only in A, ${onlyInB} only in B)`, {
-      file: runB.dir,
-      suggestion: 'Pass --intersect to compare the common items.',
-    });
+  return checkSameScoring(runA, runB);
+}
+
+interface DigestSettings {
+  metrics: readonly Metric[];
+  ctx: AggregateContext;
+  keepLinesUpTo: number;
+}
+
+/** One pass over a run read from its files (or its lines in memory). */
+async function digestFromFiles(run: RunHeader | LoadedRun, settings: DigestSettings, expectIds?: readonly string[]) {
+  const source =
+    'rows' in run ? { file: path.join(run.dir, PREDICTIONS_FILE), unit: 'line' as const, batches: [run.rows] } : await runSampleSource(run);
+  return digestRun(source.batches, { ...settings, file: source.file, unit: source.unit, baseline: !expectIds, expectIds });
+}
+
+/**
+ * The baseline and candidates digested in one streaming pass each when every candidate holds the
+ * baseline's questions in the same order (finished runs of one dataset do: results.parquet is in
+ * dataset order). Otherwise the lines are read into memory and paired by id, the common questions in
+ * the baseline's order, as with --intersect.
+ */
+async function digestAll(
+  runA: RunHeader,
+  candidates: readonly RunHeader[],
+  settings: DigestSettings,
+  intersect: boolean,
+): Promise<{ digestA: RunDigest; pairings: Pairing[] }> {
+  const notes = candidates.map((b) => checkComparable(runA, b));
+  const digestA = await digestFromFiles(runA, settings);
+  if (digestA === 'misaligned') throw new Error('the baseline has no order to keep'); // a baseline is never checked against ids
+  const digests: RunDigest[] = [];
+  for (const b of candidates) {
+    const d = await digestFromFiles(b, settings, digestA.ids);
+    if (d === 'misaligned') return pairedById(runA, candidates, settings, intersect, notes);
+    digests.push(d);
   }
-  const rowsA = runA.rows.filter((r) => byIdB.has(r.id));
-  if (rowsA.length === 0) throw new XfError('E_ITEMS_DIFFER', 'the runs have no item in common', { file: runB.dir });
-  return { candidate: runB, rowsA, rowsB: rowsA.map((r) => byIdB.get(r.id)!), byIdB, onlyInA, onlyInB, notes };
+  return { digestA, pairings: candidates.map((b, k) => ({ candidate: b, digest: digests[k]!, onlyInA: 0, onlyInB: 0, notes: notes[k]! })) };
+}
+
+/** The slower way, for runs whose questions differ or come in another order: every line in memory, paired by id. */
+async function pairedById(
+  runA: RunHeader,
+  candidates: readonly RunHeader[],
+  settings: DigestSettings,
+  intersect: boolean,
+  notes: string[][],
+): Promise<{ digestA: RunDigest; pairings: Pairing[] }> {
+  const lines = async (run: RunHeader) => ('rows' in run ? (run as LoadedRun).rows : (await readRun(run.dir)).rows);
+  const rowsA = await lines(runA);
+  const aligned = await Promise.all(
+    candidates.map(async (b) => {
+      const rowsB = await lines(b);
+      const byIdB = new Map(rowsB.map((r) => [r.id, r]));
+      const idsA = new Set(rowsA.map((r) => r.id));
+      const onlyInA = rowsA.filter((r) => !byIdB.has(r.id)).length;
+      const onlyInB = rowsB.filter((r) => !idsA.has(r.id)).length;
+      if ((onlyInA > 0 || onlyInB > 0) && !intersect) {
+        throw new XfError('E_ITEMS_DIFFER', `the runs evaluated different items (${onlyInA} only in A, ${onlyInB} only in B)`, {
+          file: b.dir,
+          suggestion: 'Pass --intersect to compare the common items.',
+        });
+      }
+      return { b, byIdB, onlyInA, onlyInB };
+    }),
+  );
+  // the questions every candidate shares with A: with one candidate, those of the pair
+  const common = rowsA.filter((r) => aligned.every((x) => x.byIdB.has(r.id)));
+  if (common.length === 0) throw new XfError('E_ITEMS_DIFFER', 'the runs have no item in common', { file: candidates[0]!.dir });
+  const fileOf = (run: RunHeader) => path.join(run.dir, PREDICTIONS_FILE);
+  const digestA = (await digestRun([common], { ...settings, file: fileOf(runA), unit: 'line', baseline: true })) as RunDigest;
+  const pairings: Pairing[] = [];
+  for (const [k, x] of aligned.entries()) {
+    const rowsB = common.map((r) => x.byIdB.get(r.id)!);
+    const digest = (await digestRun([rowsB], { ...settings, file: fileOf(x.b), unit: 'line', baseline: false })) as RunDigest;
+    pairings.push({ candidate: x.b, digest, onlyInA: x.onlyInA, onlyInB: x.onlyInB, notes: notes[k]! });
+  }
+  return { digestA, pairings };
 }
 
 /**
  * Compares candidates with one baseline on the same items: per metric and category, both values, the
  * difference with the interval that inverts a paired test that respects clustering by image,
- * p-values adjusted within each category family (across every candidate), and a verdict.
+ * p-values adjusted within each category family (across every candidate), and a verdict. Runs are read
+ * in one streaming pass each (run-digest.ts): memory holds a few numbers per question, not the lines.
  */
 export async function compareWithBaseline(
-  runA: LoadedRun,
-  candidates: readonly LoadedRun[],
+  runA: RunHeader,
+  candidates: readonly RunHeader[],
   opts: CompareOptions = {},
 ): Promise<Comparison[]> {
-  const pairings = candidates.map((b) => pairWith(runA, b, Boolean(opts.intersect)));
   const { ctx, note } = await recordedContext(runA);
   const boot = opts.signPatterns ?? DEFAULT_SIGN_PATTERNS;
   const alpha = opts.alpha ?? ALPHA;
@@ -115,18 +179,23 @@ export async function compareWithBaseline(
   const metricIds = [...new Set(runA.record.metrics.map((m) => m.metric))];
   const registry = metricRegistry();
   const known = await Promise.all(metricIds.filter((id) => registry.has(id)).map((id) => registry.get(id)));
-  for (const run of [runA, ...candidates]) verifyStoredScores(run, known);
+  const keepLinesUpTo = known.some((m) => !m.perSample && m.permutationTest) ? PERMUTATION_MAX_QUESTIONS : 0;
+  const { digestA, pairings } = await digestAll(runA, candidates, { metrics: known, ctx, keepLinesUpTo }, Boolean(opts.intersect));
   const rows: ComparisonRow[][] = pairings.map(() => []);
   const families: FamilyEntry[][] = pairings.map(() => []);
   for (const id of metricIds) {
     const metric = await registry.get(id);
-    const perCandidate = pairings.map((p) =>
-      metric.perSample
-        ? pairedRows(metric.perSample, metric, p.rowsA, p.byIdB, ctx, { ...boot, alpha })
-        : metric.permutationTest
-          ? permutationRows(metric, p.rowsA, p.rowsB, ctx, boot)
-          : unpairedRows(metric, p.rowsA, p.rowsB, ctx),
-    );
+    const perCandidate = pairings.map(({ digest }) => {
+      if (metric.perSample)
+        return pairedRows(metric.perSample, metric, digestA.layouts.get(id)!, digestA.scores.get(id)!, digest.scores.get(id)!, {
+          ...boot,
+          alpha,
+        });
+      const byValue = unpairedRows(metric, digestA.aggregates.get(id)!, digest.aggregates.get(id)!);
+      if (!metric.permutationTest) return byValue;
+      const lines = digestA.lines && digest.lines ? { a: digestA.lines, b: digest.lines } : undefined;
+      return permutationRows(metric, byValue, digestA.rows, lines, ctx, boot);
+    });
     adjustAndJudge(metric, perCandidate, { alpha, margin: opts.margin, minImages });
     perCandidate.forEach((metricRows, k) => {
       // a choices file that has gone: say so on the rows that needed it, rather than a bare n/a
@@ -144,7 +213,7 @@ export async function compareWithBaseline(
     a: { dir: runA.dir, name: runName(runA) },
     b: { dir: p.candidate.dir, name: runName(p.candidate) },
     dataset: { id: runA.record.dataset.id, sha256: runA.record.dataset.sha256 },
-    items: { compared: p.rowsA.length, onlyInA: p.onlyInA, onlyInB: p.onlyInB },
+    items: { compared: digestA.rows, onlyInA: p.onlyInA, onlyInB: p.onlyInB },
     signPatterns: boot,
     alpha,
     minImages,
@@ -158,6 +227,6 @@ export async function compareWithBaseline(
 }
 
 /** Two runs: A the baseline, B the candidate. */
-export async function compareRuns(runA: LoadedRun, runB: LoadedRun, opts: CompareOptions = {}): Promise<Comparison> {
+export async function compareRuns(runA: RunHeader, runB: RunHeader, opts: CompareOptions = {}): Promise<Comparison> {
   return (await compareWithBaseline(runA, [runB], opts))[0]!;
 }

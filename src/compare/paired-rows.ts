@@ -2,7 +2,8 @@ import { naturalOrder } from '../metrics/categories.js';
 import { clusterStandardError, mcnemar } from '../metrics/paired.js';
 import { pairedDeltaInterval } from '../metrics/sign-flip-interval.js';
 import { signFlipTest, type ClusterEvidence, type SignFlipOptions } from '../metrics/sign-flip.js';
-import type { AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from '../metrics/types.js';
+import type { Metric, MetricValue, PerSampleMean } from '../metrics/types.js';
+import type { PairedLayout } from './run-digest.js';
 import type { ComparisonRow } from './types.js';
 
 interface CategoryTally {
@@ -63,40 +64,42 @@ function evidenceOf(t: CategoryTally): ClusterEvidence {
 /**
  * Per-category rows of a per-sample-mean metric, A against B question by question: both values, Δ with
  * the interval that inverts the clustered paired test (at level 1 − α), the test, and the
- * cluster-robust standard error (for the minimum detectable effect). Adjustment and verdicts come
- * after (multiplicity.ts).
+ * cluster-robust standard error (for the minimum detectable effect). `layout` is the baseline's view of
+ * the questions (run-digest.ts); `xa` and `xb` are the two runs' scores of the same questions in the
+ * same order. Adjustment and verdicts come after (multiplicity.ts).
  */
 export function pairedRows(
   def: PerSampleMean,
   metric: Metric,
-  rowsA: readonly ScoredSample[],
-  byIdB: Map<string, ScoredSample>,
-  ctx: AggregateContext,
+  layout: PairedLayout,
+  xa: readonly number[],
+  xb: readonly number[],
   stats: SignFlipOptions & { alpha: number },
 ): ComparisonRow[] {
-  const included = rowsA.filter((r) => def.include(r, ctx));
-  const clusterIndex = new Map<string, number>();
-  for (const r of included) if (!clusterIndex.has(r.group)) clusterIndex.set(r.group, clusterIndex.size);
-  const k = clusterIndex.size;
-  const tallies = new Map<string, CategoryTally>([['overall', emptyTally(k)]]);
-  // one pass over the rows (each paired with its B row once), accumulating into every category it is in
-  for (const ra of included) {
-    const xa = ra.scores[def.key] ?? 0;
-    const xb = byIdB.get(ra.id)!.scores[def.key] ?? 0;
-    const c = clusterIndex.get(ra.group)!;
-    for (const category of ['overall', ...def.categories(ra)]) {
-      let t = tallies.get(category);
-      if (!t) tallies.set(category, (t = emptyTally(k)));
-      t.n += 1;
-      t.sumA += xa;
-      t.sumB += xb;
-      if (def.binary && xa === 1 && xb === 0) t.aOnly++;
-      if (def.binary && xa === 0 && xb === 1) t.bOnly++;
-      t.diff[c] += xb - xa;
-      t.count[c] += 1;
-      t.present.add(c);
-    }
+  const k = layout.clusters;
+  const overall = emptyTally(k);
+  const byCode = layout.categoryNames.map(() => emptyTally(k));
+  const add = (t: CategoryTally, a: number, b: number, c: number) => {
+    t.n += 1;
+    t.sumA += a;
+    t.sumB += b;
+    if (def.binary && a === 1 && b === 0) t.aOnly++;
+    if (def.binary && a === 0 && b === 1) t.bOnly++;
+    t.diff[c] += b - a;
+    t.count[c] += 1;
+    t.present.add(c);
+  };
+  // one pass over the questions, accumulating into every category each is in
+  for (let i = 0; i < layout.cluster.length; i++) {
+    const c = layout.cluster[i]!;
+    if (c < 0) continue;
+    add(overall, xa[i]!, xb[i]!, c);
+    for (let j = layout.categoryStart[i]!; j < layout.categoryStart[i + 1]!; j++) add(byCode[layout.categoryCode[j]!]!, xa[i]!, xb[i]!, c);
   }
+  const tallies = new Map<string, CategoryTally>([
+    ['overall', overall],
+    ...layout.categoryNames.map((name, code) => [name, byCode[code]!] as const),
+  ]);
   const scaled = (m: number) => def.scale * (def.transform === 'sqrt' ? Math.sqrt(m) : m);
   return [...tallies.keys()].sort(naturalOrder(def.order)).map((category): ComparisonRow => {
     const t = tallies.get(category)!;
@@ -140,17 +143,11 @@ export function pairedRows(
   });
 }
 
-/** Rows of a metric that is not a per-question mean: both values side by side, no paired test. */
-export function unpairedRows(
-  metric: Metric,
-  rowsA: readonly ScoredSample[],
-  rowsB: readonly ScoredSample[],
-  ctx: AggregateContext,
-): ComparisonRow[] {
-  const va = metric.aggregate(rowsA, ctx);
-  const vb = new Map(metric.aggregate(rowsB, ctx).map((v) => [v.category, v]));
+/** Rows of a metric that is not a per-question mean: both runs' values (`va`, `vb`) side by side, no paired test. */
+export function unpairedRows(metric: Metric, va: readonly MetricValue[], vb: readonly MetricValue[]): ComparisonRow[] {
+  const byCategory = new Map(vb.map((v) => [v.category, v]));
   return va.map((x: MetricValue): ComparisonRow => {
-    const y = vb.get(x.category);
+    const y = byCategory.get(x.category);
     const a = x.value;
     const b = y?.value ?? null;
     return {

@@ -1,7 +1,6 @@
 import type { SignFlipOptions } from '../metrics/sign-flip.js';
 import { seededRandom } from '../metrics/stats.js';
 import type { AggregateContext, Metric, ScoredSample } from '../metrics/types.js';
-import { unpairedRows } from './paired-rows.js';
 import type { ComparisonRow } from './types.js';
 
 /**
@@ -11,6 +10,8 @@ import type { ComparisonRow } from './types.js';
 const PERMUTATION_WORK = 3e6;
 /** Fewer swaps than this leave p no lower than 0.01: the row is then compared by value only, and says why. */
 const MIN_SWAPS = 99;
+/** The most questions a permutation test takes (MIN_SWAPS swaps within PERMUTATION_WORK); compare keeps lines up to this. */
+export const PERMUTATION_MAX_QUESTIONS = Math.floor(PERMUTATION_WORK / (2 * MIN_SWAPS));
 
 /**
  * Rows of a headline metric that is not a mean of per-question scores (MME's score, MMVP's pair
@@ -24,20 +25,20 @@ const MIN_SWAPS = 99;
  */
 export function permutationRows(
   metric: Metric,
-  rowsA: readonly ScoredSample[],
-  rowsB: readonly ScoredSample[],
+  rows: ComparisonRow[],
+  questions: number,
+  lines: { a: readonly ScoredSample[]; b: readonly ScoredSample[] } | undefined,
   ctx: AggregateContext,
   stats: SignFlipOptions,
 ): ComparisonRow[] {
-  const rows = unpairedRows(metric, rowsA, rowsB, ctx);
   const tested = rows.filter((r) => r.delta !== null);
   if (tested.length === 0) return rows;
-  const swaps = Math.min(stats.iterations, Math.floor(PERMUTATION_WORK / (2 * rowsA.length)));
-  if (swaps < MIN_SWAPS) {
-    for (const r of tested)
-      r.note = `not tested: ${rowsA.length} questions are too many for the permutation test's budget; compared by value`;
+  const swaps = Math.min(stats.iterations, Math.floor(PERMUTATION_WORK / (2 * questions)));
+  if (swaps < MIN_SWAPS || !lines) {
+    for (const r of tested) r.note = `not tested: ${questions} questions are too many for the permutation test's budget; compared by value`;
     return rows;
   }
+  const { a: rowsA, b: rowsB } = lines;
   const clusterIndex = new Map<string, number>();
   const clusterOf = rowsA.map((r) => {
     if (!clusterIndex.has(r.group)) clusterIndex.set(r.group, clusterIndex.size);

@@ -1,6 +1,7 @@
 import type { Sample, StreamedDataset } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import { readPredictionLines, type PredictionLine } from '../runs/prediction-line.js';
+import type { ResultsFileWriter } from '../runs/results-file.js';
 import type { RunTally, RunTotals } from './scoring.js';
 import { shardOf, type Shard } from './shards.js';
 
@@ -67,6 +68,8 @@ export async function aggregateInDatasetOrder(
   samples: AsyncIterable<Sample>,
   predictionsFile: string,
   tally: RunTally,
+  /** Also given each line in dataset order (the run's results.parquet). */
+  results?: ResultsFileWriter,
 ): Promise<RunTotals> {
   const lines = readPredictionLines(predictionsFile)[Symbol.asyncIterator]();
   const waiting = new Map<string, PredictionLine>();
@@ -84,9 +87,13 @@ export async function aggregateInDatasetOrder(
   try {
     for await (const sample of samples) {
       const line = await lineFor(sample.id);
-      if (line) tally.add(line);
+      if (!line) continue;
+      tally.add(line);
+      results?.add(line);
     }
+    results?.finish();
   } finally {
+    results?.abandon();
     await lines.return?.(undefined);
   }
   return tally.finish();

@@ -1,3 +1,4 @@
+import { ResultsFileWriter } from '../runs/results-file.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadBundle, MANIFEST_FILE } from '../core/bundle/manifest.js';
@@ -185,7 +186,9 @@ export async function executeRun(opts: RunOptions): Promise<RunOutcome> {
       writer.close();
       await session.dispose();
     }
-    const totals = await aggregateInDatasetOrder(samples(), predictionsFile, new RunTally(metrics, ctx));
+    // a finished run gets its columnar copy in the same pass; a stopped one has nothing final to copy
+    const results = result.stoppedBy ? undefined : new ResultsFileWriter(runDir);
+    const totals = await aggregateInDatasetOrder(samples(), predictionsFile, new RunTally(metrics, ctx), results);
     // the file is read once per pass: a change between the first and the last would mix two datasets
     if (opts.limit === undefined && dataset.hash() !== survey.hash) {
       throw new XfError('E_DATA_CHANGED', 'the questions file changed while the run was reading it', {

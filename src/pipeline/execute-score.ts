@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ResultsFileWriter } from '../runs/results-file.js';
 import { existsSync } from 'node:fs';
 import type { AnswerFile, DatasetAdapter, StreamedDataset } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
@@ -83,6 +84,7 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
   const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));
   const scorer = scorerFor(metrics, adapter.id, (t) => dataset.normalisePrediction(t), protocol);
   const tally = new RunTally(metrics, ctx);
+  const results = new ResultsFileWriter(runDir);
   const unmatched = preds.byId; // shrinks as predictions are used; what is left names no question
   let questions = 0;
   try {
@@ -94,6 +96,7 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
       const line = scorer.line(sample, answer, { raw: opts.raw });
       writer.append(line);
       tally.add(line);
+      results.add(line);
     }
     if (unmatched.size > 0) {
       throw new XfError(
@@ -107,10 +110,12 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
     }
   } catch (err) {
     writer.close();
+    results.abandon();
     await removeUnfinishedRun(runDir); // a bad input leaves no half-written run behind
     throw err;
   }
   writer.close();
+  results.finish();
   const totals = tally.finish();
   const record: RunRecord = {
     ...recordHeader('score'),

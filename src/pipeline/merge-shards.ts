@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ResultsFileWriter } from '../runs/results-file.js';
 import { XfError } from '../lib/errors.js';
 import { readPredictionLines, PredictionWriter, type PredictionLine } from '../runs/prediction-line.js';
 import { openRunDir, PREDICTIONS_FILE, RUN_FILE } from '../runs/run-dir.js';
@@ -129,7 +130,12 @@ export async function executeMerge(dirs: readonly string[], out: string): Promis
       `the shards hold ${lines.size} questions the dataset does not have (e.g. ${lines.keys().next().value as string})`,
     );
   // the figures, as a run aggregates them: in dataset order
-  const totals = await aggregateInDatasetOrder(firstSamples(dataset.samples(), limit), path.join(runDir, PREDICTIONS_FILE), tally);
+  const totals = await aggregateInDatasetOrder(
+    firstSamples(dataset.samples(), limit),
+    path.join(runDir, PREDICTIONS_FILE),
+    tally,
+    new ResultsFileWriter(runDir),
+  );
   const record: RunRecord = {
     ...base,
     ...recordHeader('run'),

@@ -82,6 +82,11 @@ function corrupt(file: string, message: string): XfError {
  * comes before the pass that reads every field; damage is refused either way.
  */
 export async function* readPredictionLines(file: string, opts: { check?: 'full' | 'id' } = {}): AsyncGenerator<PredictionLine> {
+  for await (const batch of readPredictionBatches(file, opts)) yield* batch;
+}
+
+/** The same lines, a chunk's worth (about a megabyte) at a time. */
+export async function* readPredictionBatches(file: string, opts: { check?: 'full' | 'id' } = {}): AsyncGenerator<PredictionLine[]> {
   const full = opts.check !== 'id';
   let i = 0;
   for await (const batch of lineBatches(file)) {
@@ -100,7 +105,7 @@ export async function* readPredictionLines(file: string, opts: { check?: 'full' 
       else if (typeof (value as { id?: unknown } | null)?.id !== 'string') throw corrupt(file, `line ${i} lacks a question id`);
       else parsed.push(value as PredictionLine);
     }
-    yield* parsed;
+    if (parsed.length > 0) yield parsed;
   }
 }
 

@@ -2,25 +2,32 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { XfError } from '../lib/errors.js';
 import { familiesOfValues } from '../metrics/stored-families.js';
-import { readPredictionLines, type PredictionLine } from './prediction-line.js';
+import { readPredictionBatches, type PredictionLine } from './prediction-line.js';
+import type { ScoredSample } from '../metrics/types.js';
+import { openResults, resultLineBatches, resultSampleBatches } from './results-reader.js';
 import { PREDICTIONS_FILE, RUN_FILE } from './run-dir.js';
 import { readRunRecord, type RunRecord } from './run-record.js';
 
-export interface LoadedRun {
+/** A finished run as its record describes it; its lines are read when needed (`runLineBatches`). */
+export interface RunHeader {
   dir: string;
   record: RunRecord;
+}
+
+/** A finished run with every line in memory. */
+export interface LoadedRun extends RunHeader {
   rows: PredictionLine[];
 }
 
 /** How a run is called in tables and reports: its bundle (or the scored system), and an ablation if it had one. */
-export function runName(run: LoadedRun): string {
+export function runName(run: RunHeader): string {
   const name = run.record.bundle?.name ?? run.record.config.name ?? run.dir;
   const ablate = run.record.config.ablate;
   return ablate?.length ? `${name} [${ablate.map((a) => `${a.encoder}=${a.mode}`).join(', ')}]` : name;
 }
 
-/** Reads and validates a finished run directory written by `xfbench run` or `xfbench score`. */
-export async function readRun(dir: string): Promise<LoadedRun> {
+/** Reads and validates a finished run directory written by `xfbench run` or `xfbench score`, without its lines. */
+export async function readRunHeader(dir: string): Promise<RunHeader> {
   const record = await readRunRecord(dir);
   const predFile = path.join(dir, PREDICTIONS_FILE);
   if (!existsSync(predFile)) throw new XfError('E_MISSING_FILE', 'predictions.jsonl not found', { file: predFile });
@@ -36,7 +43,34 @@ export async function readRun(dir: string): Promise<LoadedRun> {
       file: path.join(dir, RUN_FILE), suggestion: 'Merge the shards first: xfbench merge SHARD_DIR... --out DIR.',
     });
   }
+  return { dir, record };
+}
+
+/** A finished run with every line (in dataset order where results.parquet is current). */
+export async function readRun(dir: string): Promise<LoadedRun> {
+  const header = await readRunHeader(dir);
   const rows: PredictionLine[] = [];
-  for await (const row of readPredictionLines(predFile)) rows.push(row);
-  return { dir, record, rows };
+  for await (const batch of runLineBatches(header)) for (const line of batch) rows.push(line);
+  return { ...header, rows };
+}
+
+/** Where a run's lines come from: results.parquet where it matches the log, else predictions.jsonl. */
+export async function runLineSource(run: RunHeader): Promise<{ file: string; unit: 'line' | 'row'; batches: AsyncIterable<PredictionLine[]> }> {
+  const results = await openResults(run.dir);
+  if (results.state === 'fresh') return { file: results.source.file, unit: 'row', batches: resultLineBatches(results.source) };
+  const file = path.join(run.dir, PREDICTIONS_FILE);
+  return { file, unit: 'line', batches: readPredictionBatches(file) };
+}
+
+/** The same, for a reader of scored samples only (compare): from results.parquet, the columns a scorer reads. */
+export async function runSampleSource(run: RunHeader): Promise<{ file: string; unit: 'line' | 'row'; batches: AsyncIterable<ScoredSample[]> }> {
+  const results = await openResults(run.dir);
+  if (results.state === 'fresh') return { file: results.source.file, unit: 'row', batches: resultSampleBatches(results.source) };
+  return runLineSource(run);
+}
+
+/** A run's lines a batch at a time: those in memory as one batch, else from its files. */
+export async function* runLineBatches(run: RunHeader | LoadedRun): AsyncGenerator<PredictionLine[]> {
+  if ('rows' in run) yield run.rows;
+  else yield* (await runLineSource(run)).batches;
 }

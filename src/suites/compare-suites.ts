@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { compareWithBaseline, type CompareOptions, type Comparison } from '../compare/compare.js';
 import { XfError } from '../lib/errors.js';
-import { readRun } from '../runs/read-run.js';
+import { readRunHeader } from '../runs/read-run.js';
 import { readSuiteRecord, SUITE_FILE } from './suite-file.js';
 
 export function isSuiteDir(dir: string): boolean {
@@ -27,7 +27,7 @@ export async function compareSuites(
   }
   const comparisons: Comparison[] = [];
   for (const m of shared) {
-    const [runA, runB] = await Promise.all([readRun(path.join(dirA, m.run)), readRun(path.join(dirB, inB.get(m.name)!.run))]);
+    const [runA, runB] = await Promise.all([readRunHeader(path.join(dirA, m.run)), readRunHeader(path.join(dirB, inB.get(m.name)!.run))]);
     const [c] = await compareWithBaseline(runA, [runB], opts);
     comparisons.push({ ...c!, notes: [`suite benchmark "${m.name}"`, ...c!.notes] });
   }

@@ -4,7 +4,7 @@ import { XfError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files.js';
 import { DEFAULT_SIGN_PATTERNS } from '../metrics/stats.js';
 import { compareJunitMany, compareMarkdown, compareTable } from '../report/compare-formats.js';
-import { readRun } from '../runs/read-run.js';
+import { readRunHeader } from '../runs/read-run.js';
 import { compareSuites, isSuiteDir } from '../suites/compare-suites.js';
 
 /** `compare`'s and `run --baseline`'s options: the statistics' (compare/compare.ts) and what to gate, render and write. */
@@ -63,7 +63,7 @@ export async function compareAndGate(dirA: string, candidateDirs: readonly strin
     comparisons = result.comparisons;
     for (const name of result.missing) opts.print?.(`xfbench: benchmark "${name}" is in only one of the suites; not compared`);
   } else {
-    const [a, ...candidates] = await Promise.all([dirA, ...candidateDirs].map((d) => readRun(d)));
+    const [a, ...candidates] = await Promise.all([dirA, ...candidateDirs].map((d) => readRunHeader(d)));
     comparisons = await compareWithBaseline(a!, candidates, compareOpts);
   }
   const gateOpts = { allowFew: opts.allowFew, allowMissing: opts.allowMissing };
