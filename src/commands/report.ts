@@ -49,7 +49,7 @@ export default class Report extends XfCommand {
 
   async run(): Promise<ReportOutput> {
     const { argv, flags } = await this.parse(Report);
-    const [{ readRun }, { writeFileAtomic }, { XfError }] = await Promise.all([
+    const [{ readRunHeader }, { writeFileAtomic }, { XfError }] = await Promise.all([
       import('../runs/read-run.js'),
       import('../lib/files.js'),
       import('../lib/errors.js'),
@@ -60,7 +60,8 @@ export default class Report extends XfCommand {
         suggestion: 'Pass one run, or --format html.',
       });
     }
-    const runs = await Promise.all(dirs.map((d) => readRun(d)));
+    // the record alone for tables; the lines are streamed by what needs them (the gallery, compare, official files)
+    const runs = await Promise.all(dirs.map((d) => readRunHeader(d)));
     let text: string;
     if (flags.format === 'html') {
       const [{ compareWithBaseline }, { renderHtmlReport }] = await Promise.all([

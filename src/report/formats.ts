@@ -1,5 +1,5 @@
 import type { MetricValue } from '../metrics/types.js';
-import { runName, type LoadedRun } from '../runs/read-run.js';
+import { readRun, runName, type LoadedRun, type RunHeader } from '../runs/read-run.js';
 import { datasetRegistry } from '../datasets/registry.js';
 import type { DatasetAdapter } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
@@ -14,8 +14,8 @@ function fmt(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined ? '' : v.toFixed(digits);
 }
 
-function title(run: LoadedRun): string {
-  return `${run.record.dataset.id} · ${runName(run)} · ${run.rows.length} questions`;
+function title(run: RunHeader): string {
+  return `${run.record.dataset.id} · ${runName(run)} · ${run.record.dataset.evaluated} questions`;
 }
 
 export function metricsMarkdown(values: readonly MetricValue[]): string {
@@ -54,7 +54,7 @@ export function metricsCsv(values: readonly MetricValue[]): string {
  * A benchmark's official predictions file (its adapter's `exportPredictions`), from a run of a
  * dataset whose adapter writes that format.
  */
-export async function officialPredictions(run: LoadedRun, format: string): Promise<string> {
+export async function officialPredictions(run: RunHeader, format: string): Promise<string> {
   const adapters = await allAdapters();
   const writers = adapters.filter((a) => a.exportPredictions?.format === format);
   if (writers.length === 0) {
@@ -68,7 +68,8 @@ export async function officialPredictions(run: LoadedRun, format: string): Promi
     throw new XfError('E_FORMAT', `${format} needs a ${writers.map((a) => a.id).join(' or ')} run, this one is ${run.record.dataset.id}`, {
       file: run.dir,
     });
-  return own.exportPredictions!.render(run.rows);
+  const rows = 'rows' in run ? (run as LoadedRun).rows : (await readRun(run.dir)).rows;
+  return own.exportPredictions!.render(rows);
 }
 
 async function allAdapters(): Promise<DatasetAdapter[]> {
@@ -79,7 +80,7 @@ async function allAdapters(): Promise<DatasetAdapter[]> {
 /** The formats of one run as text besides the official predictions files; `html` (one or several runs, with their comparison) is html/page.ts. */
 export type RunFormat = 'table' | 'md' | 'csv';
 
-export async function renderRun(run: LoadedRun, format: RunFormat | string, opts: { details?: boolean } = {}): Promise<string> {
+export async function renderRun(run: RunHeader, format: RunFormat | string, opts: { details?: boolean } = {}): Promise<string> {
   switch (format) {
     case 'table':
       return `${renderMetricTables(run.record.metrics, title(run), { ...opts, families: run.record.families })}\n`;

@@ -145,13 +145,17 @@ export class ResultsFileWriter {
   private rows = 0;
   private readonly temp: string;
 
-  constructor(private readonly dir: string) {
+  /** `rowGroup`: questions per row group (ROW_GROUP; smaller in tests, to cross group boundaries). */
+  constructor(
+    private readonly dir: string,
+    private readonly rowGroup = ROW_GROUP,
+  ) {
     this.temp = path.join(dir, `.${RESULTS_FILE}.partial`);
   }
 
   add(line: PredictionLine): void {
     this.pending.push(line);
-    if (this.pending.length >= ROW_GROUP) this.flush();
+    if (this.pending.length >= this.rowGroup) this.flush();
   }
 
   private flush(): void {
@@ -159,7 +163,7 @@ export class ResultsFileWriter {
     if (!this.meta) this.meta = { version: RESULTS_FORMAT_VERSION, ...layoutOf(this.pending) };
     const columnData = columnsOf(this.pending, { ...this.meta, rows: 0, predictionsBytes: 0 });
     this.writer ??= new ParquetWriter({ writer: fileWriter(this.temp), schema: schemaOf(this.meta), createdBy: 'xfbench' });
-    this.writer.write({ columnData, rowGroupSize: ROW_GROUP });
+    this.writer.write({ columnData, rowGroupSize: this.rowGroup });
     this.rows += this.pending.length;
     this.pending = [];
   }

@@ -3,7 +3,8 @@ import { datasetRegistry } from '../../datasets/registry.js';
 import { streamDataset } from '../../datasets/types.js';
 import { metricRegistry } from '../../metrics/registry.js';
 import type { PredictionLine } from '../../runs/prediction-line.js';
-import type { LoadedRun } from '../../runs/read-run.js';
+import { forEachAligned } from '../../runs/aligned-lines.js';
+import { readRun, type LoadedRun, type RunHeader } from '../../runs/read-run.js';
 import { escapeHtml } from './escape.js';
 
 /** Samples embedded at most: a 100k-question run still gives a file a browser opens at once. */
@@ -11,7 +12,7 @@ export const DEFAULT_GALLERY_LIMIT = 240;
 const THUMBNAIL_PX = 112;
 
 /** The per-sample scores that say right (1) or wrong (0): each 0/1 per-question metric's key, in the run's metric order. */
-async function rightnessKeys(run: LoadedRun): Promise<string[]> {
+async function rightnessKeys(run: RunHeader): Promise<string[]> {
   const registry = metricRegistry();
   const ids = [...new Set(run.record.metrics.map((m) => m.metric))].filter((id) => registry.has(id));
   const metrics = await Promise.all(ids.map((id) => registry.get(id)));
@@ -24,7 +25,7 @@ function isRight(row: PredictionLine, keys: readonly string[]): boolean | undefi
 }
 
 /** Image files of the given sample ids, from the run's dataset folder (empty when it is gone). */
-async function imagePaths(run: LoadedRun, ids: ReadonlySet<string>): Promise<Map<string, string>> {
+async function imagePaths(run: RunHeader, ids: ReadonlySet<string>): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const registry = datasetRegistry();
   if (!registry.has(run.record.dataset.id)) return found;
@@ -85,22 +86,52 @@ export interface Gallery {
   withImages: number;
 }
 
-/** Cards for the samples every run answered, chosen by `priority` up to `limit`, each with its thumbnail. */
-export async function renderGallery(runs: readonly LoadedRun[], names: readonly string[], limit = DEFAULT_GALLERY_LIMIT): Promise<Gallery> {
-  const keys = await Promise.all(runs.map((r) => rightnessKeys(r)));
-  const byId = runs.map((r) => new Map(r.rows.map((row) => [row.id, row])));
-  const samples: Sample[] = [];
-  for (const row of runs[0]!.rows) {
-    const rows = byId.map((m) => m.get(row.id));
-    if (rows.some((r) => !r)) continue;
-    const right = rows.map((r, k) => isRight(r!, keys[k]!));
-    samples.push({ id: row.id, rows: rows as PredictionLine[], right, kinds: kindsOf(rows as PredictionLine[], right) });
+/**
+ * The samples to show, chosen as the questions stream past: the first `limit` of each priority in
+ * dataset order, so the gallery of a million-question run holds a few hundred lines, not a million.
+ */
+class GallerySelection {
+  private readonly buckets: Sample[][] = [[], [], []];
+  total = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly keys: readonly string[][],
+  ) {}
+
+  add(rows: readonly PredictionLine[]): void {
+    this.total += 1;
+    const right = rows.map((r, k) => isRight(r, this.keys[k]!));
+    const sample = { id: rows[0]!.id, rows: [...rows], right, kinds: kindsOf(rows, right) };
+    const bucket = this.buckets[priority(sample)]!;
+    if (bucket.length < this.limit) bucket.push(sample);
   }
-  const chosen = samples
-    .map((s, i) => ({ s, i }))
-    .sort((a, b) => priority(a.s) - priority(b.s) || a.i - b.i)
-    .slice(0, limit)
-    .map((x) => x.s);
+
+  /** By priority, then dataset order, up to the limit. */
+  chosen(): Sample[] {
+    return this.buckets.flat().slice(0, this.limit);
+  }
+}
+
+/** The samples every run answered, side by side: streamed where the runs line up, else paired by id in memory. */
+async function selectSamples(runs: readonly RunHeader[], keys: readonly string[][], limit: number): Promise<GallerySelection> {
+  const streamed = new GallerySelection(limit, keys);
+  if ((await forEachAligned(runs, (rows) => streamed.add(rows))) === 'aligned') return streamed;
+  const selection = new GallerySelection(limit, keys);
+  const loaded = await Promise.all(runs.map((r) => ('rows' in r ? (r as LoadedRun) : readRun(r.dir))));
+  const byId = loaded.map((r) => new Map(r.rows.map((row) => [row.id, row])));
+  for (const row of loaded[0]!.rows) {
+    const rows = byId.map((m) => m.get(row.id));
+    if (rows.every((r) => r !== undefined)) selection.add(rows as PredictionLine[]);
+  }
+  return selection;
+}
+
+/** Cards for the samples every run answered, chosen by `priority` up to `limit`, each with its thumbnail. */
+export async function renderGallery(runs: readonly RunHeader[], names: readonly string[], limit = DEFAULT_GALLERY_LIMIT): Promise<Gallery> {
+  const keys = await Promise.all(runs.map((r) => rightnessKeys(r)));
+  const selection = await selectSamples(runs, keys, limit);
+  const chosen = selection.chosen();
   const paths = await imagePaths(runs[0]!, new Set(chosen.map((s) => s.id)));
   const thumbs = await Promise.all(chosen.map((s) => thumbnail(paths.get(s.id))));
   const categories = new Set<string>();
@@ -134,7 +165,7 @@ export async function renderGallery(runs: readonly LoadedRun[], names: readonly 
   return {
     html: cards,
     shown: chosen.length,
-    total: samples.length,
+    total: selection.total,
     categories: [...categories].sort(),
     withImages: thumbs.filter(Boolean).length,
   };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Comparison, ComparisonRow } from '../../compare/types.js';
 import { RowVisibility } from '../../metrics/categories.js';
 import type { FamilyEntry, MetricValue } from '../../metrics/types.js';
-import { runName, type LoadedRun } from '../../runs/read-run.js';
+import { runName, type RunHeader } from '../../runs/read-run.js';
 import { barChart, pairedChart, type PairedBar } from './charts.js';
 import { escapeHtml, num } from './escape.js';
 import { renderGallery } from './gallery.js';
@@ -19,7 +19,7 @@ function intervalOf(v: MetricValue | undefined): { low: number; high: number } |
 }
 
 /** One run: a chart per shown family of each per-category metric (GQA: answer kind, structural, semantic). */
-function runCharts(run: LoadedRun): string {
+function runCharts(run: RunHeader): string {
   const out: string[] = [];
   const metrics = [...new Set(run.record.metrics.map((v) => v.metric))];
   for (const metric of metrics) {
@@ -36,8 +36,8 @@ function runCharts(run: LoadedRun): string {
   return out.join('\n');
 }
 
-function pairedBar(row: ComparisonRow, runA: LoadedRun, runB: LoadedRun): PairedBar {
-  const find = (run: LoadedRun) => run.record.metrics.find((v) => v.metric === row.metric && v.category === row.category);
+function pairedBar(row: ComparisonRow, runA: RunHeader, runB: RunHeader): PairedBar {
+  const find = (run: RunHeader) => run.record.metrics.find((v) => v.metric === row.metric && v.category === row.category);
   const ci = row.deltaInterval ? ` [${num(row.deltaInterval.low)}, ${num(row.deltaInterval.high)}]` : '';
   const delta = row.delta === null ? 'n/a' : `${row.delta > 0 ? '+' : ''}${num(row.delta)}`;
   return {
@@ -52,7 +52,7 @@ function pairedBar(row: ComparisonRow, runA: LoadedRun, runB: LoadedRun): Paired
 }
 
 /** A candidate against the baseline: bars side by side per shown family, with Δ, its interval and the verdict. */
-function comparisonCharts(c: Comparison, runA: LoadedRun, runB: LoadedRun): string {
+function comparisonCharts(c: Comparison, runA: RunHeader, runB: RunHeader): string {
   const out: string[] = [];
   const shown = new RowVisibility(c.families, false).shown(c.rows);
   for (const metric of [...new Set(shown.filter((r) => r.test).map((r) => r.metric))]) {
@@ -72,7 +72,7 @@ function comparisonCharts(c: Comparison, runA: LoadedRun, runB: LoadedRun): stri
   return out.join('\n');
 }
 
-function metricsTable(run: LoadedRun): string {
+function metricsTable(run: RunHeader): string {
   const rows = run.record.metrics
     .map(
       (v) =>
@@ -83,8 +83,8 @@ function metricsTable(run: LoadedRun): string {
   return `<details><summary>Every figure of ${escapeHtml(runName(run))} (${run.record.metrics.length} rows)</summary><table><thead><tr><th>metric</th><th>category</th><th>n</th><th>value</th><th>95% interval</th><th>95% by image</th><th>note</th></tr></thead><tbody>\n${rows}\n</tbody></table></details>`;
 }
 
-function provenance(runs: readonly LoadedRun[]): string {
-  const row = (r: LoadedRun) => {
+function provenance(runs: readonly RunHeader[]): string {
+  const row = (r: RunHeader) => {
     const rec = r.record;
     const settings = Object.entries(rec.config)
       .filter(([, v]) => v !== null && v !== undefined)
@@ -114,7 +114,7 @@ function sha256(text: string): string {
  * allows only this page's own script and style (by hash) and data: images.
  */
 export async function renderHtmlReport(
-  runs: readonly LoadedRun[],
+  runs: readonly RunHeader[],
   comparisons: readonly Comparison[] = [],
   opts: { galleryLimit?: number } = {},
 ): Promise<string> {
