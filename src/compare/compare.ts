@@ -91,7 +91,7 @@ interface DigestSettings {
 }
 
 /** One pass over a run read from its files (or its lines in memory). */
-async function digestFromFiles(run: RunHeader | LoadedRun, settings: DigestSettings, expectIds?: readonly string[]) {
+async function digestFromFiles(run: RunHeader | LoadedRun, settings: DigestSettings, expectIds?: Int32Array) {
   const source =
     'rows' in run ? { file: path.join(run.dir, PREDICTIONS_FILE), unit: 'line' as const, batches: [run.rows] } : await runSampleSource(run);
   return digestRun(source.batches, { ...settings, file: source.file, unit: source.unit, baseline: !expectIds, expectIds });

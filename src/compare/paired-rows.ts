@@ -72,8 +72,8 @@ export function pairedRows(
   def: PerSampleMean,
   metric: Metric,
   layout: PairedLayout,
-  xa: readonly number[],
-  xb: readonly number[],
+  xa: Float64Array,
+  xb: Float64Array,
   stats: SignFlipOptions & { alpha: number },
 ): ComparisonRow[] {
   const k = layout.clusters;

@@ -1,5 +1,6 @@
 import { accumulatorFor } from '../metrics/streaming.js';
 import type { Accumulator, AggregateContext, Metric, MetricValue, PerSampleMean, ScoredSample } from '../metrics/types.js';
+import { growableFloat64, growableInt32, type Growable } from '../lib/growable.js';
 import { checkStoredScores } from './verify-scores.js';
 
 /**
@@ -10,10 +11,10 @@ import { checkStoredScores } from './verify-scores.js';
  */
 export interface RunDigest {
   rows: number;
-  /** The question ids in order (the baseline's, which candidates are checked against). */
-  ids?: string[];
+  /** The question ids in order, as two 32-bit hashes each (the baseline's, which candidates are checked against). */
+  ids?: Int32Array;
   /** Per per-sample metric: each question's score (0 where the line has none). */
-  scores: Map<string, number[]>;
+  scores: Map<string, Float64Array>;
   /** Per per-sample metric, from the baseline's lines: which questions count, their categories and images. */
   layouts: Map<string, PairedLayout>;
   /** Per other metric: its values over the whole run. */
@@ -28,18 +29,26 @@ export interface RunDigest {
  * `categoryCode[categoryStart[i] .. categoryStart[i + 1]]`, indexes into `categoryNames`.
  */
 export interface PairedLayout {
-  cluster: number[];
+  cluster: Int32Array;
   clusters: number;
-  categoryStart: number[];
-  categoryCode: number[];
+  categoryStart: Int32Array;
+  categoryCode: Int32Array;
+  categoryNames: string[];
+}
+
+/** A layout while its questions are read. */
+interface LayoutBuilder {
+  cluster: Growable<Int32Array>;
+  categoryStart: Growable<Int32Array>;
+  categoryCode: Growable<Int32Array>;
   categoryNames: string[];
 }
 
 export interface DigestPlan {
   metrics: readonly Metric[];
   ctx: AggregateContext;
-  /** The baseline's ids, for a candidate: its lines must be the same questions in the same order. */
-  expectIds?: readonly string[];
+  /** The baseline's ids (`RunDigest.ids`), for a candidate: its lines must be the same questions in the same order. */
+  expectIds?: Int32Array;
   /** The baseline: keep ids and the paired layouts. */
   baseline: boolean;
   /** Keep the lines while there are at most this many (0: never). */
@@ -49,8 +58,10 @@ export interface DigestPlan {
   unit: 'line' | 'row';
 }
 
-function emptyLayout(): PairedLayout {
-  return { cluster: [], clusters: 0, categoryStart: [0], categoryCode: [], categoryNames: [] };
+function layoutBuilder(): LayoutBuilder {
+  const categoryStart = growableInt32();
+  categoryStart.push(0);
+  return { cluster: growableInt32(), categoryStart, categoryCode: growableInt32(), categoryNames: [] };
 }
 
 /**
@@ -66,19 +77,23 @@ export async function digestRun(
   const accumulators = new Map<string, Accumulator>(
     plan.metrics.filter((m) => !m.perSample).map((m) => [m.id, accumulatorFor(m, plan.ctx)]),
   );
-  const scores = new Map(paired.map((m) => [m.id, [] as number[]]));
-  const layouts = new Map(plan.baseline ? paired.map((m) => [m.id, emptyLayout()]) : []);
+  const scores = new Map(paired.map((m) => [m.id, growableFloat64()]));
+  const layouts = new Map(plan.baseline ? paired.map((m) => [m.id, layoutBuilder()]) : []);
   // per layout: image → cluster number, category name → code
   const clusterOf = new Map<string, number>();
   const codes = new Map(paired.map((m) => [m.id, new Map<string, number>()]));
-  const ids: string[] | undefined = plan.baseline ? [] : undefined;
+  const ids = plan.baseline ? growableInt32() : undefined;
+  const expect = plan.expectIds;
   let lines: ScoredSample[] | undefined = plan.keepLinesUpTo > 0 ? [] : undefined;
   let i = 0;
   for await (const batch of batches) {
     for (const line of batch) {
-      if (plan.expectIds && plan.expectIds[i] !== line.id) return 'misaligned';
+      if (expect && (expect[2 * i] !== fnv1a(line.id) || expect[2 * i + 1] !== djb2(line.id))) return 'misaligned';
       checkStoredScores(line, `${plan.unit} ${i + 1}`, plan.metrics, plan.file);
-      ids?.push(line.id);
+      if (ids) {
+        ids.push(fnv1a(line.id));
+        ids.push(djb2(line.id));
+      }
       for (const m of paired) {
         scores.get(m.id)!.push(line.scores[m.perSample.key] ?? 0);
         const layout = layouts.get(m.id);
@@ -89,20 +104,26 @@ export async function digestRun(
       i += 1;
     }
   }
-  if (plan.expectIds && i !== plan.expectIds.length) return 'misaligned';
-  for (const layout of layouts.values()) layout.clusters = clusterOf.size;
+  if (expect && 2 * i !== expect.length) return 'misaligned';
+  const finished = (b: LayoutBuilder): PairedLayout => ({
+    cluster: b.cluster.finish(),
+    clusters: clusterOf.size,
+    categoryStart: b.categoryStart.finish(),
+    categoryCode: b.categoryCode.finish(),
+    categoryNames: b.categoryNames,
+  });
   return {
     rows: i,
-    ids,
-    scores,
-    layouts,
+    ids: ids?.finish(),
+    scores: new Map([...scores].map(([id, g]) => [id, g.finish()])),
+    layouts: new Map([...layouts].map(([id, b]) => [id, finished(b)])),
     aggregates: new Map([...accumulators].map(([id, acc]) => [id, acc.finish()])),
     lines,
   };
 }
 
 function addToLayout(
-  layout: PairedLayout,
+  layout: LayoutBuilder,
   codes: Map<string, number>,
   clusterOf: Map<string, number>,
   def: PerSampleMean,
@@ -126,4 +147,21 @@ function addToLayout(
     layout.categoryCode.push(code);
   }
   layout.categoryStart.push(layout.categoryCode.length);
+}
+
+/*
+ * Two independent 32-bit hashes of a question id: the baseline keeps 8 bytes per question instead of
+ * its ids (about 60 MB at a million questions), and a candidate whose id differs at some position
+ * passes for the same only if both hashes collide there (about 1 in 2^64).
+ */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+function djb2(s: string): number {
+  let h = 5381;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 33) + s.charCodeAt(i)) | 0;
+  return h;
 }

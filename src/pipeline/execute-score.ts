@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ResultsFileWriter } from '../runs/results-file.js';
+import { writeResultsFromLog } from '../runs/results-file.js';
 import { existsSync } from 'node:fs';
 import type { AnswerFile, DatasetAdapter, StreamedDataset } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
@@ -84,7 +84,6 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
   const writer = new PredictionWriter(path.join(runDir, PREDICTIONS_FILE));
   const scorer = scorerFor(metrics, adapter.id, (t) => dataset.normalisePrediction(t), protocol);
   const tally = new RunTally(metrics, ctx);
-  const results = new ResultsFileWriter(runDir);
   const unmatched = preds.byId; // shrinks as predictions are used; what is left names no question
   let questions = 0;
   try {
@@ -96,7 +95,6 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
       const line = scorer.line(sample, answer, { raw: opts.raw });
       writer.append(line);
       tally.add(line);
-      results.add(line);
     }
     if (unmatched.size > 0) {
       throw new XfError(
@@ -110,13 +108,13 @@ export async function executeScore(opts: ScoreOptions): Promise<ScoreOutcome> {
     }
   } catch (err) {
     writer.close();
-    results.abandon();
     await removeUnfinishedRun(runDir); // a bad input leaves no half-written run behind
     throw err;
   }
   writer.close();
-  results.finish();
   const totals = tally.finish();
+  // the log is in dataset order: its columnar copy is one more pass, with the tally's maps gone
+  await writeResultsFromLog(runDir);
   const record: RunRecord = {
     ...recordHeader('score'),
     bundle: null,

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { XfError } from '../lib/errors.js';
-import { readPredictionLines } from './prediction-line.js';
-import { ResultsFileWriter } from './results-file.js';
+import { writeResultsFromLog } from './results-file.js';
 import { openResults } from './results-reader.js';
-import { PREDICTIONS_FILE, RUN_FILE } from './run-dir.js';
+import { RUN_FILE } from './run-dir.js';
 import { readRunRecord } from './run-record.js';
 
 export interface UpgradeOutcome {
@@ -28,12 +27,6 @@ export async function upgradeResults(runDir: string, opts: { force?: boolean } =
   }
   const current = await openResults(runDir);
   if (current.state === 'fresh' && !opts.force) return { runDir, action: 'current' };
-  const writer = new ResultsFileWriter(runDir);
-  try {
-    for await (const line of readPredictionLines(path.join(runDir, PREDICTIONS_FILE))) writer.add(line);
-    writer.finish();
-  } finally {
-    writer.abandon();
-  }
+  await writeResultsFromLog(runDir);
   return { runDir, action: 'written', reason: current.state === 'fresh' ? 'forced' : current.reason };
 }

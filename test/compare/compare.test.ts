@@ -13,6 +13,23 @@ describe('compare: which test, which adjustment', () => {
   const a = syntheticRun('A', set, (i) => i % 2 === 0);
   const b = syntheticRun('B', set, (i) => i % 2 === 0 || i % 3 === 0);
 
+  it('gives the same comparison whether the runs line up (one streaming pass each) or must be paired by id', async () => {
+    const aligned = await compareRuns(a, b, { signPatterns: boot });
+    // B's questions in another order: compare notices at the first one and pairs by id instead
+    const shuffled = { ...b, rows: [...b.rows].reverse() };
+    const byId = await compareRuns(a, shuffled, { signPatterns: boot });
+    expect(byId.rows).toEqual(aligned.rows);
+    expect(byId.items).toEqual(aligned.items);
+    // a question B lacks is refused, or left out with --intersect
+    const short = { ...b, rows: b.rows.slice(1) };
+    await expect(compareRuns(a, short, { signPatterns: boot })).rejects.toMatchObject({ code: 'E_ITEMS_DIFFER' });
+    expect((await compareRuns(a, short, { signPatterns: boot, intersect: true })).items).toEqual({
+      compared: a.rows.length - 1,
+      onlyInA: 1,
+      onlyInB: 0,
+    });
+  });
+
   it('tests the overall row alone, at α, and adjusts the others by Holm within their family', async () => {
     const c = await compareRuns(a, b, { signPatterns: boot });
     const acc = c.rows.filter((r) => r.metric === 'gqa.accuracy');
