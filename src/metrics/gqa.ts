@@ -86,19 +86,27 @@ export const gqaConsistency: Metric = streamingMetric({
   score: () => ({}),
   accumulate(ctx) {
     // correctness of every question (entailed ones may come later in the file), and the entailed ids
-    // of each correct question that has some
-    const correctById = new Map<string, number>();
+    // of each correct question that has some; the lookup by id is built at the end, of the entailed
+    // questions only (a map of every id cost more than the rest of compare's pass over a run)
+    const ids: string[] = [];
+    const correctness: number[] = [];
     const pending: string[][] = [];
     return {
       add(r) {
         const correct = exactMatch(r.answers, r.prediction);
-        correctById.set(r.id, correct);
+        ids.push(r.id);
+        correctness.push(correct);
         if (!isScored(r, ctx) || correct !== 1) return;
         const entailed = ((r.extra['entailed'] as string[] | undefined) ?? []).filter((e) => e !== r.id);
         if (entailed.length > 0) pending.push(entailed);
       },
       finish() {
         const base = { metric: 'gqa.consistency', category: 'overall', higherIsBetter: true };
+        const wanted = new Set(pending.flat());
+        const correctById = new Map<string, number>();
+        ids.forEach((id, i) => {
+          if (wanted.has(id)) correctById.set(id, correctness[i]!);
+        });
         const missing = new Set<string>();
         let total = 0;
         for (const entailed of pending) {
