@@ -24,7 +24,7 @@ export default class Run extends XfCommand {
   static override summary = 'Evaluate a model bundle on a benchmark and write a run directory.';
   static override description =
     'Runs every question of the dataset through the bundle (vision encoders, fusion module, LM with a key/value cache) on onnxruntime, ' +
-    'scores each prediction, and writes run.json and predictions.jsonl. Without --model and --data it evaluates the bundled tiny X-Former on the bundled mini set. ' +
+    'scores each prediction, and writes run.json, predictions.jsonl and, once finished, results.parquet (the same lines as columns). Without --model and --data it evaluates the bundled tiny X-Former on the bundled mini set. ' +
     'Pointed at an unfinished run (same bundle, data and settings), it continues where that run stopped.';
   static override examples = [
     '<%= config.bin %> run gqa',
