@@ -13,6 +13,16 @@ export interface ReportOutput {
   text?: string;
 }
 
+/** Writes pieces to a stream as it takes them (waiting when a pipe is full); returns the bytes written. */
+async function writePieces(stream: NodeJS.WritableStream, pieces: AsyncIterable<string>): Promise<number> {
+  let bytes = 0;
+  for await (const piece of pieces) {
+    bytes += Buffer.byteLength(piece);
+    if (!stream.write(piece)) await new Promise((resolve) => stream.once('drain', resolve));
+  }
+  return bytes;
+}
+
 export default class Report extends XfCommand {
   static override summary = "Render run directories: tables, Markdown, CSV, a benchmark's official predictions file, or an HTML report.";
   static override description =
@@ -49,7 +59,7 @@ export default class Report extends XfCommand {
 
   async run(): Promise<ReportOutput> {
     const { argv, flags } = await this.parse(Report);
-    const [{ readRunHeader }, { writeFileAtomic }, { XfError }] = await Promise.all([
+    const [{ readRunHeader }, { writeFileAtomic, writePiecesAtomic }, { XfError }] = await Promise.all([
       import('../runs/read-run.js'),
       import('../lib/files.js'),
       import('../lib/errors.js'),
@@ -62,6 +72,14 @@ export default class Report extends XfCommand {
     }
     // the record alone for tables; the lines are streamed by what needs them (the gallery, compare, official files)
     const runs = await Promise.all(dirs.map((d) => readRunHeader(d)));
+    const output = flags.output ? path.resolve(flags.output) : null;
+    const formats = await import('../report/formats.js');
+    if (!['table', 'md', 'csv', 'html'].includes(flags.format) && (output || !this.jsonEnabled())) {
+      // a benchmark's official file: streamed from the run to the file (or stdout), never held whole
+      const pieces = formats.officialPredictionPieces(runs[0]!, flags.format);
+      const bytes = output ? await writePiecesAtomic(output, pieces) : await writePieces(process.stdout, pieces);
+      return { runs: dirs, format: flags.format, output, bytes };
+    }
     let text: string;
     if (flags.format === 'html') {
       const [{ compareWithBaseline }, { renderHtmlReport }] = await Promise.all([
@@ -71,9 +89,8 @@ export default class Report extends XfCommand {
       const comparisons = runs.length > 1 ? await compareWithBaseline(runs[0]!, runs.slice(1)) : [];
       text = await renderHtmlReport(runs, comparisons, { galleryLimit: flags['gallery-limit'] });
     } else {
-      text = await (await import('../report/formats.js')).renderRun(runs[0]!, flags.format, { details: flags.details });
+      text = await formats.renderRun(runs[0]!, flags.format, { details: flags.details });
     }
-    const output = flags.output ? path.resolve(flags.output) : null;
     if (output) await writeFileAtomic(output, text);
     else if (!this.jsonEnabled()) process.stdout.write(text);
     return { runs: dirs, format: flags.format, output, bytes: Buffer.byteLength(text), ...(output ? {} : { text }) };

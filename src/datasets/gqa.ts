@@ -84,12 +84,13 @@ export const gqaAdapter: DatasetAdapter = {
   exportPredictions: {
     format: 'gqa-predictions',
     description: "the predictions file GQA's official eval.py reads (testdev_balanced_predictions.json)",
-    render: (answers) =>
-      `${JSON.stringify(
-        [...answers].map((a) => ({ questionId: a.id, prediction: a.prediction })),
-        null,
-        1,
-      )}\n`,
+    // written as JSON.stringify(list, null, 1) writes it, an entry at a time
+    entry: (a) =>
+      JSON.stringify({ questionId: a.id, prediction: a.prediction }, null, 1)
+        .split('\n')
+        .map((line) => ` ${line}`)
+        .join('\n'),
+    frame: { open: '[\n', separator: ',\n', close: '\n]', empty: '[]' },
   },
   async open(dir: string, opts?: AdapterOptions): Promise<OpenedDataset> {
     const streamed = await this.stream!(dir, opts);

@@ -56,7 +56,10 @@ export interface PredictionsExport {
   format: string;
   /** What reads it, for help and errors. */
   description: string;
-  render(answers: Iterable<{ id: string; prediction: string }>): string;
+  /** One answer's entry. */
+  entry(answer: { id: string; prediction: string }): string;
+  /** How entries are put together: the file is `open` + entries joined by `separator` + `close` (`empty` without any), then a newline. */
+  frame: { open: string; separator: string; close: string; empty: string };
 }
 
 /** Per question, the answers a choices file counts as valid and as plausible (GQA's validity and plausibility). */

@@ -119,8 +119,8 @@ const vqaFormat = {
     format: 'vqa-results',
     description: 'the results file the official VQA evaluation reads ([{question_id, answer}])',
     // VQA's question ids are numbers, and its API looks them up as numbers
-    render: (answers: Iterable<{ id: string; prediction: string }>) =>
-      `${JSON.stringify([...answers].map((a) => ({ question_id: Number(a.id), answer: a.prediction })))}\n`,
+    entry: (a: { id: string; prediction: string }) => JSON.stringify({ question_id: Number(a.id), answer: a.prediction }),
+    frame: { open: '[', separator: ',', close: ']', empty: '[]' },
   },
 } satisfies Partial<DatasetAdapter>;
 

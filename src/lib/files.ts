@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { z } from 'zod';
 import { XfError } from './errors.js';
 
@@ -67,14 +67,27 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>, what: stri
 
 /** Writes a file atomically: temp file, fsync, rename. A reader sees the old file or the new one. */
 export async function writeFileAtomic(file: string, text: string | Buffer): Promise<void> {
+  await writePiecesAtomic(file, [text]);
+}
+
+/** The same for a file made in pieces (never held whole); returns its size in bytes. */
+export async function writePiecesAtomic(file: string, pieces: AsyncIterable<string | Buffer> | Iterable<string | Buffer>): Promise<number> {
   // pid and random bytes: writers on several hosts (a shared folder) never share a temp name
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fh = await open(tmp, 'w');
+  let bytes = 0;
   try {
-    await fh.writeFile(text);
+    for await (const piece of pieces) {
+      await fh.writeFile(piece);
+      bytes += Buffer.byteLength(piece);
+    }
     await fh.sync();
-  } finally {
+  } catch (err) {
     await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
   }
+  await fh.close();
   await rename(tmp, file);
+  return bytes;
 }

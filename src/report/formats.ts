@@ -1,7 +1,7 @@
 import type { MetricValue } from '../metrics/types.js';
-import { readRun, runName, type LoadedRun, type RunHeader } from '../runs/read-run.js';
+import { runLineBatches, runName, type RunHeader } from '../runs/read-run.js';
 import { datasetRegistry } from '../datasets/registry.js';
-import type { DatasetAdapter } from '../datasets/types.js';
+import type { DatasetAdapter, PredictionsExport } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
 import { escapeMarkdown } from './markdown.js';
 import { renderMetricTables } from './table.js';
@@ -50,11 +50,8 @@ export function metricsCsv(values: readonly MetricValue[]): string {
   return `${[head, ...rows].join('\n')}\n`;
 }
 
-/**
- * A benchmark's official predictions file (its adapter's `exportPredictions`), from a run of a
- * dataset whose adapter writes that format.
- */
-export async function officialPredictions(run: RunHeader, format: string): Promise<string> {
+/** The adapter that writes `format` for this run, or a one-line refusal naming the formats there are. */
+async function exporterFor(run: RunHeader, format: string): Promise<PredictionsExport> {
   const adapters = await allAdapters();
   const writers = adapters.filter((a) => a.exportPredictions?.format === format);
   if (writers.length === 0) {
@@ -68,8 +65,36 @@ export async function officialPredictions(run: RunHeader, format: string): Promi
     throw new XfError('E_FORMAT', `${format} needs a ${writers.map((a) => a.id).join(' or ')} run, this one is ${run.record.dataset.id}`, {
       file: run.dir,
     });
-  const rows = 'rows' in run ? (run as LoadedRun).rows : (await readRun(run.dir)).rows;
-  return own.exportPredictions!.render(rows);
+  return own.exportPredictions!;
+}
+
+/**
+ * A benchmark's official predictions file (its adapter's `exportPredictions`) in pieces, from the
+ * run's lines as they stream past: a million-question run's file is written without being held.
+ */
+export async function* officialPredictionPieces(run: RunHeader, format: string): AsyncGenerator<string> {
+  yield* framedPieces(await exporterFor(run, format), runLineBatches(run));
+}
+
+/** An export's file from batches of answers: its frame around the entries, a batch's worth a piece. */
+export async function* framedPieces(
+  { entry, frame }: PredictionsExport,
+  batches: AsyncIterable<readonly { id: string; prediction: string }[]> | Iterable<readonly { id: string; prediction: string }[]>,
+): AsyncGenerator<string> {
+  let first = true;
+  for await (const batch of batches) {
+    if (batch.length === 0) continue;
+    yield `${first ? frame.open : frame.separator}${batch.map(entry).join(frame.separator)}`;
+    first = false;
+  }
+  yield `${first ? frame.empty : frame.close}\n`;
+}
+
+/** The same file as one string. */
+export async function officialPredictions(run: RunHeader, format: string): Promise<string> {
+  let text = '';
+  for await (const piece of officialPredictionPieces(run, format)) text += piece;
+  return text;
 }
 
 async function allAdapters(): Promise<DatasetAdapter[]> {
