@@ -190,6 +190,12 @@ def convert(ckpt: Checkpoint, out: str, name: str | None = None, log=print, dtyp
     shutil.copyfile(ckpt.file("tokenizer.json"), os.path.join(out, "tokenizer.json"))
     tok_path = ckpt.file("tokenizer.json")
     files = writer.files + ["tokenizer.json"]
+    # the checkpoint's own generation settings travel with the bundle, as a record of what it asked
+    # for: what changes answers was refused at the start (check_generation_config), the rest is LAVIS's
+    generation_config = os.path.join(ckpt.origin or ckpt.folder, "generation_config.json")
+    if os.path.isfile(generation_config):
+        shutil.copyfile(generation_config, os.path.join(out, "generation_config.json"))
+        files.append("generation_config.json")
     manifest = {
         "format": "xfbench-bundle",
         "formatVersion": FORMAT_VERSION,
