@@ -5,15 +5,17 @@
 # gigabytes of CUDA libraries; Debian's torch is CPU-only and small. Idempotent; XFBENCH_CONVERT_VENV
 # puts the venv elsewhere (then pass its python to convert with --python or $XFBENCH_PYTHON).
 # The same venv carries DuckDB, with which the tests read a run's results.parquet as a user's Python would
-# (no NumPy needed, unlike pyarrow 26 over Debian's NumPy 1.24).
+# (no NumPy needed, unlike pyarrow 26 over Debian's NumPy 1.24), and LAVIS as released (salesforce-lavis,
+# without its dependencies: the tests run its GQA question processing and scoring, scripts/lavis_reference.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${XFBENCH_CONVERT_VENV:-$root/.venv-convert}
 TRANSFORMERS=4.44.2
 ONNXCONVERTER=1.13.0
 DUCKDB=1.5.6
+LAVIS=1.0.2
 bash "$root/scripts/install-debian-deps.sh"
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import transformers, torch, onnx, onnxconverter_common, duckdb; assert transformers.__version__ == '$TRANSFORMERS' and duckdb.__version__ == '$DUCKDB'" 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import transformers, torch, onnx, onnxconverter_common, duckdb, importlib.metadata as m; assert transformers.__version__ == '$TRANSFORMERS' and duckdb.__version__ == '$DUCKDB' and m.version('salesforce-lavis') == '$LAVIS'" 2>/dev/null; then
   exit 0
 fi
 # Debian's torch lives in /usr/bin/python3's dist-packages, so the venv is made from that interpreter
@@ -22,4 +24,5 @@ fi
 # --dtype fp16's converter; without its dependencies, whose protobuf pin would replace Debian's
 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "onnxconverter-common==$ONNXCONVERTER"
 "$venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==$DUCKDB"
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "salesforce-lavis==$LAVIS"
 "$venv/bin/python" -c "import transformers, torch, onnx; print(f'converter venv: transformers {transformers.__version__}, torch {torch.__version__}, onnx {onnx.__version__}')"

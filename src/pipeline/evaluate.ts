@@ -130,7 +130,7 @@ async function evaluateWith(
           emit(opts.scorer.line(w.sample, texts.get(w)!, { prompt: model.prompts.prompt(w.sample.question) }));
           continue;
         }
-        emit(opts.scorer.errorLine(w.sample, w.error!));
+        emit(opts.scorer.errorLine(w.sample, w.error!, model.prompts.prompt(w.sample.question)));
         errors += 1;
         if (opts.maxErrors !== undefined && errors > opts.maxErrors) return result('max-errors');
       }

@@ -35,9 +35,10 @@ export class SampleScorer {
   }
 
   /** The line for a sample that could not be evaluated: scored as unanswered. */
-  errorLine(sample: Sample, error: NonNullable<PredictionLine['error']>): PredictionLine {
+  /** The line of a sample that could not be answered; `prompt`: the text the LM would have been given (a prompt too long is the failure itself). */
+  errorLine(sample: Sample, error: NonNullable<PredictionLine['error']>, prompt?: string): PredictionLine {
     const scored = this.scored(sample);
-    return predictionLine(scored, '', this.scores(scored, ''), error);
+    return predictionLine(scored, '', this.scores(scored, ''), error, undefined, prompt);
   }
 }
 
@@ -49,7 +50,7 @@ export function scorerFor(
   protocol: Protocol,
 ): SampleScorer {
   const own = answerNormaliser(protocol, datasetId);
-  return new SampleScorer(metrics, own ?? normalise, own);
+  return new SampleScorer(metrics, own?.answer ?? normalise, own?.gold);
 }
 
 export interface RunTotals {

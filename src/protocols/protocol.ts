@@ -48,10 +48,12 @@ export const protocolSchema = z
       .optional(),
     /**
      * Per dataset id, how answers are normalised before scoring: `dataset` (the dataset's own, the
-     * default) or `vqa-eval` (the VQA tools' punctuation then digit/article processing, on the answer
-     * and on every gold answer: what LAVIS's GQA task does).
+     * default); `vqa-eval-answer` (the VQA tools' punctuation then digit/article processing on the
+     * answer, the gold answers as they are: LAVIS's GQATask as released, salesforce-lavis 1.0.2, which
+     * produced BLIP-2's published numbers); or `vqa-eval` (the same on the answer and on every gold
+     * answer: LAVIS's main branch since December 2023).
      */
-    answers: z.record(z.string(), z.enum(['dataset', 'vqa-eval'])).default({}),
+    answers: z.record(z.string(), z.enum(['dataset', 'vqa-eval-answer', 'vqa-eval'])).default({}),
   })
   .strict();
 export type Protocol = z.infer<typeof protocolSchema>;
@@ -60,7 +62,7 @@ export const DEFAULT_PROTOCOL = 'official';
 
 /** The protocols shipped in protocols/. */
 export function builtInProtocols(): string[] {
-  return ['official', 'lavis'];
+  return ['official', 'lavis', 'lavis-main'];
 }
 
 /** A protocol by built-in name or by file. */
@@ -91,9 +93,17 @@ export function processQuestion(protocol: Protocol, question: string): string {
   return s;
 }
 
-/** The protocol's answer normalisation for a dataset, when it replaces the dataset's own; undefined: the dataset's. */
-export function answerNormaliser(protocol: Protocol, datasetId: string): ((text: string) => string) | undefined {
-  if ((protocol.answers[datasetId] ?? 'dataset') === 'dataset') return undefined;
-  // LAVIS strips the generated text, then applies the two VQA tools' steps
-  return (text) => processDigitArticle(processPunctuation(pyStrip(text)));
+/**
+ * The protocol's answer normalisation for a dataset, when it replaces the dataset's own (undefined: the
+ * dataset's), and the gold answers' when it normalises those too.
+ */
+export function answerNormaliser(
+  protocol: Protocol,
+  datasetId: string,
+): { answer: (text: string) => string; gold?: (text: string) => string } | undefined {
+  const mode = protocol.answers[datasetId] ?? 'dataset';
+  if (mode === 'dataset') return undefined;
+  // LAVIS's models strip the generated text; its task then applies the two VQA tools' steps
+  const answer = (text: string) => processDigitArticle(processPunctuation(pyStrip(text)));
+  return mode === 'vqa-eval' ? { answer, gold: (text) => processDigitArticle(processPunctuation(text)) } : { answer };
 }

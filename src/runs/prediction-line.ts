@@ -17,7 +17,7 @@ export const predictionLineSchema = z.object({
   categories: z.record(z.string(), z.string().nullable()),
   group: z.string(),
   extra: z.record(z.string(), z.unknown()),
-  /** The exact text given to the LM (`run`); absent in `score` runs and in runs from before it was kept. */
+  /** The exact text given to the LM (`run`; on an error line, the text it would have been given); absent in `score` runs and in runs from before it was kept. */
   prompt: z.string().optional(),
   /** Set when the sample could not be evaluated (e.g. an undecodable image); it is scored as unanswered. */
   error: z.object({ code: z.string(), message: z.string() }).optional(),
