@@ -6,7 +6,7 @@ import { familyEntries } from '../metrics/categories.js';
 import { metricRegistry } from '../metrics/registry.js';
 import { DEFAULT_SIGN_PATTERNS } from '../metrics/stats.js';
 import type { AggregateContext, FamilyEntry, Metric } from '../metrics/types.js';
-import { readRun, runName, runSampleSource, type LoadedRun, type RunHeader } from '../runs/read-run.js';
+import { loadRun, runName, runSampleSource, type LoadedRun, type RunHeader } from '../runs/read-run.js';
 import { PREDICTIONS_FILE } from '../runs/run-dir.js';
 import { scoringContext } from '../runs/scoring-context.js';
 import { firstAnswerDifference, SCORING_KEYS } from '../runs/run-config.js';
@@ -92,8 +92,7 @@ interface DigestSettings {
 
 /** One pass over a run read from its files (or its lines in memory). */
 async function digestFromFiles(run: RunHeader | LoadedRun, settings: DigestSettings, expectIds?: Int32Array) {
-  const source =
-    'rows' in run ? { file: path.join(run.dir, PREDICTIONS_FILE), unit: 'line' as const, batches: [run.rows] } : await runSampleSource(run);
+  const source = await runSampleSource(run);
   return digestRun(source.batches, { ...settings, file: source.file, unit: source.unit, baseline: !expectIds, expectIds });
 }
 
@@ -129,7 +128,7 @@ async function pairedById(
   intersect: boolean,
   notes: string[][],
 ): Promise<{ digestA: RunDigest; pairings: Pairing[] }> {
-  const lines = async (run: RunHeader) => ('rows' in run ? (run as LoadedRun).rows : (await readRun(run.dir)).rows);
+  const lines = async (run: RunHeader) => (await loadRun(run)).rows;
   const rowsA = await lines(runA);
   const aligned = await Promise.all(
     candidates.map(async (b) => {

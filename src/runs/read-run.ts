@@ -54,23 +54,37 @@ export async function readRun(dir: string): Promise<LoadedRun> {
   return { ...header, rows };
 }
 
-/** Where a run's lines come from: results.parquet where it matches the log, else predictions.jsonl. */
-export async function runLineSource(run: RunHeader): Promise<{ file: string; unit: 'line' | 'row'; batches: AsyncIterable<PredictionLine[]> }> {
+/** Where a run's lines come from, and what a refusal of one of them names. */
+export interface LineSource<T> {
+  file: string;
+  unit: 'line' | 'row';
+  batches: AsyncIterable<T[]> | Iterable<T[]>;
+}
+
+/** A run's lines: those in memory as one batch, else results.parquet where it matches the log, else predictions.jsonl. */
+export async function runLineSource(run: RunHeader | LoadedRun): Promise<LineSource<PredictionLine>> {
+  const log = path.join(run.dir, PREDICTIONS_FILE);
+  if ('rows' in run) return { file: log, unit: 'line', batches: [run.rows] };
   const results = await openResults(run.dir);
   if (results.state === 'fresh') return { file: results.source.file, unit: 'row', batches: resultLineBatches(results.source) };
-  const file = path.join(run.dir, PREDICTIONS_FILE);
-  return { file, unit: 'line', batches: readPredictionBatches(file) };
+  return { file: log, unit: 'line', batches: readPredictionBatches(log) };
 }
 
 /** The same, for a reader of scored samples only (compare): from results.parquet, the columns a scorer reads. */
-export async function runSampleSource(run: RunHeader): Promise<{ file: string; unit: 'line' | 'row'; batches: AsyncIterable<ScoredSample[]> }> {
-  const results = await openResults(run.dir);
-  if (results.state === 'fresh') return { file: results.source.file, unit: 'row', batches: resultSampleBatches(results.source) };
+export async function runSampleSource(run: RunHeader | LoadedRun): Promise<LineSource<ScoredSample>> {
+  if (!('rows' in run)) {
+    const results = await openResults(run.dir);
+    if (results.state === 'fresh') return { file: results.source.file, unit: 'row', batches: resultSampleBatches(results.source) };
+  }
   return runLineSource(run);
 }
 
-/** A run's lines a batch at a time: those in memory as one batch, else from its files. */
+/** A run's lines a batch at a time (runLineSource). */
 export async function* runLineBatches(run: RunHeader | LoadedRun): AsyncGenerator<PredictionLine[]> {
-  if ('rows' in run) yield run.rows;
-  else yield* (await runLineSource(run)).batches;
+  yield* (await runLineSource(run)).batches;
+}
+
+/** A run with every line in memory: as it is when it already has them, else read. */
+export async function loadRun(run: RunHeader | LoadedRun): Promise<LoadedRun> {
+  return 'rows' in run ? run : readRun(run.dir);
 }

@@ -4,7 +4,7 @@ import { streamDataset } from '../../datasets/types.js';
 import { metricRegistry } from '../../metrics/registry.js';
 import type { PredictionLine } from '../../runs/prediction-line.js';
 import { forEachAligned } from '../../runs/aligned-lines.js';
-import { readRun, type LoadedRun, type RunHeader } from '../../runs/read-run.js';
+import { loadRun, type RunHeader } from '../../runs/read-run.js';
 import { escapeHtml } from './escape.js';
 
 /** Samples embedded at most: a 100k-question run still gives a file a browser opens at once. */
@@ -118,7 +118,7 @@ async function selectSamples(runs: readonly RunHeader[], keys: readonly string[]
   const streamed = new GallerySelection(limit, keys);
   if ((await forEachAligned(runs, (rows) => streamed.add(rows))) === 'aligned') return streamed;
   const selection = new GallerySelection(limit, keys);
-  const loaded = await Promise.all(runs.map((r) => ('rows' in r ? (r as LoadedRun) : readRun(r.dir))));
+  const loaded = await Promise.all(runs.map(loadRun));
   const byId = loaded.map((r) => new Map(r.rows.map((row) => [row.id, row])));
   for (const row of loaded[0]!.rows) {
     const rows = byId.map((m) => m.get(row.id));
