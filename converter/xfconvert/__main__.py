@@ -24,6 +24,13 @@ def environment() -> dict:
     return {"python": platform.python_version(), **{m: importlib.metadata.version(m) for m in NEEDED}}
 
 
+def user_path(file: str, checkpoint) -> str:
+    """A file of the view a checkpoint may be read through (legacy_view.py), named in the user's folder."""
+    if checkpoint is not None and checkpoint.origin and checkpoint.folder != checkpoint.origin and file.startswith(checkpoint.folder):
+        return checkpoint.origin + file[len(checkpoint.folder):]
+    return file
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xfconvert")
     parser.add_argument("checkpoint")
@@ -43,12 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"environment": env}), flush=True)
     if "missing" in env:
         return 2
+    checkpoint = None
     try:
         checkpoint = open_checkpoint(args.checkpoint)
         from .bundle import convert
         result = convert(checkpoint, args.out, args.name, log, args.dtype, args.external_data)
     except ConvertError as err:
-        print(json.dumps({"error": {"file": err.file, "message": err.message}}), flush=True)
+        print(json.dumps({"error": {"file": user_path(err.file, checkpoint), "message": err.message}}), flush=True)
         return 2
     print(json.dumps({"result": result}), flush=True)
     return 0

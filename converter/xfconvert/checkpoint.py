@@ -77,8 +77,32 @@ def open_checkpoint(folder: str) -> Checkpoint:
                            "not found: xfbench reads the fast tokenizer's tokenizer.json (save the tokenizer with "
                            "a fast tokenizer, e.g. AutoTokenizer.from_pretrained(..., use_fast=True).save_pretrained)")
     check_generation_config(folder)
+    check_image_token(folder, config)
     from .legacy_view import legacy_view  # imports this module
-    return Checkpoint(legacy_view(folder), config, arch, lm_kind, origin=folder)
+    return Checkpoint(legacy_view(folder, config), config, arch, lm_kind, origin=folder)
+
+
+def check_image_token(folder: str, config: dict) -> None:
+    """
+    A checkpoint saved by transformers >= 4.47 may name an image token (`image_token_index`, "<image>" in the
+    tokenizer): its processor puts num_query_tokens of them before the prompt's tokens and the model puts
+    the visual tokens in their place, which is the sequence xfbench builds (visual tokens, then the
+    prompt). The token itself is never embedded, so it only has to be the tokenizer's "<image>", inside
+    the LM's embeddings, as transformers needs it to be.
+    """
+    index = config.get("image_token_index", config.get("image_token_id"))
+    if index is None:
+        return
+    path = os.path.join(folder, "config.json")
+    rows = (config.get("text_config") or {}).get("vocab_size")
+    if not isinstance(index, int) or index < 0 or (isinstance(rows, int) and index >= rows):
+        raise ConvertError(path, f"image_token_index {json.dumps(index)} is not a row of the LM's embeddings "
+                                 f"(text_config.vocab_size {rows})")
+    tokenizer = read_json(os.path.join(folder, "tokenizer.json"))
+    named = next((t.get("id") for t in tokenizer.get("added_tokens") or [] if t.get("content") == "<image>"), None)
+    if named is not None and named != index:
+        raise ConvertError(path, f'image_token_index {index} is not the tokenizer\'s "<image>" (id {named}): '
+                                 "the processor would mark other positions than the model fills")
 
 
 # generation_config.json settings that change transformers' answers and that xfbench does not

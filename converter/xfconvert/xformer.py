@@ -6,10 +6,13 @@ any width, placed after each Q-Former layer's cross-attention to the image, as i
 """
 from __future__ import annotations
 
+import glob
 import os
+import re
 
 import torch
 import transformers
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 from .checkpoint import ConvertError, read_json
@@ -89,6 +92,42 @@ class XFormerFusionGraph(torch.nn.Module):
         return self.language_projection(out)
 
 
+# transformers 5 renamed ViTMAEModel's modules (layers.N.attention.q_proj, mlp.fc1, ...). It saves them
+# under 4.x's names by default (save_original_format=True reverts its conversion_mapping.py "ViTModel"
+# renaming), but a folder saved with save_original_format=False holds the new ones. This is that
+# renaming in reverse, in the order that keeps each rule from seeing another's output.
+VIT_NEW_TO_ORIGINAL = [
+    (re.compile(r"(^|\.)layers\.(\d+)\."), r"\1encoder.layer.\2."),
+    (re.compile(r"\.attention\.q_proj\."), ".attention.attention.query."),
+    (re.compile(r"\.attention\.k_proj\."), ".attention.attention.key."),
+    (re.compile(r"\.attention\.v_proj\."), ".attention.attention.value."),
+    (re.compile(r"\.attention\.o_proj\."), ".attention.output.dense."),
+    (re.compile(r"\.mlp\.fc1\."), ".intermediate.dense."),
+    (re.compile(r"\.mlp\.fc2\."), ".output.dense."),
+]
+
+
+def _original_vit_key(key: str) -> str:
+    for pattern, replacement in VIT_NEW_TO_ORIGINAL:
+        key = pattern.sub(replacement, key)
+    return key
+
+
+def mae_weights_in_original_layout(folder: str) -> dict | None:
+    """The MAE's weights under transformers 4.x's names when the folder holds transformers 5's, else None."""
+    files = sorted(glob.glob(os.path.join(folder, "*.safetensors")))
+    keys = []
+    for file in files:
+        with safe_open(file, "pt") as f:
+            keys += list(f.keys())
+    if not any(re.search(r"(^|\.)layers\.\d+\.attention\.q_proj\.", k) for k in keys):
+        return None
+    weights = {}
+    for file in files:
+        weights.update({_original_vit_key(k): v for k, v in load_file(file).items()})
+    return weights
+
+
 class XFormerCheckpoint:
     """The three parts of an X-Former checkpoint folder, loaded."""
 
@@ -109,7 +148,9 @@ class XFormerCheckpoint:
 
     def load(self, blip2):
         # an MAE saved as ViTMAEForPreTraining carries its pixel decoder too; the encoder alone is used
-        mae = load_checked(transformers.ViTMAEModel, self.mae_dir, "MAE ViT", unused_prefixes=("decoder.",), mask_ratio=0.0)
+        renamed = mae_weights_in_original_layout(self.mae_dir)
+        extra = {} if renamed is None else {"state_dict": renamed}
+        mae = load_checked(transformers.ViTMAEModel, self.mae_dir, "MAE ViT", unused_prefixes=("decoder.",), mask_ratio=0.0, **extra)
         layers = [i for i, layer in enumerate(blip2.qformer.encoder.layer) if layer.has_cross_attention]
         fusion = XFormerFusion(layers, mae.config.hidden_size, blip2.config.qformer_config.hidden_size, self.heads)
         if not os.path.isfile(self.fusion_file):

@@ -107,9 +107,9 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
     try {
       const out = await greedy.generateBatch(await requests());
       let worst = 0;
-      // the hold-out OPT and the T5 have LM heads wider than their tokenizers' vocabularies, as OPT's and
-      // Flan-T5's released heads are (random_checkpoint.py HEAD_PADDING); the others have none
-      const padding = { 'opt-holdout': 7, 't5': 28 }[kind] ?? 0;
+      // the hold-out OPT, the T5 and the X-Former have LM heads wider than their tokenizers' vocabularies, as
+      // OPT's and Flan-T5's released heads are (random_checkpoint.py HEAD_PADDING); the other has none
+      const padding = { 'opt-holdout': 7, 't5': 28, xformer: 5 }[kind] ?? 0;
       expect(out[0]!.firstLogits.length - greedy.prompts.tokenizer.vocabSize).toBe(padding);
       for (const [i, q] of questions.entries()) {
         const ref = refs.get(q.id)!;

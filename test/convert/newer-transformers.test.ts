@@ -1,66 +1,114 @@
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { runConverterPython } from '../helpers/converter.js';
 import { tempDir } from '../helpers/paths.js';
 import { convertedCheckpoint } from '../helpers/shared-results.js';
 
 const dir = tempDir('xfbench-convert-newer-');
+const QUESTIONS = '12';
 
 interface TokenizerFile {
   model: { merges: Array<string | [string, string]> };
+  added_tokens: Array<{ id: number; content: string }>;
 }
 
-/** The checkpoint as transformers ≥ 4.45 (tokenizers ≥ 0.20: merges as pairs) and 5 (TokenizersBackend) save it. */
-function resavedAsNewer(checkpoint: string, name: string): string {
+function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/**
+ * The checkpoint as transformers 5 saves it (converter/xfconvert/testing/transformers5_save.py: pair
+ * merges, TokenizersBackend, the "<image>" token and image_token_index, processor_config.json instead of
+ * preprocessor_config.json, and with `maeLayout` 'new' an MAE under 5.x's module names).
+ */
+function resavedAsTransformers5(checkpoint: string, name: string, maeLayout: 'original' | 'new' = 'original'): string {
   const out = path.join(dir, name);
-  cpSync(checkpoint, out, { recursive: true });
-  const tokPath = path.join(out, 'tokenizer.json');
-  const tok = JSON.parse(readFileSync(tokPath, 'utf8')) as TokenizerFile;
-  tok.model.merges = tok.model.merges.map((m) => (typeof m === 'string' ? (m.split(' ') as [string, string]) : m));
-  writeFileSync(tokPath, JSON.stringify(tok));
-  const cfgPath = path.join(out, 'tokenizer_config.json');
-  if (existsSync(cfgPath)) {
-    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
-    writeFileSync(cfgPath, JSON.stringify({ ...cfg, tokenizer_class: 'TokenizersBackend' }));
-  }
+  runConverterPython(['-m', 'xfconvert.testing.transformers5_save', checkpoint, out, '--mae-layout', maeLayout]);
   return out;
 }
 
-function answers(bundle: string, out: string): string[] {
-  const r = runCli(['run', 'gqa', '--limit', '6', '--model', bundle, '--out', path.join(dir, out), '--device', 'cpu', '--json']);
+/** The raw answers of `run gqa` on the first questions, with the bundle's beams or greedy. */
+function answers(bundle: string, out: string, beams: number): string[] {
+  const runDir = path.join(dir, out);
+  const r = runCli(['run', 'gqa', '--limit', QUESTIONS, '--num-beams', String(beams), '--model', bundle, '--out', runDir, '--device', 'cpu', '--json']);
   expect(r.status, r.stderr).toBe(0);
-  return readFileSync(path.join(dir, out, 'predictions.jsonl'), 'utf8')
+  return readFileSync(path.join(runDir, 'predictions.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => (JSON.parse(l) as { raw?: string; prediction: string }).raw ?? (JSON.parse(l) as { prediction: string }).prediction);
+    .map((l) => JSON.parse(l) as { raw?: string; prediction: string })
+    .map((l) => l.raw ?? l.prediction);
 }
 
-describe('checkpoints saved by a newer transformers convert, and answer as the same weights saved the old way', () => {
-  it('reads pair merges (tokenizers ≥ 0.20) and the TokenizersBackend class (transformers 5)', async () => {
-    const { checkpoint, bundle } = await convertedCheckpoint('opt');
-    const newer = resavedAsNewer(checkpoint, 'newer-opt');
-    expect((JSON.parse(readFileSync(path.join(newer, 'tokenizer.json'), 'utf8')) as TokenizerFile).model.merges[0]).toBeInstanceOf(Array);
-    const out = path.join(dir, 'newer-bundle');
-    const r = runCli(['convert', newer, '--out', out, '--json']);
-    expect(r.status, r.stderr).toBe(0);
-    // the bundle's tokenizer says the same as the original's, in the form every tokenizers version reads
-    const bundled = JSON.parse(readFileSync(path.join(out, 'tokenizer.json'), 'utf8')) as TokenizerFile;
-    const original = JSON.parse(readFileSync(path.join(bundle, 'tokenizer.json'), 'utf8')) as TokenizerFile;
-    expect(bundled.model.merges).toEqual(original.model.merges);
-    expect(answers(out, 'run-newer')).toEqual(answers(bundle, 'run-original'));
+function convert(checkpoint: string, name: string): string {
+  const out = path.join(dir, name);
+  const r = runCli(['convert', checkpoint, '--out', out, '--json']);
+  expect(r.status, r.stderr).toBe(0);
+  return out;
+}
+
+function expectSameAnswers(resaved: string, original: string, name: string): void {
+  for (const beams of [1, 5]) {
+    expect(answers(resaved, `${name}-${beams}`, beams), `${beams} beams`).toEqual(answers(original, `${name}-original-${beams}`, beams));
+  }
+}
+
+describe('checkpoints saved by transformers 5 convert, and answer as the same weights saved the old way', () => {
+  it('the hold-out BLIP-2: tokenizer, image token and processor_config.json as 5.x writes them', async () => {
+    // the original's bundle answers as transformers' generate, greedy and with 5 beams (blip2-parity)
+    const { checkpoint, bundle } = await convertedCheckpoint('opt-holdout');
+    const resaved = resavedAsTransformers5(checkpoint, 'holdout-5x');
+    expect(existsSync(path.join(resaved, 'preprocessor_config.json'))).toBe(false);
+    const config = readJson<{ image_token_index: number; dtype: string }>(path.join(resaved, 'config.json'));
+    const tokenizer = readJson<TokenizerFile>(path.join(resaved, 'tokenizer.json'));
+    expect(tokenizer.model.merges[0]).toBeInstanceOf(Array);
+    expect(tokenizer.added_tokens.find((t) => t.content === '<image>')?.id).toBe(config.image_token_index);
+    const converted = convert(resaved, 'holdout-5x-bundle');
+    // the bundle's tokenizer is in the form every tokenizers version reads, with the same merges
+    const bundled = readJson<TokenizerFile>(path.join(converted, 'tokenizer.json'));
+    expect(bundled.model.merges).toEqual(readJson<TokenizerFile>(path.join(bundle, 'tokenizer.json')).model.merges);
+    const manifest = readJson<{ encoders: Array<{ image: { size: number[]; resize: string } }> }>(path.join(converted, 'xfbench.json'));
+    expect(manifest.encoders[0]!.image).toMatchObject({ size: [196, 196], resize: 'bicubic' });
+    expectSameAnswers(converted, bundle, 'holdout');
   }, 600_000);
 
-  it('refuses, in one line, pair merges the older format cannot hold (a space inside a token)', async () => {
-    const { checkpoint } = await convertedCheckpoint('opt');
-    const spaced = resavedAsNewer(checkpoint, 'spaced-opt');
-    const tokPath = path.join(spaced, 'tokenizer.json');
-    const tok = JSON.parse(readFileSync(tokPath, 'utf8')) as TokenizerFile;
-    tok.model.merges[0] = ['a b', 'c'];
-    writeFileSync(tokPath, JSON.stringify(tok));
-    const r = runCli(['convert', spaced, '--out', path.join(dir, 'spaced-bundle')]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/E_CHECKPOINT .*tokenizer\.json: a merge holds a space \(\["a b", "c"\]\)/);
-    expect(existsSync(path.join(dir, 'spaced-bundle'))).toBe(false);
+  it('an X-Former whose MAE was saved under 5.x module names (save_original_format=False)', async () => {
+    const { checkpoint, bundle } = await convertedCheckpoint('xformer');
+    const resaved = resavedAsTransformers5(checkpoint, 'xformer-5x', 'new');
+    expectSameAnswers(convert(resaved, 'xformer-5x-bundle'), bundle, 'xformer');
+  }, 600_000);
+
+  it('refuses in one line what 5.x files say inconsistently, and pair merges the older format cannot hold', async () => {
+    const { checkpoint } = await convertedCheckpoint('opt-holdout');
+    const resaved = resavedAsTransformers5(checkpoint, 'holdout-5x-broken');
+    const edit = (file: string, change: (json: Record<string, unknown>) => void): (() => void) => {
+      const before = readFileSync(path.join(resaved, file), 'utf8');
+      const json = JSON.parse(before) as Record<string, unknown>;
+      change(json);
+      writeFileSync(path.join(resaved, file), JSON.stringify(json));
+      return () => writeFileSync(path.join(resaved, file), before);
+    };
+    const cases: Array<[string, (json: Record<string, unknown>) => void, RegExp]> = [
+      ['config.json', (c) => (c.image_token_index = 3), /config\.json: image_token_index 3 is not the tokenizer's "<image>" \(id 380\)/],
+      ['config.json', (c) => (c.image_token_index = 999), /config\.json: image_token_index 999 is not a row of the LM's embeddings/],
+      ['processor_config.json', (p) => (p.num_query_tokens = 32), /processor_config\.json: num_query_tokens 32 is not config\.json's 24/],
+      ['processor_config.json', (p) => delete p.image_processor, /processor_config\.json: has no "image_processor" settings/],
+      [
+        'tokenizer.json',
+        (t) => ((t as unknown as TokenizerFile).model.merges[0] = ['a b', 'c']),
+        /tokenizer\.json: a merge holds a space \(\["a b", "c"\]\)/,
+      ],
+    ];
+    for (const [i, [file, change, message]] of cases.entries()) {
+      const restore = edit(file, change);
+      const out = path.join(dir, `broken-${i}`);
+      const r = runCli(['convert', resaved, '--out', out]);
+      restore();
+      expect(r.status, file).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    }
   }, 600_000);
 });

@@ -126,8 +126,9 @@ def save_tokenizer(tok: Tokenizer, out: str, **specials: str) -> None:
 
 
 # LM heads wider than the tokenizer's vocabulary, as the released models have them (OPT: 50,272 logits
-# for 50,265 tokens; Flan-T5: 32,128 for 32,100): the hold-out OPT and the T5 test checkpoints get them
-HEAD_PADDING = {"opt-holdout": 7, "t5": 28}
+# for 50,265 tokens; Flan-T5: 32,128 for 32,100): the hold-out OPT, the T5 and the X-Former's BLIP-2 get
+# them (the room transformers 5's "<image>" token takes, testing/transformers5_save.py)
+HEAD_PADDING = {"opt-holdout": 7, "t5": 28, "xformer": 5}
 
 
 def build_opt(out: str, shape: dict, corpus: list[str], vocab_size: int, head_padding: int = 0) -> None:
@@ -172,7 +173,8 @@ def build_xformer(out: str, corpus: list[str]) -> None:
     from safetensors.torch import save_file
 
     from ..xformer import XFormerFusion
-    build_blip2(os.path.join(out, "blip2"), {**SHAPES["opt"], "qformer": XFORMER_QFORMER}, "opt", corpus)
+    build_blip2(os.path.join(out, "blip2"), {**SHAPES["opt"], "qformer": XFORMER_QFORMER}, "opt", corpus,
+                head_padding=HEAD_PADDING["xformer"])
     mae = transformers.ViTMAEModel(transformers.ViTMAEConfig(mask_ratio=0.0, **XFORMER_MAE)).eval()
     mae.save_pretrained(os.path.join(out, "mae"), safe_serialization=True)
     # MAE's own preprocessing: bilinear, ImageNet's mean and std (not CLIP's)
