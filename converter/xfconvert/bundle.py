@@ -134,16 +134,16 @@ def export_t5(model, writer: GraphWriter, log) -> dict:
 def export_xformer_fusion(model, folder: str, patches: int, writer: GraphWriter, log) -> dict:
     """The MAE encoder and the X-Former fusion graph; returns the MAE encoder's manifest entry."""
     parts = xformer.XFormerCheckpoint(folder)
-    mae, fusion = parts.load(model)
+    mae, fusion, placement = parts.load(model)
     mae_spec = image_spec(parts.mae_dir)
     mae_tokens = (mae.config.image_size // mae.config.patch_size) ** 2 + 1
     log("exporting the MAE encoder")
-    graphs.export(xformer.MaeGraph(mae), (torch.zeros(1, 3, mae_spec["size"][1], mae_spec["size"][0]),),
+    graphs.export(xformer.MaeGraph(mae, placement.mae_layer), (torch.zeros(1, 3, mae_spec["size"][1], mae_spec["size"][0]),),
                   writer.scratch_path("mae_encoder"), ["pixel_values"], ["image_features"],
                   {"pixel_values": {0: "batch"}, "image_features": {0: "batch"}})
     writer.finish("mae_encoder")
     log("exporting the Q-Former with the dual cross-attention, and the projection")
-    graph = xformer.XFormerFusionGraph(model, fusion)
+    graph = xformer.XFormerFusionGraph(model, fusion, placement)
     graphs.export(graph, (torch.zeros(1, patches, model.config.vision_config.hidden_size), torch.zeros(1, mae_tokens, mae.config.hidden_size)),
                   writer.scratch_path("fusion"), ["image_features", "mae_features"], ["visual_tokens"],
                   {"image_features": {0: "batch"}, "mae_features": {0: "batch"}, "visual_tokens": {0: "batch"}})

@@ -58,6 +58,8 @@ def open_checkpoint(folder: str) -> Checkpoint:
         blip2 = os.path.join(folder, (config.get("xformer") or {}).get("blip2", "blip2"))
         ckpt = open_checkpoint(blip2)
         ckpt.xformer_folder = folder
+        from .xformer_config import XFormerParts  # imports this module
+        XFormerParts(folder)  # its parts and placement, checked before anything is loaded
         return ckpt
     archs = config.get("architectures") or []
     arch = next((a for a in archs if a in SUPPORTED), None)

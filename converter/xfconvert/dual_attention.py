@@ -41,21 +41,30 @@ class Attention(nn.Module):
 
 def dual_cross_attention(mod: nn.Module, q, mae):
     """
-    X-Former's dual cross-attention, after a layer's cross-attention to CLIP: the MAE features attend to
-    the queries (M' = M + attn(M, Q)), then the queries attend to M' (Z' = Z + attn(Z, M')). `mod`
-    holds ln_m, ln_mq, ln_qm (LayerNorms) and m_from_q, q_from_m (Attention) at the queries' width.
+    X-Former's dual cross-attention: the MAE features attend to the queries, then the queries attend to
+    the updated MAE features. `mod` holds ln_m, ln_qm (and, pre-norm, ln_mq) LayerNorms and m_from_q,
+    q_from_m (Attention) at the queries' width, and `norm` ("pre" unless it says otherwise):
+
+    pre-norm (the default, as the model zoo trains it):  M' = M + attn(LN_m(M), LN_mq(Q));  Q' = Q + attn(LN_qm(Q), M')
+    post-norm (BERT's and the Q-Former's own order):    M' = LN_m(M + attn(M, Q));        Q' = LN_qm(Q + attn(Q, M'))
     """
+    if getattr(mod, "norm", "pre") == "post":
+        mae = mod.ln_m(mae + mod.m_from_q(mae, kv=q))
+        return mod.ln_qm(q + mod.q_from_m(q, kv=mae)), mae
     mae = mae + mod.m_from_q(mod.ln_m(mae), kv=mod.ln_mq(q))
     q = q + mod.q_from_m(mod.ln_qm(q), kv=mae)
     return q, mae
 
 
 class DualCrossAttention(nn.Module):
-    """The dual cross-attention alone, at any width: what an X-Former adds to each Q-Former layer that reads the image."""
+    """The dual cross-attention alone, at any width; post-norm has no ln_mq (the queries it reads are normalised already)."""
 
-    def __init__(self, dim: int, heads: int):
+    def __init__(self, dim: int, heads: int, norm: str = "pre"):
         super().__init__()
-        self.ln_m, self.ln_mq, self.ln_qm = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.norm = norm
+        self.ln_m, self.ln_qm = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        if norm == "pre":
+            self.ln_mq = nn.LayerNorm(dim)
         self.m_from_q = Attention(dim, heads)
         self.q_from_m = Attention(dim, heads)
 

@@ -2,7 +2,8 @@
 X-Former at real shapes: a BLIP-2 checkpoint, a frozen MAE ViT (transformers' ViTMAEModel) and the
 dual cross-attention between them, laid out as docs/xformer-checkpoint.md defines. No official X-Former
 code is public: the dual cross-attention is dual_attention.py's (the one the model zoo trains with), at
-any width, placed after each Q-Former layer's cross-attention to the image, as in the zoo's FusionLayer.
+any width, placed where the checkpoint's config says (xformer_config.py; by default after each Q-Former
+layer's cross-attention to the image, as in the zoo's FusionLayer).
 """
 from __future__ import annotations
 
@@ -15,20 +16,21 @@ import transformers
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from .checkpoint import ConvertError, read_json
+from .checkpoint import ConvertError
 from .dual_attention import DualCrossAttention
+from .xformer_config import Placement, XFormerParts
 from .loading import load_checked
 
 ARCHITECTURE = "XFormerForConditionalGeneration"
 
 
 class XFormerFusion(torch.nn.Module):
-    """mae_in (MAE width to the Q-Former's) and one DualCrossAttention per Q-Former layer with cross-attention."""
+    """mae_in (MAE width to the Q-Former's) and one DualCrossAttention per Q-Former layer the placement names."""
 
-    def __init__(self, qformer_layers: list[int], mae_dim: int, dim: int, heads: int):
+    def __init__(self, qformer_layers: list[int], mae_dim: int, dim: int, heads: int, norm: str = "pre"):
         super().__init__()
         self.mae_in = torch.nn.Linear(mae_dim, dim)
-        self.dual = torch.nn.ModuleDict({str(i): DualCrossAttention(dim, heads) for i in qformer_layers})
+        self.dual = torch.nn.ModuleDict({str(i): DualCrossAttention(dim, heads, norm) for i in qformer_layers})
 
 
 class _MaeState:
@@ -36,17 +38,17 @@ class _MaeState:
     m: torch.Tensor | None = None
 
 
-class CrossThenDual(torch.nn.Module):
-    """A Q-Former layer's own cross-attention, then the dual cross-attention on its output queries."""
+class ThenDual(torch.nn.Module):
+    """A Q-Former module (a layer's cross-attention, or the whole layer), then the dual cross-attention on its output queries."""
 
-    def __init__(self, cross: torch.nn.Module, dual: DualCrossAttention, state: _MaeState):
+    def __init__(self, inner: torch.nn.Module, dual: DualCrossAttention, state: _MaeState):
         super().__init__()
-        self.cross = cross
+        self.inner = inner
         self.dual = dual
         self.state = state
 
     def forward(self, *args, **kwargs):
-        out = self.cross(*args, **kwargs)
+        out = self.inner(*args, **kwargs)
         q, self.state.m = self.dual(out[0], self.state.m)
         return (q,) + tuple(out[1:])
 
@@ -55,14 +57,18 @@ class MaeGraph(torch.nn.Module):
     """The frozen MAE encoder without masking: mask_ratio 0 keeps every patch, and noise that sorts to
     the identity keeps them in image order (ViTMAEModel would shuffle them at random otherwise)."""
 
-    def __init__(self, mae: transformers.ViTMAEModel):
+    def __init__(self, mae: transformers.ViTMAEModel, layer: int | None = None):
         super().__init__()
         self.mae = mae
+        self.layer = layer
         self.patches = (mae.config.image_size // mae.config.patch_size) ** 2
 
     def forward(self, pixel_values):
         noise = torch.arange(self.patches, dtype=torch.float32).unsqueeze(0).expand(pixel_values.shape[0], -1)
-        return self.mae(pixel_values, noise=noise, return_dict=True).last_hidden_state
+        if self.layer is None:
+            return self.mae(pixel_values, noise=noise, return_dict=True).last_hidden_state
+        # hidden_states[0] is the embeddings, [k] layer k's output (before the final LayerNorm)
+        return self.mae(pixel_values, noise=noise, output_hidden_states=True, return_dict=True).hidden_states[self.layer]
 
 
 class XFormerFusionGraph(torch.nn.Module):
@@ -71,16 +77,20 @@ class XFormerFusionGraph(torch.nn.Module):
     transformers' Blip2QFormerModel runs unchanged, its cross-attention modules wrapped.
     """
 
-    def __init__(self, blip2, fusion: XFormerFusion):
+    def __init__(self, blip2, fusion: XFormerFusion, placement: Placement):
         super().__init__()
         self.query_tokens = blip2.query_tokens
         self.qformer = blip2.qformer
         self.language_projection = blip2.language_projection
         self.mae_in = fusion.mae_in
         self.state = _MaeState()
-        for i, layer in enumerate(self.qformer.encoder.layer):
-            if layer.has_cross_attention:
-                layer.crossattention = CrossThenDual(layer.crossattention, fusion.dual[str(i)], self.state)
+        layers = self.qformer.encoder.layer
+        for i in placement.layers:
+            dual = fusion.dual[str(i)]
+            if placement.after == "cross-attention":
+                layers[i].crossattention = ThenDual(layers[i].crossattention, dual, self.state)
+            else:
+                layers[i] = ThenDual(layers[i], dual, self.state)
 
     def forward(self, image_features, mae_features):
         self.state.m = self.mae_in(mae_features)
@@ -128,35 +138,20 @@ def mae_weights_in_original_layout(folder: str) -> dict | None:
     return weights
 
 
-class XFormerCheckpoint:
+class XFormerCheckpoint(XFormerParts):
     """The three parts of an X-Former checkpoint folder, loaded."""
 
-    def __init__(self, folder: str):
-        config_path = os.path.join(folder, "config.json")
-        spec = read_json(config_path).get("xformer")
-        if not isinstance(spec, dict):
-            raise ConvertError(config_path, 'an X-Former config names its parts under "xformer" (docs/xformer-checkpoint.md)')
-        self.blip2_dir = os.path.join(folder, spec.get("blip2", "blip2"))
-        self.mae_dir = os.path.join(folder, spec.get("mae", "mae"))
-        self.fusion_file = os.path.join(folder, spec.get("fusion", "fusion.safetensors"))
-        self.heads = int(spec.get("dualHeads", 0))
-        if self.heads <= 0:
-            raise ConvertError(config_path, "xformer.dualHeads must be a positive number of attention heads")
-        for part in (self.blip2_dir, self.mae_dir):
-            if not os.path.isdir(part):
-                raise ConvertError(part, "X-Former part folder not found")
-
     def load(self, blip2):
+        """The MAE, the fusion weights and where they sit, loaded and checked."""
         # an MAE saved as ViTMAEForPreTraining carries its pixel decoder too; the encoder alone is used
         renamed = mae_weights_in_original_layout(self.mae_dir)
         extra = {} if renamed is None else {"state_dict": renamed}
         mae = load_checked(transformers.ViTMAEModel, self.mae_dir, "MAE ViT", unused_prefixes=("decoder.",), mask_ratio=0.0, **extra)
-        layers = [i for i, layer in enumerate(blip2.qformer.encoder.layer) if layer.has_cross_attention]
-        fusion = XFormerFusion(layers, mae.config.hidden_size, blip2.config.qformer_config.hidden_size, self.heads)
-        if not os.path.isfile(self.fusion_file):
-            raise ConvertError(self.fusion_file, "the dual cross-attention's weights are missing")
+        placement = self.placement
+        fusion = XFormerFusion(placement.layers, mae.config.hidden_size, blip2.config.qformer_config.hidden_size, self.heads,
+                               placement.norm)
         missing, unexpected = fusion.load_state_dict(load_file(self.fusion_file), strict=False)
         if missing or unexpected:
-            raise ConvertError(self.fusion_file, f"weights do not match the Q-Former's layers {layers}: "
-                                                 f"missing {missing[:3]}, unexpected {unexpected[:3]}")
-        return mae, fusion.eval()
+            raise ConvertError(self.fusion_file, f"weights do not match a {placement.norm}-norm dual cross-attention after "
+                                                 f"Q-Former layers {placement.layers}: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        return mae, fusion.eval(), placement

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -135,5 +135,32 @@ describe('xfbench convert refuses weights that do not load', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/were not initialized from the model checkpoint/);
     expect(r.stderr).toMatch(/E_CHECKPOINT .*decoder\.layers\.1\./);
+  });
+});
+
+/** An X-Former config.json whose dual cross-attention placement (docs/xformer-checkpoint.md) cannot be what the weights are. */
+describe('xfbench convert refuses an X-Former placement it cannot build', () => {
+  it.each([
+    [{ dualAfter: 'ffn' }, /config\.json: xformer\.dualAfter "ffn" is none of cross-attention, layer/],
+    [{ dualLayers: [1] }, /xformer\.dualLayers \[1\] names a layer without a cross-attention to the image \(those with one: \[0, 2\]\)/],
+    [{ dualAfter: 'layer', dualLayers: [0, 3] }, /xformer\.dualLayers \[0, 3\] is not a list of distinct Q-Former layers \(0 to 2\)/],
+    [{ maeLayer: 3 }, /xformer\.maeLayer 3 is neither "last" nor an MAE layer \(1 to 2\)/],
+    // the checkpoint's weights are pre-norm ones: ln_mq has no place in a post-norm dual cross-attention
+    [
+      { dualNorm: 'post' },
+      /fusion\.safetensors: weights do not match a post-norm dual cross-attention after Q-Former layers \[0, 2\]: .*unexpected \['dual\.0\.ln_mq/,
+    ],
+  ])('%j', async (placement, message) => {
+    const { checkpoint } = await convertedCheckpoint('xformer');
+    const copy = path.join(dir, `xformer-${Math.random().toString(36).slice(2)}`);
+    cpSync(checkpoint, copy, { recursive: true });
+    const config = JSON.parse(readFileSync(path.join(copy, 'config.json'), 'utf8')) as { xformer: Record<string, unknown> };
+    writeFileSync(path.join(copy, 'config.json'), JSON.stringify({ ...config, xformer: { ...config.xformer, ...placement } }));
+    const out = path.join(dir, `out-${Math.random().toString(36).slice(2)}`);
+    const r = runCli(['convert', copy, '--out', out]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
   });
 });

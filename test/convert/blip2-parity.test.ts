@@ -26,12 +26,13 @@ const LAVIS = {
 
 /**
  * A randomly initialised BLIP-2 (transformers builds it from a small config; nothing is downloaded)
- * with an OPT LM (two shapes) or a Flan-T5-style LM, and an X-Former on the OPT one (an MAE ViT and the
- * dual cross-attention, docs/xformer-checkpoint.md), saved with save_pretrained, converted by `xfbench
+ * with an OPT LM (two shapes) or a Flan-T5-style LM, and X-Formers on the OPT one (an MAE ViT and the
+ * dual cross-attention, docs/xformer-checkpoint.md, in two placements: after each cross-attention,
+ * pre-norm, on the MAE's output; after whole layers, post-norm, on the MAE's first layer), saved with save_pretrained, converted by `xfbench
  * convert`, and run by xfbench: its answers must be transformers' generate answers, greedy and with the
  * bundle's 5 beams (for the X-Former: its PyTorch modules, then the LM's generate as BLIP-2 calls it).
  */
-describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s checkpoint against transformers', (kind) => {
+describe.each(['opt', 'opt-holdout', 't5', 'xformer', 'xformer-late'])('xfbench convert: %s checkpoint against transformers', (kind) => {
   const lm = kind === 't5' ? 't5' : 'opt';
   const dir = tempDir(`xfbench-convert-${kind}-`);
   let checkpoint: string;
@@ -77,7 +78,7 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
   it("reads each encoder with its own processor's preprocessing; an X-Former's MAE features matter", async () => {
     const m = model.manifest;
     const clip = ['vision', 'bicubic', 0.48145466];
-    if (kind !== 'xformer') {
+    if (!kind.startsWith('xformer')) {
       expect([m.fusionKind, ...m.encoders.map((e) => [e.id, e.image.resize, e.image.mean[0]])]).toEqual(['clip', clip]);
       return;
     }
@@ -109,7 +110,7 @@ describe.each(['opt', 'opt-holdout', 't5', 'xformer'])('xfbench convert: %s chec
       let worst = 0;
       // the hold-out OPT, the T5 and the X-Former have LM heads wider than their tokenizers' vocabularies, as
       // OPT's and Flan-T5's released heads are (random_checkpoint.py HEAD_PADDING); the other has none
-      const padding = { 'opt-holdout': 7, 't5': 28, xformer: 5 }[kind] ?? 0;
+      const padding = { 'opt-holdout': 7, 't5': 28, 'xformer': 5, 'xformer-late': 5 }[kind] ?? 0;
       expect(out[0]!.firstLogits.length - greedy.prompts.tokenizer.vocabSize).toBe(padding);
       for (const [i, q] of questions.entries()) {
         const ref = refs.get(q.id)!;

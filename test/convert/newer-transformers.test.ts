@@ -32,7 +32,21 @@ function resavedAsTransformers5(checkpoint: string, name: string, maeLayout: 'or
 /** The raw answers of `run gqa` on the first questions, with the bundle's beams or greedy. */
 function answers(bundle: string, out: string, beams: number): string[] {
   const runDir = path.join(dir, out);
-  const r = runCli(['run', 'gqa', '--limit', QUESTIONS, '--num-beams', String(beams), '--model', bundle, '--out', runDir, '--device', 'cpu', '--json']);
+  const r = runCli([
+    'run',
+    'gqa',
+    '--limit',
+    QUESTIONS,
+    '--num-beams',
+    String(beams),
+    '--model',
+    bundle,
+    '--out',
+    runDir,
+    '--device',
+    'cpu',
+    '--json',
+  ]);
   expect(r.status, r.stderr).toBe(0);
   return readFileSync(path.join(runDir, 'predictions.jsonl'), 'utf8')
     .trim()

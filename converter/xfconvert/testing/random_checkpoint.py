@@ -168,7 +168,14 @@ def build_blip2(out: str, shape: dict, lm: str, corpus: list[str], vocab_size: i
         build_opt(out, shape, corpus, vocab_size, head_padding)
 
 
-def build_xformer(out: str, corpus: list[str]) -> None:
+# the second X-Former placement the tests check (docs/xformer-checkpoint.md): the dual cross-attention
+# post-norm, after whole Q-Former layers (one without a cross-attention to the image, and the last),
+# reading the MAE's first layer; the "xformer" kind has the defaults (pre-norm, after each
+# cross-attention, the MAE's last_hidden_state)
+XFORMER_PLACEMENTS = {"xformer": {}, "xformer-late": {"dualAfter": "layer", "dualLayers": [1, 2], "dualNorm": "post", "maeLayer": 1}}
+
+
+def build_xformer(out: str, corpus: list[str], placement: dict) -> None:
     """An X-Former checkpoint folder as docs/xformer-checkpoint.md lays it out."""
     from safetensors.torch import save_file
 
@@ -180,19 +187,20 @@ def build_xformer(out: str, corpus: list[str]) -> None:
     # MAE's own preprocessing: bilinear, ImageNet's mean and std (not CLIP's)
     transformers.ViTImageProcessor(size={"height": 224, "width": 224}, image_mean=[0.485, 0.456, 0.406],
                                    image_std=[0.229, 0.224, 0.225]).save_pretrained(os.path.join(out, "mae"))
-    layers = [i for i in range(XFORMER_QFORMER["num_hidden_layers"]) if i % XFORMER_QFORMER["cross_attention_frequency"] == 0]
-    fusion = XFormerFusion(layers, XFORMER_MAE["hidden_size"], XFORMER_QFORMER["hidden_size"], XFORMER_DUAL_HEADS)
+    crossing = [i for i in range(XFORMER_QFORMER["num_hidden_layers"]) if i % XFORMER_QFORMER["cross_attention_frequency"] == 0]
+    fusion = XFormerFusion(placement.get("dualLayers", crossing), XFORMER_MAE["hidden_size"], XFORMER_QFORMER["hidden_size"],
+                           XFORMER_DUAL_HEADS, placement.get("dualNorm", "pre"))
     save_file({k: v.contiguous() for k, v in fusion.state_dict().items()}, os.path.join(out, "fusion.safetensors"))
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump({"architectures": ["XFormerForConditionalGeneration"],
                    "xformer": {"blip2": "blip2", "mae": "mae", "fusion": "fusion.safetensors",
-                               "dualHeads": XFORMER_DUAL_HEADS}}, f, indent=2)
+                               "dualHeads": XFORMER_DUAL_HEADS, **placement}}, f, indent=2)
 
 
 def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
     torch.manual_seed(seed)
-    if kind == "xformer":
-        build_xformer(out, corpus)
+    if kind in XFORMER_PLACEMENTS:
+        build_xformer(out, corpus, XFORMER_PLACEMENTS[kind])
     else:
         vocab = {"opt": 420, "blip2-base": OPT_VOCAB, "blip2-opt1.3b": OPT_VOCAB}.get(kind, 380)
         if kind.startswith("blip2-"):
@@ -204,7 +212,7 @@ def build(out: str, kind: str, corpus: list[str], seed: int = 0) -> str:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("out")
-    p.add_argument("--kind", choices=sorted(SHAPES) + ["xformer"], default="opt")
+    p.add_argument("--kind", choices=sorted(SHAPES) + sorted(XFORMER_PLACEMENTS), default="opt")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--corpus", help="JSON list of texts the tokenizer is trained on")
     a = p.parse_args()

@@ -36,19 +36,51 @@ def new_tokens(sequence: torch.Tensor, end_ids: list[int]) -> list[int]:
 
 
 class XFormerReference:
-    """An X-Former run in PyTorch: the converter's own modules (what it exports), then the LM's generate
-    on [visual tokens; prompt] exactly as Blip2ForConditionalGeneration.generate feeds it."""
+    """
+    An X-Former run in PyTorch, written apart from the converter's graphs so that it checks where they
+    put the dual cross-attention: the MAE's output (or a layer's), then the Q-Former one sub-module at a
+    time (self-attention, cross-attention to CLIP, feed-forward) with the dual cross-attention where the
+    placement says, then the LM's generate on [visual tokens; prompt] as Blip2ForConditionalGeneration.generate feeds it.
+    """
 
     def __init__(self, folder: str):
-        from ..xformer import MaeGraph, XFormerCheckpoint, XFormerFusionGraph
+        from ..xformer import XFormerCheckpoint
         parts = XFormerCheckpoint(folder)
         self.blip2 = transformers.Blip2ForConditionalGeneration.from_pretrained(parts.blip2_dir).eval()
-        mae, fusion = parts.load(self.blip2)
-        self.mae = MaeGraph(mae).eval()
-        self.fusion = XFormerFusionGraph(self.blip2, fusion).eval()
+        self.mae, self.fusion, self.placement = parts.load(self.blip2)
         self.clip_processor = transformers.BlipImageProcessor.from_pretrained(parts.blip2_dir)
         self.mae_processor = transformers.ViTImageProcessor.from_pretrained(parts.mae_dir)
         self.config = self.blip2.config
+
+    def mae_features(self, pixels):
+        patches = (self.mae.config.image_size // self.mae.config.patch_size) ** 2
+        noise = torch.arange(patches, dtype=torch.float32).unsqueeze(0).expand(pixels.shape[0], -1)  # no shuffling
+        out = self.mae(pixels, noise=noise, output_hidden_states=True, return_dict=True)
+        layer = self.placement.mae_layer
+        return out.last_hidden_state if layer is None else out.hidden_states[layer]
+
+    def dual(self, i: int, q, m):
+        mod = self.fusion.dual[str(i)]
+        if self.placement.norm == "post":
+            m = mod.ln_m(m + mod.m_from_q(m, kv=q))
+            return mod.ln_qm(q + mod.q_from_m(q, kv=m)), m
+        m = m + mod.m_from_q(mod.ln_m(m), kv=mod.ln_mq(q))
+        return q + mod.q_from_m(mod.ln_qm(q), kv=m), m
+
+    def qformer(self, image, mae):
+        qf, place = self.blip2.qformer, self.placement
+        q = qf.dropout(qf.layernorm(self.blip2.query_tokens.expand(image.shape[0], -1, -1)))
+        m = self.fusion.mae_in(mae)
+        for i, layer in enumerate(qf.encoder.layer):
+            q = layer.attention(q)[0]
+            if layer.has_cross_attention:
+                q = layer.crossattention(q, encoder_hidden_states=image)[0]
+            if place.after == "cross-attention" and i in place.layers:
+                q, m = self.dual(i, q, m)
+            q = layer.feed_forward_chunk_query(q)
+            if place.after == "layer" and i in place.layers:
+                q, m = self.dual(i, q, m)
+        return self.blip2.language_projection(q)
 
     def pixels(self, image):
         return (self.clip_processor(image, return_tensors="pt").pixel_values,
@@ -56,7 +88,7 @@ class XFormerReference:
 
     def visual_tokens(self, pixels):
         clip, mae = pixels
-        return self.fusion(self.blip2.vision_model(clip, return_dict=True).last_hidden_state, self.mae(mae))
+        return self.qformer(self.blip2.vision_model(clip, return_dict=True).last_hidden_state, self.mae_features(mae))
 
     def inputs(self, pixels, input_ids, attention_mask):
         visual = self.visual_tokens(pixels)
