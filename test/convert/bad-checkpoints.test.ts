@@ -88,9 +88,9 @@ describe('xfbench convert refuses bad input in one line', () => {
  * convert refuses it in one line naming the weights file, how many and which, and writes nothing.
  */
 describe('xfbench convert refuses weights that do not load', () => {
-  /** A copy of the shared random OPT checkpoint with its model.safetensors rewritten by `edit` (Python, over the tensors' names). */
+  /** A copy of the shared hold-out OPT checkpoint with its model.safetensors rewritten by `edit` (Python, over the tensors' names). */
   async function edited(name: string, edit: string): Promise<string> {
-    const { checkpoint } = await convertedCheckpoint('opt');
+    const { checkpoint } = await convertedCheckpoint('opt-holdout');
     const copy = path.join(dir, name);
     cpSync(checkpoint, copy, { recursive: true });
     const file = path.join(copy, 'model.safetensors');

@@ -19,7 +19,7 @@ const cached = () =>
 
 describe('run --model with a Hugging Face checkpoint folder', () => {
   it('converts it once into the cache, answers as its converted bundle does, and reuses the conversion', async () => {
-    const { checkpoint, bundle } = await convertedCheckpoint('opt');
+    const { checkpoint, bundle } = await convertedCheckpoint('opt-holdout');
     const first = runCli(['run', 'gqa', '--model', checkpoint, '--limit', '12', '--device', 'cpu', '--out', path.join(work, 'first')], {
       env,
     });
@@ -42,7 +42,7 @@ describe('run --model with a Hugging Face checkpoint folder', () => {
   });
 
   it('leaves nothing in the cache when the conversion fails (weights that do not load): exit 2, one line', async () => {
-    const { checkpoint } = await convertedCheckpoint('opt');
+    const { checkpoint } = await convertedCheckpoint('opt-holdout');
     const broken = path.join(work, 'broken');
     cpSync(checkpoint, broken, { recursive: true });
     const weights = path.join(broken, 'model.safetensors');
