@@ -7,6 +7,8 @@
 # The same venv carries DuckDB, with which the tests read a run's results.parquet as a user's Python would
 # (no NumPy needed, unlike pyarrow 26 over Debian's NumPy 1.24), and LAVIS as released (salesforce-lavis,
 # without its dependencies: the tests run its GQA question processing and scoring, scripts/lavis_reference.py).
+# A second small venv, .venv-tokenizers, holds a current tokenizers (no torch): the tests re-save their
+# checkpoints' tokenizer.json with it, as transformers 5 saves them (converter/xfconvert/testing/transformers5_save.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${XFBENCH_CONVERT_VENV:-$root/.venv-convert}
@@ -14,7 +16,13 @@ TRANSFORMERS=4.44.2
 ONNXCONVERTER=1.13.0
 DUCKDB=1.5.6
 LAVIS=1.0.2
+NEW_TOKENIZERS=0.23.3
 bash "$root/scripts/install-debian-deps.sh"
+tokvenv=${XFBENCH_TOKENIZERS_VENV:-$root/.venv-tokenizers}
+if ! "$tokvenv/bin/python" -c "import tokenizers; assert tokenizers.__version__ == '$NEW_TOKENIZERS'" 2>/dev/null; then
+  [ -x "$tokvenv/bin/python" ] || /usr/bin/python3 -m venv "$tokvenv"
+  "$tokvenv/bin/pip" install --quiet --disable-pip-version-check --no-deps "tokenizers==$NEW_TOKENIZERS"
+fi
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import transformers, torch, onnx, onnxconverter_common, duckdb, importlib.metadata as m; assert transformers.__version__ == '$TRANSFORMERS' and duckdb.__version__ == '$DUCKDB' and m.version('salesforce-lavis') == '$LAVIS'" 2>/dev/null; then
   exit 0
 fi

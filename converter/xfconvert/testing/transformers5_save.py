@@ -4,8 +4,8 @@ A test checkpoint re-saved as transformers 5 saves it, for the converter's tests
 transformers 5 needs torch 2, and the converter's venv has Debian's torch 1.13, so it cannot run here.
 This writes what 5.25's save_pretrained writes, file by file, as read from its source (the wheel):
 
-- tokenizer.json: tokenizers >= 0.20's format (BPE merges as pairs), with the "<image>" token that
-  Blip2Processor.__init__ adds (special, not normalized);
+- tokenizer.json: written by a current tokenizers (0.23, in its own venv, .venv-tokenizers: BPE merges
+  as pairs), with the "<image>" token that Blip2Processor.__init__ adds (special, not normalized);
 - tokenizer_config.json: `tokenizer_class` "TokenizersBackend" (tokenization_utils_tokenizers.py), the
   added token, `processor_class`;
 - config.json: `dtype` for `torch_dtype` (configuration_utils.py), `image_token_index` (the "<image>"
@@ -27,9 +27,9 @@ import json
 import os
 import re
 import shutil
+import subprocess
 
 from safetensors.torch import load_file, save_file
-from tokenizers import AddedToken, Tokenizer
 
 VERSION = "5.25.0"
 
@@ -64,17 +64,33 @@ def _config_as_5x(path: str, **extra) -> None:
     _write(path, config)
 
 
+# run by the newer tokenizers' Python: adds "<image>" as Blip2Processor does, saves, prints its id
+ADD_IMAGE_TOKEN = """
+import sys
+from tokenizers import AddedToken, Tokenizer
+tok = Tokenizer.from_file(sys.argv[1])
+tok.add_special_tokens([AddedToken("<image>", normalized=False, special=True)])
+tok.save(sys.argv[1])
+print(tok.token_to_id("<image>"))
+"""
+
+
+def newer_tokenizers_python() -> str:
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    python = os.environ.get("XFBENCH_TOKENIZERS_PYTHON", os.path.join(root, ".venv-tokenizers", "bin", "python"))
+    if not os.path.isfile(python):
+        raise SystemExit(f"{python} is missing: run bash scripts/install-converter-deps.sh")
+    return python
+
+
 def _tokenizer_with_image_token(folder: str) -> int:
-    """Adds "<image>" as Blip2Processor does and writes tokenizer.json as tokenizers >= 0.20 does."""
+    """Adds "<image>" as Blip2Processor does and saves tokenizer.json with a current tokenizers."""
     path = os.path.join(folder, "tokenizer.json")
-    tok = Tokenizer.from_file(path)
-    tok.add_special_tokens([AddedToken("<image>", normalized=False, special=True)])
-    image_id = tok.token_to_id("<image>")
-    data = json.loads(tok.to_str())
-    merges = data["model"].get("merges")
-    if merges and isinstance(merges[0], str):
-        data["model"]["merges"] = [m.split(" ") for m in merges]
-    _write(path, data)
+    done = subprocess.run([newer_tokenizers_python(), "-c", ADD_IMAGE_TOKEN, path], capture_output=True, text=True, check=True)
+    image_id = int(done.stdout.strip())
+    merges = _read(path)["model"].get("merges")
+    if merges and not isinstance(merges[0], list):
+        raise SystemExit(f"{path}: the newer tokenizers did not write merges as pairs")
     cfg_path = os.path.join(folder, "tokenizer_config.json")
     cfg = _read(cfg_path)
     cfg["tokenizer_class"] = "TokenizersBackend"
