@@ -3,7 +3,8 @@ import { XfCommand } from '../lib/base-command.js';
 import type { Diagnosis } from '../core/doctor.js';
 
 export default class Doctor extends XfCommand {
-  static override summary = 'Check this machine: Node and onnxruntime versions, execution providers and why one is unavailable, threads.';
+  static override summary =
+    'Check this machine: Node and onnxruntime versions, execution providers and why one is unavailable, the CUDA chain link by link, threads.';
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
   static override enableJsonFlag = true;
 
@@ -25,6 +26,10 @@ export default class Doctor extends XfCommand {
         this.log(
           `  ${p.usable ? '✓' : '✗'} ${p.name.padEnd(9)} ${p.bundled ? 'bundled' : 'not bundled'}${p.reason ? `: ${p.reason}` : ''}`,
         );
+      if (d.cudaChain.length > 0) {
+        this.log('CUDA, link by link (what --device cuda needs):');
+        for (const link of d.cudaChain) this.log(`  ${link.ok ? '✓' : '✗'} ${link.name}: ${link.detail}`);
+      }
       this.log(
         `threads (without --threads): ${d.threads.intraOp} intra-op, ${d.threads.imageWorkers} image worker(s), on ${d.threads.logicalCpus} logical cpus`,
       );

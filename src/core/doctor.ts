@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { availableCores, defaultImageWorkers } from '../lib/cores.js';
 import { packageRoot } from '../lib/package-root.js';
+import { cudaChain, type ChainLink } from './bundle/cuda-chain.js';
 import { chooseProvider, defaultIntraOpThreads } from './bundle/sessions.js';
 
 export interface ProviderStatus {
@@ -26,6 +27,8 @@ export interface Diagnosis {
   threads: { intraOp: number; imageWorkers: number; logicalCpus: number };
   /** What `--device auto` picks here. */
   deviceAuto: string;
+  /** Each link `--device cuda` needs (bundle/cuda-chain.ts), present or not. */
+  cudaChain: ChainLink[];
 }
 
 function version(pkg: string): string {
@@ -85,5 +88,6 @@ export async function diagnose(probeGraph: string): Promise<Diagnosis> {
     providers,
     threads: { intraOp: defaultIntraOpThreads(), imageWorkers: defaultImageWorkers(), logicalCpus: availableCores() },
     deviceAuto: cuda.used,
+    cudaChain: process.platform === 'linux' ? cudaChain() : [],
   };
 }

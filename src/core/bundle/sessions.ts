@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XfError } from '../../lib/errors.js';
 import { availableCores, defaultImageWorkers } from '../../lib/cores.js';
+import { cudaFailure, DRIVER, installCommand } from './cuda-chain.js';
 import { keepsOutputsOnDevice, type DeviceRequest, type Provider } from './devices.js';
 
 export { DEVICE_REQUESTS, keepsOutputsOnDevice, type DeviceRequest, type Provider } from './devices.js';
@@ -105,11 +106,13 @@ export async function chooseProvider(
     const session = await createOn(firstGraph, 'cuda', opts.threads);
     return { session, choice: { requested: opts.device, used: 'cuda' } };
   } catch (err) {
-    const reason = firstLine(err);
+    const reason = cudaFailure(firstGraph, firstLine(err));
     if (opts.device === 'cuda') {
+      const onMachine = reason.includes(DRIVER) || reason.startsWith('no usable GPU');
       throw new XfError('E_CUDA_UNAVAILABLE', `the CUDA execution provider could not be loaded: ${reason}`, {
-        suggestion:
-          'Install the CUDA binaries of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js) with CUDA 12 and cuDNN 9, or use --device cpu.',
+        suggestion: onMachine
+          ? 'Run on a machine with an NVIDIA GPU and its driver, or use --device cpu.'
+          : `Install it with ${installCommand()} (PyPI's onnxruntime-gpu and NVIDIA's CUDA 13 wheels; --offline DIR without PyPI), or use --device cpu.`,
       });
     }
     const session = await openGraph(firstGraph, 'cpu', opts.threads);
