@@ -61,8 +61,8 @@ export class VisionLanguageModel {
       await sessions.release();
       throw err;
     }
-    const meter = new RuntimeMeter();
     const provider = sessions.provider.used;
+    const meter = new RuntimeMeter(provider);
     const cache = keepsOutputsOnDevice(provider) ? await DeviceCache.open(provider, meter) : new HostCache();
     return new VisionLanguageModel(
       bundle,

@@ -1,4 +1,6 @@
 import type * as ort from 'onnxruntime-node';
+import { XfError } from '../../lib/errors.js';
+import type { Provider } from './devices.js';
 
 /** What a session.run call is for, so a run can say where its compute went. */
 export type Stage = 'visionEncoders' | 'fusion' | 'lmEmbed' | 'lmPrefix' | 'lmPrefill' | 'lmSteps' | 'lmEncoder' | 'lmCross' | 'cacheRows';
@@ -13,13 +15,38 @@ export class RuntimeMeter {
   calls = 0;
   readonly stageMs: Partial<Record<Stage, number>> = {};
 
+  /** `provider`: where the graphs run, which says whose memory a failed allocation was short of. */
+  constructor(readonly provider: Provider = 'cpu') {}
+
   async run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, stage: Stage): Promise<ort.InferenceSession.ReturnType> {
     const t = performance.now();
-    const out = await session.run(feeds);
+    const out = await session.run(feeds).catch((err: unknown) => {
+      throw outOfMemory(err, this.provider) ?? err;
+    });
     const ms = performance.now() - t;
     this.ms += ms;
     this.calls += 1;
     this.stageMs[stage] = (this.stageMs[stage] ?? 0) + ms;
     return out;
   }
+}
+
+/**
+ * onnxruntime's words for an allocation that failed: the CUDA runtime's and cuBLAS's on a GPU, its
+ * memory arena's on either device. Anything else is not about memory.
+ */
+const GPU_OUT_OF_MEMORY = /CUDA failure 2: out of memory|cudaErrorMemoryAllocation|CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED/i;
+const ARENA_OUT_OF_MEMORY = /Failed to allocate memory for requested buffer of size (\d+)/;
+
+/** A failed allocation inside a graph as one line (exit 2) with what to change; undefined for any other error. */
+export function outOfMemory(err: unknown, provider: Provider): XfError | undefined {
+  const message = (err as Error)?.message ?? '';
+  // the arena's message does not say which device: the provider does
+  const onGpu = GPU_OUT_OF_MEMORY.test(message) || (ARENA_OUT_OF_MEMORY.test(message) && provider !== 'cpu');
+  const arena = ARENA_OUT_OF_MEMORY.exec(message);
+  if (!onGpu && !arena) return undefined;
+  const size = arena ? ` (a buffer of ${(Number(arena[1]) / 2 ** 20).toFixed(0)} MiB)` : '';
+  return new XfError('E_OUT_OF_MEMORY', `the ${onGpu ? 'GPU' : 'machine'} ran out of memory while running a graph${size}`, {
+    suggestion: `Lower --batch-size${onGpu ? ', use a --dtype fp16 bundle, or a GPU with more memory' : ''}: the questions answered so far are kept, and the same command (with a lower --batch-size) continues the run.`,
+  });
 }
