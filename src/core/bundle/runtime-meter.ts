@@ -18,9 +18,18 @@ export class RuntimeMeter {
   /** `provider`: where the graphs run, which says whose memory a failed allocation was short of. */
   constructor(readonly provider: Provider = 'cpu') {}
 
-  async run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, stage: Stage): Promise<ort.InferenceSession.ReturnType> {
+  /**
+   * `fetches`: the outputs to compute and return, when not all of them: onnxruntime then runs only the
+   * nodes they need (an LM's prefix over the visual tokens needs its keys and values, not its logits).
+   */
+  async run(
+    session: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    stage: Stage,
+    fetches?: readonly string[],
+  ): Promise<ort.InferenceSession.ReturnType> {
     const t = performance.now();
-    const out = await session.run(feeds).catch((err: unknown) => {
+    const out = await (fetches ? session.run(feeds, [...fetches]) : session.run(feeds)).catch((err: unknown) => {
       throw outOfMemory(err, this.provider) ?? err;
     });
     const ms = performance.now() - t;

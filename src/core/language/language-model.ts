@@ -66,6 +66,9 @@ export class LanguageModel implements LanguageSide, CausalLM {
         ...this.kv.empty(visuals.length),
       },
       'lmPrefix',
+      // only the keys and values: the logits over the visual tokens (the LM head, the largest matmul of
+      // a small LM, at every visual token) are never read, so they are neither computed nor copied
+      this.kv.presentNames(),
     );
     const past = this.kv.presentAsPast(result);
     const prefixes = this.kv.rowsOf(await this.cache.toHost(past), visuals.length, n);
