@@ -56,7 +56,7 @@ function sameAnswers(a: Record<string, string>, b: Record<string, string>): numb
   return Object.keys(a).filter((id) => a[id]!.trim() === (b[id] ?? '').trim()).length;
 }
 
-const STAGES = ['visionEncoders', 'fusion', 'lmEmbed', 'lmPrefix', 'lmPrefill', 'lmSteps'] as const;
+const STAGES = ['visionEncoders', 'fusion', 'lmEmbed', 'lmPrefix', 'lmPrefill', 'lmSteps', 'cacheRows', 'logitsHead'] as const;
 
 export interface Blip2Options {
   /** 40 questions instead of 200. */

@@ -7,6 +7,7 @@ import { decodeBeams } from './language/beam-search.js';
 import type { Generation, GenerationRequest, LanguageSide } from './language/decoding.js';
 import { resolveGeneration, type GenerationOverrides, type GenerationSettings } from './language/generation.js';
 import { decodeGreedy } from './language/greedy.js';
+import { LogitsHead } from './language/logits-head.js';
 import type { ImagePrefix } from './language/kv-layout.js';
 import { LanguageModel } from './language/language-model.js';
 import { EncoderDecoderLM } from './language/seq2seq.js';
@@ -35,6 +36,7 @@ export class VisionLanguageModel {
     readonly bundle: Bundle,
     private readonly sessions: BundleSessions,
     private readonly cache: CacheResidence,
+    private readonly head: LogitsHead,
     readonly vision: VisionTower,
     readonly language: LanguageSide,
     readonly prompts: PromptEncoder,
@@ -64,10 +66,12 @@ export class VisionLanguageModel {
     const provider = sessions.provider.used;
     const meter = new RuntimeMeter(provider);
     const cache = keepsOutputsOnDevice(provider) ? await DeviceCache.open(provider, meter) : new HostCache();
+    const head = await LogitsHead.open(meter, opts.threads);
     return new VisionLanguageModel(
       bundle,
       sessions,
       cache,
+      head,
       new VisionTower(sessions.encoders, sessions.fusion, m, meter, bundle.file(m.fusion.graph)),
       sessions.seq2seq && m.lm.encoderDecoder
         ? new EncoderDecoderLM(
@@ -125,7 +129,7 @@ export class VisionLanguageModel {
   async generateBatch(requests: readonly GenerationRequest[], settings: GenerationSettings = this.generation): Promise<Generation[]> {
     const decode = settings.numBeams > 1 ? decodeBeams : decodeGreedy;
     const batch = await this.language.startBatch(this.prompts, settings, requests);
-    return decode(batch, this.tokenizer, settings, requests.length);
+    return decode(batch, this.tokenizer, settings, requests.length, this.head);
   }
 
   /** One question on one image's visual tokens: a batch of one. */
@@ -136,6 +140,7 @@ export class VisionLanguageModel {
 
   async dispose(): Promise<void> {
     await this.cache.close();
+    await this.head.release();
     await this.sessions.release();
   }
 }

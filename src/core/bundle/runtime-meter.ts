@@ -3,7 +3,8 @@ import { XfError } from '../../lib/errors.js';
 import type { Provider } from './devices.js';
 
 /** What a session.run call is for, so a run can say where its compute went. */
-export type Stage = 'visionEncoders' | 'fusion' | 'lmEmbed' | 'lmPrefix' | 'lmPrefill' | 'lmSteps' | 'lmEncoder' | 'lmCross' | 'cacheRows';
+export type Stage =
+  'visionEncoders' | 'fusion' | 'lmEmbed' | 'lmPrefix' | 'lmPrefill' | 'lmSteps' | 'lmEncoder' | 'lmCross' | 'cacheRows' | 'logitsHead';
 
 /**
  * Every session.run of one model goes through here, so the time spent inside onnxruntime (the

@@ -2,6 +2,7 @@ import type * as ort from 'onnxruntime-node';
 import { BeamHypotheses } from './beam-hypotheses.js';
 import { cutAtStop, lastLogits, type DecodingBatch, type Generation } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
+import type { LogitsHead, TopLogits } from './logits-head.js';
 import type { BundleTokenizer } from './tokenizer.js';
 
 interface Beam {
@@ -25,43 +26,49 @@ interface QuestionSearch {
   firstLogits?: Float32Array;
 }
 
-/** log(sum(exp(x - max))) of one row, in float32 as torch's log_softmax computes it, and the max. */
-function logSumExp(row: Float32Array): { max: number; lse: number } {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
-  return { max, lse: Math.fround(Math.log(sum)) };
-}
-
 /**
  * The best `keep` of beam score + log-probability over every beam's vocabulary, best first; of equal
  * scores the lower (beam, token) index first, as torch.topk orders them on CPU. Each score is what
  * transformers computes in float32: log_softmax (with end tokens barred for the first minNewTokens,
- * its min-new-tokens processor), plus the beam's score. Nothing is allocated per token: at a real
- * vocabulary this loop runs 50,000 times per beam and step.
+ * its min-new-tokens processor), plus the beam's score. Only each beam's best logits are looked at
+ * (`top`, from the logits head: keep plus the end tokens, so barring them still leaves keep): the
+ * best `keep` over all beams are among them.
  */
-function topCandidates(search: QuestionSearch, logits: ort.Tensor, gen: GenerationSettings, step: number, keep: number): Candidate[] {
-  const top: Candidate[] = [];
+function topCandidates(
+  search: QuestionSearch,
+  top: TopLogits,
+  logits: ort.Tensor,
+  gen: GenerationSettings,
+  step: number,
+  keep: number,
+): Candidate[] {
+  const best: Candidate[] = [];
   const barred = step < gen.minNewTokens ? gen.endIds : [];
   let worst = -Infinity;
   for (const [b, beam] of search.beams.entries()) {
-    const raw = lastLogits(logits, beam.row);
-    if (step === 0) search.firstLogits = Float32Array.from(raw);
-    const { max, lse } = logSumExp(raw);
-    for (let token = 0; token < raw.length; token++) {
-      const logp = Math.fround(Math.fround(raw[token]! - max) - lse);
+    if (step === 0) search.firstLogits = Float32Array.from(lastLogits(logits, beam.row));
+    const base = beam.row * top.k;
+    const max = top.logits[base]!;
+    const lse = top.logNorm[beam.row]!;
+    for (let j = 0; j < top.k; j++) {
+      const logp = Math.fround(Math.fround(top.logits[base + j]! - max) - lse);
       const score = Math.fround(beam.score + logp);
-      if (top.length === keep && !(score > worst)) continue;
+      // a beam's logits come largest first: none after this one can do better
+      if (best.length === keep && !(score > worst)) break;
+      const token = Number(top.ids[base + j]!);
       if (barred.length > 0 && barred.includes(token)) continue;
-      let at = top.length;
-      while (at > 0 && top[at - 1]!.score < score) at--;
-      top.splice(at, 0, { score, beam: b, token });
-      if (top.length > keep) top.pop();
-      if (top.length === keep) worst = top[keep - 1]!.score;
+      let at = best.length;
+      while (
+        at > 0 &&
+        (best[at - 1]!.score < score || (best[at - 1]!.score === score && best[at - 1]!.beam === b && best[at - 1]!.token > token))
+      )
+        at--;
+      best.splice(at, 0, { score, beam: b, token });
+      if (best.length > keep) best.pop();
+      if (best.length === keep) worst = best[keep - 1]!.score;
     }
   }
-  return top;
+  return best;
 }
 
 /**
@@ -100,6 +107,7 @@ export async function decodeBeams(
   tokenizer: BundleTokenizer,
   gen: GenerationSettings,
   count: number,
+  head: LogitsHead,
 ): Promise<Generation[]> {
   const keep = Math.max(2, 1 + gen.endIds.length) * gen.numBeams;
   const searches: QuestionSearch[] = Array.from({ length: count }, (_, i) => ({
@@ -111,13 +119,14 @@ export async function decodeBeams(
   try {
     for (let step = 0; ; step++) {
       const logits = batch.logits(result);
+      const top = await head.top(logits, keep + gen.endIds.length);
       const tokens: number[] = [];
       const requestOf: number[] = [];
       const sources: number[] = [];
       const last = step + 1 >= gen.maxNewTokens;
       for (const [i, search] of searches.entries()) {
         if (search.done) continue;
-        const next = advance(search, topCandidates(search, logits, gen, step, keep), gen, step);
+        const next = advance(search, topCandidates(search, top, logits, gen, step, keep), gen, step);
         const beams = next.map((c) => ({
           tokens: [...search.beams[c.beam]!.tokens, c.token],
           score: c.score,

@@ -1,15 +1,19 @@
 import { cutAtStop, lastLogits, type DecodingBatch, type Generation } from './decoding.js';
 import type { GenerationSettings } from './generation.js';
+import type { LogitsHead, TopLogits } from './logits-head.js';
 import type { BundleTokenizer } from './tokenizer.js';
 
-/** Argmax over a row, with the end tokens barred when `noEnd`; the first maximum wins, as torch.argmax. */
-function argmax(row: Float32Array, noEnd: boolean, endIds: readonly number[]): number {
-  let best = -1;
-  for (let i = 0; i < row.length; i++) {
-    if (noEnd && endIds.includes(i)) continue;
-    if (best < 0 || row[i]! > row[best]!) best = i;
+/**
+ * Row `row`'s best token, with the end tokens barred when `noEnd`: the first of its best logits (the
+ * logits head's, largest first and of equal ones the lower id first: torch.argmax's first maximum)
+ * that is not barred.
+ */
+function argmax(top: TopLogits, row: number, noEnd: boolean, endIds: readonly number[]): number {
+  for (let j = 0; j < top.k; j++) {
+    const token = Number(top.ids[row * top.k + j]!);
+    if (!(noEnd && endIds.includes(token))) return token;
   }
-  return best;
+  throw new Error('every candidate token is barred');
 }
 
 /**
@@ -22,6 +26,7 @@ export async function decodeGreedy(
   tokenizer: BundleTokenizer,
   gen: GenerationSettings,
   count: number,
+  head: LogitsHead,
 ): Promise<Generation[]> {
   const outputs = Array.from({ length: count }, () => ({
     ids: [] as number[],
@@ -33,13 +38,13 @@ export async function decodeGreedy(
   try {
     for (let step = 0; ; step++) {
       const logits = batch.logits(result);
+      const top = await head.top(logits, 1 + gen.endIds.length);
       const next: number[] = [];
       for (const [i, out] of outputs.entries()) {
-        const row = lastLogits(logits, i);
-        const id = argmax(row, step < gen.minNewTokens, gen.endIds);
+        const id = argmax(top, i, step < gen.minNewTokens, gen.endIds);
         next.push(out.done ? gen.endIds[0]! : id);
         if (out.done) continue;
-        out.firstLogits ??= Float32Array.from(row);
+        out.firstLogits ??= Float32Array.from(lastLogits(logits, i));
         if (gen.endIds.includes(id)) {
           out.done = true;
           continue;
