@@ -23,7 +23,7 @@ function installApart(): void {
   mkdirSync(path.join(install, 'node_modules'), { recursive: true });
   for (const item of ['package.json', 'bin', 'dist', 'oclif.manifest.json'])
     cpSync(path.join(ROOT, item), path.join(install, item), { recursive: true });
-  for (const item of ['fixtures', 'protocols']) symlinkSync(path.join(ROOT, item), path.join(install, item));
+  for (const item of ['assets', 'fixtures', 'protocols']) symlinkSync(path.join(ROOT, item), path.join(install, item));
   for (const pkg of readdirSync(path.join(ROOT, 'node_modules')))
     if (pkg !== 'onnxruntime-node') symlinkSync(path.join(ROOT, 'node_modules', pkg), path.join(install, 'node_modules', pkg));
   const source = path.join(ROOT, 'node_modules', 'onnxruntime-node');

@@ -11,6 +11,8 @@ import { RowGatherer } from '../tensors.js';
  * which outlive a batch, are read on the host.
  */
 export interface CacheResidence {
+  /** Whether the decoder's present keys and values stay in device memory (its outputs are placed there). */
+  readonly keepsOnDevice: boolean;
   /** Row i of each result is row rows[i] of the tensor (rows may repeat). */
   gather(tensors: Record<string, ort.Tensor>, rows: readonly number[]): Promise<Record<string, ort.Tensor>>;
   /** Host copies of the tensors (identity where they already are on the host). */
@@ -22,6 +24,7 @@ export interface CacheResidence {
 
 /** The cache in host memory: rows moved in place where the batch does not grow (tensors.ts). */
 export class HostCache implements CacheResidence {
+  readonly keepsOnDevice = false;
   private readonly gatherer = new RowGatherer();
 
   async gather(tensors: Record<string, ort.Tensor>, rows: readonly number[]): Promise<Record<string, ort.Tensor>> {
@@ -46,6 +49,7 @@ const GATHER_ROWS_GRAPH = path.resolve(path.dirname(fileURLToPath(import.meta.ur
  * back when the host needs it (an image's prefix, kept for every question about the image).
  */
 export class DeviceCache implements CacheResidence {
+  readonly keepsOnDevice = true;
   private constructor(
     private readonly onDevice: ort.InferenceSession,
     private readonly toHostSession: ort.InferenceSession,

@@ -66,9 +66,11 @@ export class LanguageModel implements LanguageSide, CausalLM {
         ...this.kv.empty(visuals.length),
       },
       'lmPrefix',
-      // only the keys and values: the logits over the visual tokens (the LM head, the largest matmul of
-      // a small LM, at every visual token) are never read, so they are neither computed nor copied
-      this.kv.presentNames(),
+      // only the keys and values: the logits over the visual tokens are never read, so they are neither
+      // computed nor copied. Not with outputs in device memory: onnxruntime-node 1.30 then places a
+      // subset's outputs by their position in the subset, not in the graph (the first key came back
+      // on the host, where the logits would have been, and the others on the device).
+      this.cache.keepsOnDevice ? undefined : this.kv.presentNames(),
     );
     const past = this.kv.presentAsPast(result);
     const prefixes = this.kv.rowsOf(await this.cache.toHost(past), visuals.length, n);
