@@ -39,7 +39,9 @@ export function cudaDir(): string {
 
 /** The command that installs the chain, as the user would type it here. */
 export function installCommand(): string {
-  return `bash ${path.relative(process.cwd(), path.join(packageRoot(), 'scripts', 'install-cuda.sh')) || 'scripts/install-cuda.sh'}`;
+  const script = path.join(packageRoot(), 'scripts', 'install-cuda.sh');
+  const relative = path.relative(process.cwd(), script);
+  return `bash ${relative.startsWith('..') ? script : relative}`;
 }
 
 /** Where onnxruntime loads execution providers from: the folder of onnxruntime-node's libonnxruntime.so.1. */
