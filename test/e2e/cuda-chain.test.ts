@@ -98,6 +98,21 @@ describe('scripts/install-cuda.sh', () => {
       expect(auto.stderr.split('\n').filter((l) => /CUDA/.test(l))).toEqual([
         'xfbench: CUDA unavailable (the NVIDIA driver (libcuda.so.1) is not on this machine); using CPU',
       ]);
+
+      // a cluster's node without PyPI: the same wheels from a folder, into another CUDA folder
+      const offlineDir = path.join(work, 'cuda-offline');
+      const offline = installer(['--minimal', '--offline', wheels, '--cuda-dir', offlineDir]);
+      expect(offline.status, offline.stderr).toBe(0);
+      expect(offline.stderr).toMatch(new RegExp(`from ${wheels}`));
+      const moved = spawnSync(
+        process.execPath,
+        [path.join(install, 'bin', 'run.js'), 'run', 'gqa', '--limit', '1', '--device', 'cuda', '--out', path.join(work, 'offline-run')],
+        {
+          encoding: 'utf8',
+          env: { ...env, XFBENCH_CUDA_DIR: offlineDir },
+        },
+      );
+      expect(moved.stderr).toMatch(/the NVIDIA driver \(libcuda\.so\.1\) is not on this machine/);
     },
     900_000,
   );
