@@ -1,7 +1,7 @@
 import type { Bundle, Manifest } from './bundle/manifest.js';
 import { openBundleSessions, type BundleSessions } from './bundle/open-sessions.js';
 import { RuntimeMeter } from './bundle/runtime-meter.js';
-import { keepsOutputsOnDevice, type ProviderChoice, type SessionOptions } from './bundle/sessions.js';
+import { defaultIntraOpThreads, keepsOutputsOnDevice, type ProviderChoice, type SessionOptions } from './bundle/sessions.js';
 import { DeviceCache, HostCache, type CacheResidence } from './language/cache-residence.js';
 import { decodeBeams } from './language/beam-search.js';
 import type { Generation, GenerationRequest, LanguageSide } from './language/decoding.js';
@@ -66,7 +66,8 @@ export class VisionLanguageModel {
     const provider = sessions.provider.used;
     const meter = new RuntimeMeter(provider);
     const cache = keepsOutputsOnDevice(provider) ? await DeviceCache.open(provider, meter) : new HostCache();
-    const head = await LogitsHead.open(meter, opts.threads);
+    // as many threads as the bundle's own graphs: at real shapes it sums over 50,272 logits per row
+    const head = await LogitsHead.open(meter, opts.threads ?? defaultIntraOpThreads(bundle.bytes));
     return new VisionLanguageModel(
       bundle,
       sessions,
