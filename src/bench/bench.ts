@@ -10,6 +10,7 @@ import { packageRoot } from '../lib/package-root.js';
 import { blip2Shapes } from './blip2-shapes.js';
 import { calibration } from './calibration-figures.js';
 import { scalingFigures } from './scaling.js';
+import { atScaleTargets, targetLines } from './at-scale-targets.js';
 
 const ROOT = packageRoot();
 const MEASURE = path.join(ROOT, 'dist/bench/measure-child.js');
@@ -90,6 +91,13 @@ function defaultsAgainstExplicit(work: string, measure: (args: string[]) => Meas
   };
 }
 
+/** Issue 35's figures against their targets, at the end of the output and in the JSON. */
+function reportTargets(figures: Record<string, unknown>, log: (s: string) => void): void {
+  const rows = atScaleTargets(figures);
+  figures['targets'] = rows;
+  for (const line of targetLines(rows)) log(line);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const quick = argv.includes('--quick'); // skip the 1M-question scaling point (about 1 GB of temporary files) and the 100k run
@@ -122,6 +130,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (argv.includes('--scale-only')) {
     await scalingFigures(work, quick, figures, measure, log);
+    reportTargets(figures, log);
     rmSync(work, { recursive: true, force: true });
     if (json) console.log(JSON.stringify(figures, null, 2));
     return;
@@ -215,6 +224,7 @@ export async function main(argv: string[]): Promise<void> {
   figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), blip2Options, measure, log);
 
   await calibration(figures, log);
+  reportTargets(figures, log);
   rmSync(work, { recursive: true, force: true });
   if (json) console.log(JSON.stringify(figures, null, 2));
 }
