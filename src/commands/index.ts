@@ -8,6 +8,7 @@ import Plan from './plan.js';
 import Report from './report.js';
 import Run from './run.js';
 import Score from './score.js';
+import Serve from './serve.js';
 import SuiteRun from './suite-run.js';
 import Upgrade from './upgrade.js';
 
@@ -15,6 +16,7 @@ import Upgrade from './upgrade.js';
 export const commands = {
   'run': Run,
   'score': Score,
+  'serve': Serve,
   'report': Report,
   'compare': Compare,
   'plan': Plan,

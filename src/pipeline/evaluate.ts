@@ -1,4 +1,4 @@
-import type { VisionLanguageModel } from '../core/model.js';
+import type { GenerationSettings, VisionLanguageModel } from '../core/model.js';
 import { ImagePool } from '../core/vision/image-pool.js';
 import type { VisionCache } from '../core/vision/vision-cache.js';
 import type { Sample } from '../datasets/types.js';
@@ -103,38 +103,76 @@ async function evaluateWith(
     let carried: ImageOutcome | undefined;
     for (let start = 0; start < todo.length; start += batchSize) {
       if (opts.shouldStop?.()) return result('signal');
-      const samplesHere = todo.slice(start, start + batchSize);
-      const needed = [...new Set(samplesHere.map((s) => s.imagePath))].filter((p) => p !== carried?.imagePath);
-      const outcomes = await visualTokensFor(needed, model, images, opts.cache, timings, opts.ablation);
-      if (carried) outcomes.set(carried.imagePath, carried);
-      carried = outcomes.get(samplesHere[samplesHere.length - 1]!.imagePath);
-      const batch = samplesHere.map((sample) => fitting(model, sample, outcomes.get(sample.imagePath)!));
-      const ready = batch.filter((w) => w.visual);
-      const t = performance.now();
-      const fresh = [...outcomes.values()].filter((o) => o.visual && !o.prefix);
-      if (fresh.length > 0)
-        (await model.prefixes(fresh.map((o) => o.visual!))).forEach((p, i) => {
-          fresh[i]!.prefix = p;
-        });
-      const generations =
-        ready.length > 0
-          ? await model.generateBatch(
-              ready.map((w) => ({ prefix: outcomes.get(w.sample.imagePath)!.prefix!, question: w.sample.question })),
-            )
-          : [];
-      timings.generateMs += performance.now() - t;
-      const texts = new Map(ready.map((w, i) => [w, generations[i]!.text]));
+      const answered = await answerBatch(model, todo.slice(start, start + batchSize), images, { cache: opts.cache, timings, ablation: opts.ablation, carried });
+      carried = answered.last;
       // written in plan order, whatever the mix of answers and failures in the batch
-      for (const w of batch) {
-        if (w.visual) {
-          emit(opts.scorer.line(w.sample, texts.get(w)!, { prompt: model.prompts.prompt(w.sample.question) }));
+      for (const a of answered.answers) {
+        const prompt = model.prompts.prompt(a.sample.question);
+        if ('text' in a) {
+          emit(opts.scorer.line(a.sample, a.text, { prompt }));
           continue;
         }
-        emit(opts.scorer.errorLine(w.sample, w.error!, model.prompts.prompt(w.sample.question)));
+        emit(opts.scorer.errorLine(a.sample, a.error, prompt));
         errors += 1;
         if (opts.maxErrors !== undefined && errors > opts.maxErrors) return result('max-errors');
       }
     }
   }
   return result(null);
+}
+
+export type SampleAnswer =
+  | { sample: Sample; text: string; /** tokens generated */ tokens: number }
+  | { sample: Sample; error: NonNullable<PredictionLine['error']> };
+
+export interface BatchContext {
+  cache?: VisionCache;
+  timings: StageTimings;
+  ablation?: RunAblation;
+  /** The previous batch's last image, whose samples may continue in this one. */
+  carried?: ImageOutcome;
+  /** Decoding settings other than the model's own (a served request's max_tokens). */
+  generation?: GenerationSettings;
+}
+
+/**
+ * One LM call's worth of samples answered: their images' visual tokens (from the cache or encoded
+ * together), each new image's prefix, then one batched generation over the samples whose image and
+ * prompt are usable; the rest get their per-sample error. Answers come in the samples' order; `last`
+ * is the batch's last image, for the next batch.
+ */
+export async function answerBatch(
+  model: VisionLanguageModel,
+  samples: readonly Sample[],
+  images: ImagePrefetcher,
+  ctx: BatchContext,
+): Promise<{ answers: SampleAnswer[]; last: ImageOutcome | undefined }> {
+  const { carried, timings } = ctx;
+  const needed = [...new Set(samples.map((s) => s.imagePath))].filter((p) => p !== carried?.imagePath);
+  const outcomes = await visualTokensFor(needed, model, images, ctx.cache, timings, ctx.ablation);
+  if (carried) outcomes.set(carried.imagePath, carried);
+  const batch = samples.map((sample) => fitting(model, sample, outcomes.get(sample.imagePath)!));
+  const ready = batch.filter((w) => w.visual);
+  const t = performance.now();
+  const fresh = [...outcomes.values()].filter((o) => o.visual && !o.prefix);
+  if (fresh.length > 0)
+    (await model.prefixes(fresh.map((o) => o.visual!))).forEach((p, i) => {
+      fresh[i]!.prefix = p;
+    });
+  const generations =
+    ready.length > 0
+      ? await model.generateBatch(
+          ready.map((w) => ({ prefix: outcomes.get(w.sample.imagePath)!.prefix!, question: w.sample.question })),
+          ctx.generation,
+        )
+      : [];
+  timings.generateMs += performance.now() - t;
+  const generated = new Map(ready.map((w, i) => [w, generations[i]!]));
+  return {
+    answers: batch.map((w) => {
+      const g = generated.get(w);
+      return g ? { sample: w.sample, text: g.text, tokens: g.tokenIds.length } : { sample: w.sample, error: w.error! };
+    }),
+    last: outcomes.get(samples[samples.length - 1]!.imagePath),
+  };
 }
