@@ -5,7 +5,16 @@ import { XfCommand } from '../lib/base-command.js';
 import type { MetricValue } from '../metrics/types.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from '../pipeline/settings.js';
 import type { DeviceRequest } from '../core/bundle/devices.js';
-import { datasetArg, datasetFlags, deviceFlag, gateFlags, protocolFlag, threadsFlag } from './shared-flags.js';
+import {
+  datasetArg,
+  datasetFlags,
+  deviceFlag,
+  endpointFlags,
+  endpointOptions,
+  gateFlags,
+  protocolFlag,
+  threadsFlag,
+} from './shared-flags.js';
 
 export interface RunSummary {
   runDir: string;
@@ -31,6 +40,7 @@ export default class Run extends XfCommand {
     '<%= config.bin %> run gqa --model fixtures/models/xf-tiny-clip --out runs/clip',
     '<%= config.bin %> run gqa --data /data/gqa --model ckpt/ --device cuda --threads 8 --cache-dir ~/.cache/xfbench',
     "<%= config.bin %> run gqa --model bundles/blip2-opt --num-beams 1   # greedy instead of the bundle's 5 beams",
+    'OPENAI_API_KEY=... <%= config.bin %> run gqa --model openai:http://127.0.0.1:8000/v1 --endpoint-model llava-hf/llava-1.5-7b-hf --concurrency 16',
     '<%= config.bin %> run gqa --out runs/clip   # again, after a crash: continues the run',
     '<%= config.bin %> run gqa --model cand/ --baseline baselines/gqa --gate gate.json',
     '<%= config.bin %> run gqa --ablate mae=shuffle --out runs/xformer-no-mae   # then: compare runs/xformer runs/xformer-no-mae',
@@ -41,8 +51,9 @@ export default class Run extends XfCommand {
   static override flags = {
     'model': Flags.string({
       description:
-        'model bundle folder holding xfbench.json, or a Hugging Face checkpoint folder (converted once into ~/.cache/xfbench, then reused) (default: the bundled xf-tiny-xformer)',
+        'model bundle folder holding xfbench.json, a Hugging Face checkpoint folder (converted once into ~/.cache/xfbench, then reused), or openai:URL for a served model (docs/endpoints.md) (default: the bundled xf-tiny-xformer)',
     }),
+    ...endpointFlags,
     ...datasetFlags,
     'limit': Flags.integer({ description: 'evaluate only the first N questions', min: 1 }),
     'device': deviceFlag,
@@ -130,6 +141,7 @@ export default class Run extends XfCommand {
           window: flags.window,
           generation: { numBeams: flags['num-beams'], maxNewTokens: flags['max-new-tokens'] },
           protocol: flags.protocol,
+          ...endpointOptions(flags),
           onProviderNote: human ? (note) => process.stderr.write(`xfbench: ${note}\n`) : undefined,
           onProgress: (d, t) => progress.update(d, t),
           shouldStop,
@@ -139,6 +151,7 @@ export default class Run extends XfCommand {
       progress.stop();
     }
     const r = outcome.record;
+    const modelName = (await import('../runs/read-run.js')).runName({ dir: outcome.runDir, record: r });
     if (human) {
       if (outcome.resumedFrom > 0 || outcome.retried > 0) {
         const retried = outcome.retried > 0 ? ` (${outcome.retried} that had failed tried again)` : '';
@@ -155,7 +168,7 @@ export default class Run extends XfCommand {
       this.log(
         table.renderMetricTables(
           outcome.metrics,
-          `${r.dataset.id} · ${r.bundle!.name} · ${r.dataset.evaluated} questions · ${outcome.provider.used}`,
+          `${r.dataset.id} · ${modelName} · ${r.dataset.evaluated} questions · ${outcome.provider.used}`,
           { details: flags.details, families: r.families },
         ),
       );
@@ -164,7 +177,7 @@ export default class Run extends XfCommand {
     const summary: RunSummary = {
       runDir: outcome.runDir,
       dataset: r.dataset.id,
-      bundle: r.bundle!.name,
+      bundle: modelName,
       provider: outcome.provider,
       status: outcome.status,
       questions: r.dataset.evaluated,

@@ -50,3 +50,54 @@ export const protocolFlag = Flags.string({
   description:
     "evaluation protocol: official (each dataset's own scorer; the default), lavis (LAVIS's BLIP-2 zero-shot evaluation), or a protocol file",
 });
+
+/** `run` and `suite run` against a served model (`--model openai:URL`): how to reach it and how hard to press it. */
+export const endpointFlags = {
+  'endpoint-model': Flags.string({
+    description: 'with --model openai:URL: the model name to request (default: the first the server lists at /models)',
+  }),
+  'api-key-env': Flags.string({
+    description: 'with --model openai:URL: environment variable holding the API key (run.json records the name only)',
+  }),
+  'header': Flags.string({
+    description: "with --model openai:URL: an extra request header, 'Name: value' (repeatable; run.json records names only)",
+    multiple: true,
+  }),
+  'concurrency': Flags.integer({
+    description: 'with --model openai:URL: requests in flight at most (halved on HTTP 429, grown back on success)',
+    min: 1,
+    max: 1024,
+  }),
+  'request-timeout': Flags.integer({ description: 'with --model openai:URL: seconds a request may take before it is tried again', min: 1 }),
+  'max-retries': Flags.integer({
+    description:
+      'with --model openai:URL: retries of a request on 429, 5xx, timeouts and dropped connections before the question is an error row',
+    min: 0,
+    max: 100,
+  }),
+  'retry-backoff': Flags.integer({
+    description: 'with --model openai:URL: milliseconds the first retry waits at most (doubling, with jitter; Retry-After wins)',
+    min: 0,
+  }),
+};
+
+/** The endpoint flags as run options. */
+export function endpointOptions(flags: {
+  'endpoint-model'?: string;
+  'api-key-env'?: string;
+  'header'?: string[];
+  'concurrency'?: number;
+  'request-timeout'?: number;
+  'max-retries'?: number;
+  'retry-backoff'?: number;
+}) {
+  return {
+    endpointModel: flags['endpoint-model'],
+    apiKeyEnv: flags['api-key-env'],
+    headers: flags.header,
+    concurrency: flags.concurrency,
+    requestTimeoutSeconds: flags['request-timeout'],
+    maxRetries: flags['max-retries'],
+    backoffMs: flags['retry-backoff'],
+  };
+}

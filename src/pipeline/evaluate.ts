@@ -103,7 +103,12 @@ async function evaluateWith(
     let carried: ImageOutcome | undefined;
     for (let start = 0; start < todo.length; start += batchSize) {
       if (opts.shouldStop?.()) return result('signal');
-      const answered = await answerBatch(model, todo.slice(start, start + batchSize), images, { cache: opts.cache, timings, ablation: opts.ablation, carried });
+      const answered = await answerBatch(model, todo.slice(start, start + batchSize), images, {
+        cache: opts.cache,
+        timings,
+        ablation: opts.ablation,
+        carried,
+      });
       carried = answered.last;
       // written in plan order, whatever the mix of answers and failures in the batch
       for (const a of answered.answers) {

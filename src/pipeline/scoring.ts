@@ -34,7 +34,6 @@ export class SampleScorer {
     return predictionLine(scored, prediction, this.scores(scored, prediction), undefined, answer, opts.prompt);
   }
 
-  /** The line for a sample that could not be evaluated: scored as unanswered. */
   /** The line of a sample that could not be answered; `prompt`: the text the LM would have been given (a prompt too long is the failure itself). */
   errorLine(sample: Sample, error: NonNullable<PredictionLine['error']>, prompt?: string): PredictionLine {
     const scored = this.scored(sample);

@@ -21,7 +21,7 @@ export interface LoadedRun extends RunHeader {
 
 /** How a run is called in tables and reports: its bundle (or the scored system), and an ablation if it had one. */
 export function runName(run: RunHeader): string {
-  const name = run.record.bundle?.name ?? run.record.config.name ?? run.dir;
+  const name = run.record.bundle?.name ?? run.record.endpoint?.model ?? run.record.config.name ?? run.dir;
   const ablate = run.record.config.ablate;
   return ablate?.length ? `${name} [${ablate.map((a) => `${a.encoder}=${a.mode}`).join(', ')}]` : name;
 }

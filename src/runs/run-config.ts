@@ -61,6 +61,10 @@ export const speedSettingsSchema = z.object({
   prefetch: z.number().int(),
   cacheDir: z.string().nullable(),
   maxErrors: z.number().int().nullable(),
+  /** A served model: requests in flight at most, and each request's time limit and retries. */
+  concurrency: z.number().int(),
+  requestTimeoutMs: z.number().int(),
+  maxRetries: z.number().int(),
 }).partial();
 export type SpeedSettings = z.infer<typeof speedSettingsSchema>;
 

@@ -15,6 +15,35 @@ export const runRecordSchema = z.object({
   gitCommit: z.string().nullable(),
   kind: z.enum(['run', 'score']),
   bundle: z.object({ name: z.string(), dir: z.string(), sha256: z.string(), fusionKind: z.string(), formatVersion: z.number().int() }).nullable(),
+  /** A run against a served model (`--model openai:URL`): where, which model, how, and how many requests. Never a key. */
+  endpoint: z
+    .object({
+      url: z.string(),
+      /** The model name sent with each request. */
+      model: z.string(),
+      /** The model name the server reported in its answers. */
+      reportedModel: z.string().nullable(),
+      settings: z.object({
+        temperature: z.number(),
+        maxTokens: z.number().int().nullable(),
+        concurrency: z.number().int(),
+        timeoutMs: z.number().int(),
+        maxRetries: z.number().int(),
+        /** Names only: a header's value may be a credential. */
+        headers: z.array(z.string()),
+        apiKeyEnv: z.string().nullable(),
+      }),
+      requests: z.object({
+        sent: z.number().int(),
+        retried: z.number().int(),
+        failed: z.number().int(),
+        rateLimited: z.number().int(),
+        /** The lowest the adaptive concurrency fell to. */
+        lowestConcurrency: z.number().int(),
+      }),
+      tokens: z.object({ prompt: z.number().int(), completion: z.number().int() }),
+    })
+    .optional(),
   /** `score` only: the other system's predictions file. */
   predictionsSource: z.object({ file: z.string(), sha256: z.string(), format: z.string() }).optional(),
   dataset: z.object({ id: z.string(), dir: z.string(), sha256: z.string(), questions: z.number().int(), evaluated: z.number().int() }),

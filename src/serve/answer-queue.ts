@@ -76,7 +76,7 @@ export class AnswerQueue {
       while (this.waiting.length > 0) {
         const length = this.maxNewTokens(this.waiting[0]!.question);
         const batch: Waiting[] = [];
-        for (let i = 0; i < this.waiting.length && batch.length < this.batchSize; ) {
+        for (let i = 0; i < this.waiting.length && batch.length < this.batchSize;) {
           if (this.maxNewTokens(this.waiting[i]!.question) === length) batch.push(...this.waiting.splice(i, 1));
           else i++;
         }
@@ -97,7 +97,16 @@ export class AnswerQueue {
           writeFileSync(imagePath, w.question.image);
           files.push(imagePath);
         }
-        return { id: String(i), imageId: digest, imagePath, question: w.question.text, answers: [], categories: {}, group: digest, extra: {} };
+        return {
+          id: String(i),
+          imageId: digest,
+          imagePath,
+          question: w.question.text,
+          answers: [],
+          categories: {},
+          group: digest,
+          extra: {},
+        };
       });
       // answerBatch wants an image's questions together
       const order = [...samples].sort((a, b) => files.indexOf(a.imagePath) - files.indexOf(b.imagePath));

@@ -13,9 +13,7 @@ const contentPart = z.union([
 export const chatRequestSchema = z
   .object({
     model: z.string().optional(),
-    messages: z
-      .array(z.object({ role: z.string(), content: z.union([z.string(), z.array(contentPart)]) }).passthrough())
-      .min(1),
+    messages: z.array(z.object({ role: z.string(), content: z.union([z.string(), z.array(contentPart)]) }).passthrough()).min(1),
     max_tokens: z.number().int().positive().optional(),
     max_completion_tokens: z.number().int().positive().optional(),
     temperature: z.number().min(0).optional(),
@@ -47,7 +45,8 @@ export function readChatRequest(body: unknown): ChatQuestion {
   const req = parsed.data;
   if (req.stream) throw new BadChatRequest('stream: serve answers whole responses only; send stream false');
   if ((req.n ?? 1) !== 1) throw new BadChatRequest('n: serve gives one answer per request');
-  if ((req.temperature ?? 0) !== 0) throw new BadChatRequest('temperature: serve decodes deterministically (greedy or beam search); send 0');
+  if ((req.temperature ?? 0) !== 0)
+    throw new BadChatRequest('temperature: serve decodes deterministically (greedy or beam search); send 0');
   const user = req.messages.filter((m) => m.role === 'user');
   if (user.length !== 1) throw new BadChatRequest(`messages: one user message expected, got ${user.length}`);
   const content = user[0]!.content;

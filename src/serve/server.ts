@@ -63,7 +63,8 @@ export function chatServer(queue: AnswerQueue, opts: ServeOptions): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
     if (route === 'GET /health') return send(res, 200, { status: 'ok' });
-    if (!authorised(req, opts.apiKey)) throw new HttpError(401, 'authentication_error', 'a valid API key is required (Authorization: Bearer ...)');
+    if (!authorised(req, opts.apiKey))
+      throw new HttpError(401, 'authentication_error', 'a valid API key is required (Authorization: Bearer ...)');
     if (route === 'GET /v1/models')
       return send(res, 200, { object: 'list', data: [{ id: opts.modelName, object: 'model', created: 0, owned_by: 'xfbench' }] });
     if (route !== 'POST /v1/chat/completions') throw new HttpError(404, 'not_found_error', `no route ${route}`);
@@ -81,7 +82,11 @@ export function chatServer(queue: AnswerQueue, opts: ServeOptions): Server {
       created: Math.floor(Date.now() / 1000),
       model: opts.modelName,
       choices: [{ index: 0, message: { role: 'assistant', content: answer.text }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: answer.promptTokens, completion_tokens: answer.completionTokens, total_tokens: answer.promptTokens + answer.completionTokens },
+      usage: {
+        prompt_tokens: answer.promptTokens,
+        completion_tokens: answer.completionTokens,
+        total_tokens: answer.promptTokens + answer.completionTokens,
+      },
     });
   };
   return createServer((req, res) => {
