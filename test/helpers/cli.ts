@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './paths.js';
 
@@ -17,4 +17,55 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
     timeout: 300_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same, without blocking this process's event loop (a test that serves requests to the CLI it runs). */
+export function runCliAsync(args: string[], opts: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+export interface ServingCli {
+  /** The OpenAI base URL the server printed. */
+  url: string;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM, then its exit status once it has stopped. */
+  stop(): Promise<number | null>;
+}
+
+/** `xfbench serve ARGS --port 0`, once it says where it listens. */
+export function serveCli(args: string[], opts: { env?: Record<string, string> } = {}): Promise<ServingCli> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'serve', ...args, '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const url = /at (http:\/\/\S+)/.exec(stderr)?.[1];
+      if (url)
+        resolve({
+          url,
+          stderr: () => stderr,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
+    });
+    void exited.then((code) => reject(new Error(`xfbench serve exited (${code}) before listening: ${stderr}`)));
+  });
 }
