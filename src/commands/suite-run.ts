@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { XfCommand } from '../lib/base-command.js';
 import type { DeviceRequest } from '../core/bundle/devices.js';
-import { deviceFlag, protocolFlag, threadsFlag } from './shared-flags.js';
+import { deviceFlag, endpointFlags, endpointOptions, protocolFlag, threadsFlag } from './shared-flags.js';
 import type { SuiteRecord } from '../suites/suite-file.js';
 
 export interface SuiteSummary {
@@ -24,8 +24,9 @@ export default class SuiteRun extends XfCommand {
   static override flags = {
     'model': Flags.string({
       description:
-        'model bundle folder holding xfbench.json, or a Hugging Face checkpoint folder (converted once into ~/.cache/xfbench, then reused) (default: the bundled xf-tiny-xformer)',
+        'model bundle folder holding xfbench.json, a Hugging Face checkpoint folder (converted once into ~/.cache/xfbench, then reused), or openai:URL for a served model (docs/endpoints.md) (default: the bundled xf-tiny-xformer)',
     }),
+    ...endpointFlags,
     'out': Flags.string({ description: 'suite folder to create or continue (default: runs/<time>-suite-<name>)' }),
     'device': deviceFlag,
     'threads': threadsFlag,
@@ -67,6 +68,7 @@ export default class SuiteRun extends XfCommand {
           threads: flags.threads,
           maxErrors: flags['max-errors'],
           protocol: flags.protocol,
+          ...endpointOptions(flags),
           onMember: (name, i, n) => {
             progress.stop();
             if (human) process.stderr.write(`xfbench: suite ${i + 1}/${n}: ${name}\n`);

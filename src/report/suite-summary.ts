@@ -65,7 +65,7 @@ export function suiteHtml(s: SuiteRecord): string {
 <title>${escapeHtml(title(s))}</title>
 </head><body>
 <h1>${escapeHtml(title(s))}</h1>
-<p>bundle sha256 ${escapeHtml(s.bundle.sha256.slice(0, 16))}… · xfbench ${escapeHtml(s.xfbenchVersion)} · ${escapeHtml(s.createdAt)}</p>
+<p>${s.bundle.endpoint ? `served at ${escapeHtml(s.bundle.endpoint)}` : `bundle sha256 ${escapeHtml(s.bundle.sha256.slice(0, 16))}…`} · xfbench ${escapeHtml(s.xfbenchVersion)} · ${escapeHtml(s.createdAt)}</p>
 <table border="1" cellpadding="4"><thead><tr><th>benchmark</th><th>dataset</th><th>n</th><th>metric</th><th>value</th><th>95% interval</th></tr></thead><tbody>
 ${rows}
 </tbody></table>

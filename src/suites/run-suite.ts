@@ -10,7 +10,21 @@ import { loadSuiteSpec, writeSuiteRecord, type SuiteRecord } from './suite-file.
 /** What a suite passes on to each member's run, and where the suite folder goes. */
 export interface SuiteOptions extends Pick<
   RunOptions,
-  'model' | 'out' | 'device' | 'threads' | 'maxErrors' | 'onProgress' | 'shouldStop' | 'protocol'
+  | 'model'
+  | 'out'
+  | 'device'
+  | 'threads'
+  | 'maxErrors'
+  | 'onProgress'
+  | 'shouldStop'
+  | 'protocol'
+  | 'endpointModel'
+  | 'apiKeyEnv'
+  | 'headers'
+  | 'concurrency'
+  | 'requestTimeoutSeconds'
+  | 'maxRetries'
+  | 'backoffMs'
 > {
   suiteFile: string;
   onMember?: (name: string, index: number, count: number) => void;
@@ -60,19 +74,28 @@ export async function executeSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
       threads: opts.threads,
       maxErrors: opts.maxErrors,
       protocol: opts.protocol,
+      endpointModel: opts.endpointModel,
+      apiKeyEnv: opts.apiKeyEnv,
+      headers: opts.headers,
+      concurrency: opts.concurrency,
+      requestTimeoutSeconds: opts.requestTimeoutSeconds,
+      maxRetries: opts.maxRetries,
+      backoffMs: opts.backoffMs,
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
     });
     outcomes.push(outcome);
     if (outcome.stoppedBy) break;
   }
-  const bundle = outcomes[0]!.record.bundle!;
+  const first = outcomes[0]!.record;
   const record: SuiteRecord = {
     kind: 'suite',
     name: spec.name,
     xfbenchVersion: packageVersion(),
     createdAt: new Date().toISOString(),
-    bundle: { name: bundle.name, sha256: bundle.sha256 },
+    bundle: first.endpoint
+      ? { name: first.endpoint.model, sha256: first.fingerprint!.bundle, endpoint: first.endpoint.url }
+      : { name: first.bundle!.name, sha256: first.bundle!.sha256 },
     members: outcomes.map((o, i) => ({
       name: members[i]!.name,
       dataset: members[i]!.dataset,

@@ -43,7 +43,8 @@ export const suiteRecordSchema = z.object({
   name: z.string(),
   xfbenchVersion: z.string(),
   createdAt: z.string(),
-  bundle: z.object({ name: z.string(), sha256: z.string() }),
+  /** The model: a bundle's name and hash, or a served model's name and the hash of its endpoint and name (with `endpoint`). */
+  bundle: z.object({ name: z.string(), sha256: z.string(), endpoint: z.string().optional() }),
   members: z.array(
     z.object({
       name: z.string(),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -76,6 +76,18 @@ describe('a served bundle: xfbench serve, and run --model openai:URL through it'
     expect(record.endpoint.tokens.completion).toBeGreaterThan(0);
     expect(JSON.parse(r.stdout).bundle).toBe('xf-tiny-xformer');
   }, 120_000);
+
+  it('runs a suite through it', async () => {
+    const dir = tempDir('xfbench-served-suite-');
+    const suite = path.join(dir, 'suite.json');
+    writeFileSync(suite, JSON.stringify({ name: 'served', benchmarks: [{ dataset: 'gqa', limit: 15 }, { dataset: 'pope', limit: 15 }] }));
+    const out = path.join(dir, 'out');
+    const r = await runCliAsync(['suite', 'run', suite, '--model', `openai:${server.url}`, '--out', out, '--json']);
+    expect(r.status).toBe(0);
+    const record = JSON.parse(readFileSync(path.join(out, 'suite.json'), 'utf8'));
+    expect(record.bundle).toMatchObject({ name: 'xf-tiny-xformer', endpoint: server.url });
+    expect(record.members.map((m: { questions: number }) => m.questions)).toEqual([15, 15]);
+  }, 60_000);
 
   it('refuses to continue a run against another model', async () => {
     const out = path.join(tempDir('xfbench-served-'), 'run');
