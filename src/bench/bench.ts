@@ -10,6 +10,7 @@ import { packageRoot } from '../lib/package-root.js';
 import { blip2Shapes } from './blip2-shapes.js';
 import { calibration } from './calibration-figures.js';
 import { scalingFigures } from './scaling.js';
+import { serveThroughput } from './serve-throughput.js';
 import { atScaleTargets, targetLines } from './at-scale-targets.js';
 
 const ROOT = packageRoot();
@@ -135,6 +136,12 @@ export async function main(argv: string[]): Promise<void> {
     if (json) console.log(JSON.stringify(figures, null, 2));
     return;
   }
+  if (argv.includes('--serve-only')) {
+    figures['serve'] = await serveThroughput(work, measure, log);
+    rmSync(work, { recursive: true, force: true });
+    if (json) console.log(JSON.stringify(figures, null, 2));
+    return;
+  }
   if (argv.includes('--calibration-only')) {
     await calibration(figures, log);
     if (json) console.log(JSON.stringify(figures, null, 2));
@@ -220,7 +227,10 @@ export async function main(argv: string[]): Promise<void> {
   // 4-6. scaling of the data path and the readers, compare at 100k, start-up
   await scalingFigures(work, quick, figures, measure, log);
 
-  // 7. a BLIP-2-shaped model against transformers' loops (with --full, an OPT-1.3B-shaped LM for memory)
+  // 7. issue 36: run through xfbench serve at concurrency 1, 4 and 16, against the local run
+  figures['serve'] = await serveThroughput(work, measure, log);
+
+  // 8. a BLIP-2-shaped model against transformers' loops (with --full, an OPT-1.3B-shaped LM for memory)
   figures['blip2Shapes'] = await blip2Shapes(path.join(work, 'blip2'), blip2Options, measure, log);
 
   await calibration(figures, log);

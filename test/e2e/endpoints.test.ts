@@ -80,7 +80,16 @@ describe('a served bundle: xfbench serve, and run --model openai:URL through it'
   it('runs a suite through it', async () => {
     const dir = tempDir('xfbench-served-suite-');
     const suite = path.join(dir, 'suite.json');
-    writeFileSync(suite, JSON.stringify({ name: 'served', benchmarks: [{ dataset: 'gqa', limit: 15 }, { dataset: 'pope', limit: 15 }] }));
+    writeFileSync(
+      suite,
+      JSON.stringify({
+        name: 'served',
+        benchmarks: [
+          { dataset: 'gqa', limit: 15 },
+          { dataset: 'pope', limit: 15 },
+        ],
+      }),
+    );
     const out = path.join(dir, 'out');
     const r = await runCliAsync(['suite', 'run', suite, '--model', `openai:${server.url}`, '--out', out, '--json']);
     expect(r.status).toBe(0);

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { startServeProcess, type ServeProcess } from '../../src/serve/serve-process.js';
 import { ROOT } from './paths.js';
 
 export interface CliResult {
@@ -34,38 +35,9 @@ export function runCliAsync(args: string[], opts: { env?: Record<string, string>
   });
 }
 
-export interface ServingCli {
-  /** The OpenAI base URL the server printed. */
-  url: string;
-  /** What it wrote to stderr so far. */
-  stderr(): string;
-  /** SIGTERM, then its exit status once it has stopped. */
-  stop(): Promise<number | null>;
-}
+export type ServingCli = ServeProcess;
 
-/** `xfbench serve ARGS --port 0`, once it says where it listens. */
+/** `xfbench serve ARGS --port 0` from this checkout, once it says where it listens. */
 export function serveCli(args: string[], opts: { env?: Record<string, string> } = {}): Promise<ServingCli> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'serve', ...args, '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const url = /at (http:\/\/\S+)/.exec(stderr)?.[1];
-      if (url)
-        resolve({
-          url,
-          stderr: () => stderr,
-          stop: () => {
-            child.kill('SIGTERM');
-            return exited;
-          },
-        });
-    });
-    void exited.then((code) => reject(new Error(`xfbench serve exited (${code}) before listening: ${stderr}`)));
-  });
+  return startServeProcess(path.join(ROOT, 'bin/run.js'), args, opts.env);
 }
