@@ -2,7 +2,7 @@ import path from 'node:path';
 import { XfError } from '../lib/errors.js';
 import { sha256Text } from '../lib/files.js';
 import { processQuestion, type Protocol } from '../protocols/protocol.js';
-import type { RunModel } from '../pipeline/run-model.js';
+import type { RunModel } from '../runs/run-model.js';
 import type { RunRecord } from '../runs/run-record.js';
 import { RUN_FILE } from '../runs/run-dir.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
@@ -74,31 +74,40 @@ export async function endpointRunModel(opts: EndpointRunOptions, protocol: Proto
     { baseUrl, model, apiKey, headers, timeoutMs, maxRetries, maxTokens, backoffMs: opts.backoffMs ?? ENDPOINT_DEFAULTS.backoffMs },
     new AdaptiveLimit(concurrency),
   );
-  const describe = (): Pick<RunRecord, 'bundle' | 'endpoint'> => ({
-    bundle: null,
-    endpoint: {
-      url: baseUrl,
-      model,
-      reportedModel: client.reportedModel,
-      settings: {
-        temperature: 0,
-        maxTokens: maxTokens ?? null,
-        concurrency,
-        timeoutMs,
-        maxRetries,
-        headers: Object.keys(headers),
-        apiKeyEnv: opts.apiKeyEnv ?? null,
+  // a continued run's record adds this session's requests and tokens to the earlier sessions'
+  let before: NonNullable<RunRecord['endpoint']> | undefined;
+  const describe = (): Pick<RunRecord, 'bundle' | 'endpoint'> => {
+    const c = client.counts;
+    const r = before?.requests;
+    return {
+      bundle: null,
+      endpoint: {
+        url: baseUrl,
+        model,
+        reportedModel: client.reportedModel ?? before?.reportedModel ?? null,
+        settings: {
+          temperature: 0,
+          maxTokens: maxTokens ?? null,
+          concurrency,
+          timeoutMs,
+          maxRetries,
+          headers: Object.keys(headers),
+          apiKeyEnv: opts.apiKeyEnv ?? null,
+        },
+        requests: {
+          sent: c.sent + (r?.sent ?? 0),
+          retried: c.retried + (r?.retried ?? 0),
+          failed: c.failed + (r?.failed ?? 0),
+          rateLimited: c.rateLimited + (r?.rateLimited ?? 0),
+          lowestConcurrency: Math.min(client.limit.lowest, r?.lowestConcurrency ?? Infinity),
+        },
+        tokens: {
+          prompt: c.promptTokens + (before?.tokens.prompt ?? 0),
+          completion: c.completionTokens + (before?.tokens.completion ?? 0),
+        },
       },
-      requests: {
-        sent: client.counts.sent,
-        retried: client.counts.retried,
-        failed: client.counts.failed,
-        rateLimited: client.counts.rateLimited,
-        lowestConcurrency: client.limit.lowest,
-      },
-      tokens: { prompt: client.counts.promptTokens, completion: client.counts.completionTokens },
-    },
-  });
+    };
+  };
   const mismatch = (runDir: string, what: string) =>
     new XfError('E_RESUME_MISMATCH', `cannot continue this run: ${what}`, {
       file: path.join(runDir, RUN_FILE),
@@ -123,7 +132,8 @@ export async function endpointRunModel(opts: EndpointRunOptions, protocol: Proto
         throw mismatch(runDir, `it was started against ${was.model} at ${was.url}, not ${model} at ${baseUrl}`);
     },
     async open(previous, runDir) {
-      const reportedBefore = previous?.endpoint?.reportedModel ?? null;
+      before = previous?.endpoint;
+      const reportedBefore = before?.reportedModel ?? null;
       return {
         provider: { requested: 'endpoint', used: 'endpoint' },
         describe,

@@ -1,13 +1,12 @@
 import type { Sample } from '../datasets/types.js';
 import { XfError } from '../lib/errors.js';
-import type { EvaluateResult } from '../pipeline/evaluate.js';
-import type { SampleScorer } from '../pipeline/scoring.js';
+import type { EvaluateResult, LineScorer } from '../runs/run-model.js';
 import type { PredictionLine, PredictionWriter } from '../runs/prediction-line.js';
 import { EndpointFailure, type ChatClient } from './chat-client.js';
 import { imageDataUrl } from './endpoint-spec.js';
 
 export interface EndpointEvaluateOptions {
-  scorer: SampleScorer;
+  scorer: LineScorer;
   /** The text sent with each image: the protocol's prompt around the processed question. */
   prompt: (question: string) => string;
   skip?: ReadonlySet<string>;

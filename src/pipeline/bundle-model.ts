@@ -10,7 +10,7 @@ import { processQuestion, type Protocol } from '../protocols/protocol.js';
 import { evaluate } from './evaluate.js';
 import { checkSameProvider } from './resume.js';
 import { RunSession } from './run-session.js';
-import type { RunModel } from './run-model.js';
+import type { RunModel } from '../runs/run-model.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BUNDLE_DIR, DEFAULT_PREFETCH, DEFAULT_WINDOW } from './settings.js';
 
 export interface BundleRunOptions {

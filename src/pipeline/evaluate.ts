@@ -6,9 +6,11 @@ import type { PredictionLine, PredictionWriter } from '../runs/prediction-line.j
 import type { RunAblation } from './ablation-setup.js';
 import { ImagePrefetcher } from './image-prefetch.js';
 import { planByImage, windows } from './plan.js';
-import type { SampleScorer } from './scoring.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PREFETCH, DEFAULT_WINDOW } from './settings.js';
-import { visualTokensFor, type ImageOutcome, type StageTimings } from './visual-tokens.js';
+import type { EvaluateResult, LineScorer, StageTimings } from '../runs/run-model.js';
+import { visualTokensFor, type ImageOutcome } from './visual-tokens.js';
+
+export type { EvaluateResult } from '../runs/run-model.js';
 
 /**
  * A sample whose prompt leaves no room for the answer in the LM's context is one failed sample (an
@@ -29,7 +31,7 @@ function fitting(model: VisionLanguageModel, sample: Sample, outcome: ImageOutco
 
 export interface EvaluateOptions {
   /** Turns each answer into its scored prediction line. */
-  scorer: SampleScorer;
+  scorer: LineScorer;
   /** Decodes images for the encoders; without one, a pool is opened for this call. */
   images?: ImagePool;
   /** `run --ablate`: encoders' features taken away (ablation-setup.ts). */
@@ -50,14 +52,6 @@ export interface EvaluateOptions {
   /** Polled between samples: true stops the run cleanly (e.g. after SIGINT). */
   shouldStop?: () => boolean;
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface EvaluateResult {
-  /** Samples answered (or written as error rows) in this call. */
-  evaluated: number;
-  errors: number;
-  stoppedBy: 'max-errors' | 'signal' | null;
-  timings: StageTimings;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { RunConfig } from '../runs/run-config.js';
 import { outcomeFields, recordHeader, writeRunRecord, type RunRecord } from '../runs/run-record.js';
 import { bundleRunModel, type BundleRunOptions } from './bundle-model.js';
 import { aggregateInDatasetOrder, checkAnswersBelong, firstSamples, surveyDataset } from './dataset-passes.js';
-import type { EvaluateResult } from './evaluate.js';
+import type { EvaluateResult } from '../runs/run-model.js';
 import { openEvaluation, type DatasetOptions, type OpenedEvaluation } from './open-dataset.js';
 import { checkResumable, fingerprint, previousRecord } from './resume.js';
 import { inShard, type Shard } from './shards.js';

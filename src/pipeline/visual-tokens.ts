@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { XfError } from '../lib/errors.js';
 import { batchAblation, type RunAblation } from './ablation-setup.js';
 import type { PredictionLine } from '../runs/prediction-line.js';
+import type { StageTimings } from '../runs/run-model.js';
 import type { ImagePrefetcher } from './image-prefetch.js';
 
 export interface ImageOutcome {
@@ -14,12 +15,7 @@ export interface ImageOutcome {
   error?: PredictionLine['error'];
 }
 
-export interface StageTimings {
-  visionMs: number;
-  generateMs: number;
-  images: number;
-  questions: number;
-}
+export type { StageTimings } from '../runs/run-model.js';
 
 /** The cache key of an ablated image: its own, the ablation's, and (shuffle) its partner's. */
 async function ablatedKey(

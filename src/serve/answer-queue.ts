@@ -8,7 +8,7 @@ import type { VisionCache } from '../core/vision/vision-cache.js';
 import type { Sample } from '../datasets/types.js';
 import { answerBatch, type SampleAnswer } from '../pipeline/evaluate.js';
 import { ImagePrefetcher } from '../pipeline/image-prefetch.js';
-import type { StageTimings } from '../pipeline/visual-tokens.js';
+import type { StageTimings } from '../runs/run-model.js';
 import type { ChatQuestion } from './chat-request.js';
 
 export interface ServedAnswer {

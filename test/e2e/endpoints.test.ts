@@ -156,7 +156,7 @@ describe('an API key', () => {
  * a 500, a connection reset, a hang past the client's timeout, a body that is not JSON and a 503;
  * every later request the answer "yes". `failFirst` requests fail (500) instead, for the resume test.
  */
-async function faultyServer(plan: 'faults' | { failFirst: number }) {
+async function faultyServer(plan: 'faults' | { failFirst: number }, opts: { model?: string; port?: number } = {}) {
   let count = 0;
   const faults: ((res: ServerResponse, req: IncomingMessage) => void)[] =
     plan === 'faults'
@@ -175,14 +175,14 @@ async function faultyServer(plan: 'faults' | { failFirst: number }) {
       const fault = faults[count++];
       if (fault) return fault(res, req);
       const body = JSON.stringify({
-        model: 'faulty-1',
+        model: opts.model ?? 'faulty-1',
         choices: [{ index: 0, message: { role: 'assistant', content: 'yes' } }],
         usage: { prompt_tokens: 3, completion_tokens: 1 },
       });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   return {
     url,
@@ -252,8 +252,42 @@ describe('a misbehaving server', () => {
       const record = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
       expect(record.errors.count).toBe(0);
       expect(record.dataset.evaluated).toBe(10);
+      // both sessions' requests: ten answered and three failed the first time, three asked again
+      expect(record.endpoint.requests).toMatchObject({ sent: 13, failed: 3 });
     } finally {
       await server.close();
+    }
+  }, 60_000);
+});
+
+describe('a server that changes models behind one name', () => {
+  it('is refused when a run continues', async () => {
+    // two questions fail the first time, so that the run has something left to ask
+    const first = await faultyServer({ failFirst: 2 });
+    const out = path.join(tempDir('xfbench-swap-'), 'run');
+    const args = [
+      'run',
+      'gqa',
+      '--model',
+      `openai:${first.url}`,
+      '--endpoint-model',
+      'faulty',
+      '--max-retries',
+      '0',
+      '--limit',
+      '5',
+      '--out',
+      out,
+    ];
+    expect((await runCliAsync(args)).status).toBe(0);
+    await first.close();
+    const second = await faultyServer({ failFirst: 0 }, { model: 'faulty-2', port: Number(new URL(first.url).port) });
+    try {
+      const r = await runCliAsync(args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/E_RESUME_MISMATCH .*the server now answers as faulty-2; the run was started with faulty-1/);
+    } finally {
+      await second.close();
     }
   }, 60_000);
 });

@@ -1,13 +1,33 @@
 import type { Sample } from '../datasets/types.js';
-import type { PredictionWriter } from '../runs/prediction-line.js';
-import type { RunConfig } from '../runs/run-config.js';
-import type { RunRecord } from '../runs/run-record.js';
-import type { EvaluateResult } from './evaluate.js';
-import type { SampleScorer } from './scoring.js';
+import type { PredictionLine, PredictionWriter } from './prediction-line.js';
+import type { RunConfig } from './run-config.js';
+import type { RunRecord } from './run-record.js';
+
+/** Turns an answer (or a failure) into its scored prediction line (pipeline/scoring.ts's SampleScorer). */
+export interface LineScorer {
+  line(sample: Sample, answer: string, opts?: { raw?: boolean; prompt?: string }): PredictionLine;
+  errorLine(sample: Sample, error: NonNullable<PredictionLine['error']>, prompt?: string): PredictionLine;
+}
+
+/** Where an evaluation's time went. */
+export interface StageTimings {
+  visionMs: number;
+  generateMs: number;
+  images: number;
+  questions: number;
+}
+
+export interface EvaluateResult {
+  /** Samples answered (or written as error rows) in this call. */
+  evaluated: number;
+  errors: number;
+  stoppedBy: 'max-errors' | 'signal' | null;
+  timings: StageTimings;
+}
 
 /** The options every kind of model's evaluation takes from the run loop. */
 export interface RunEvaluateOptions {
-  scorer: SampleScorer;
+  scorer: LineScorer;
   /** Ids already in predictions.jsonl (a resumed run). */
   skip: ReadonlySet<string>;
   total: number;
@@ -28,8 +48,8 @@ export interface OpenedRunModel {
 }
 
 /**
- * What answers a run's questions, before anything runs: a bundle on onnxruntime (bundle-model.ts) or a
- * served model (endpoints/endpoint-model.ts). The run loop (execute-run.ts) never learns which.
+ * What answers a run's questions, before anything runs: a bundle on onnxruntime (pipeline/bundle-model.ts) or a
+ * served model (endpoints/endpoint-model.ts). The run loop (pipeline/execute-run.ts) never learns which.
  */
 export interface RunModel {
   /** What a resumed run must match: the bundle's hash, or the endpoint and model name's. */
