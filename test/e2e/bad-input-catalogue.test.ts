@@ -462,6 +462,36 @@ const cases: Case[] = [
     },
     /E_SCHEMA .*Questions\.csv \(row 2\.Correct Answer\)/,
   ],
+  [
+    'an endpoint URL with a key in it',
+    () => ['run', 'gqa', '--model', 'openai:https://me:sk-secret@api.example.com/v1', '--out', out()],
+    /E_FLAGS: --model: the endpoint URL holds credentials/,
+  ],
+  [
+    'an endpoint flag without an endpoint',
+    () => ['run', 'gqa', '--concurrency', '8', '--out', out()],
+    /E_FLAGS: --concurrency applies only to a served model \(--model openai:URL\)/,
+  ],
+  [
+    'a bundle flag with an endpoint',
+    () => ['run', 'gqa', '--model', 'openai:http://127.0.0.1:9/v1', '--num-beams', '3', '--out', out()],
+    /E_FLAGS: --num-beams applies only to a model bundle/,
+  ],
+  [
+    'an endpoint that is not there, without --endpoint-model',
+    () => ['run', 'gqa', '--model', 'openai:http://127.0.0.1:9/v1', '--request-timeout', '2', '--out', out()],
+    /E_ENDPOINT: cannot tell which model http:\/\/127\.0\.0\.1:9\/v1\/models serves/,
+  ],
+  [
+    'an API key variable that is unset',
+    () => ['run', 'gqa', '--model', 'openai:http://127.0.0.1:9/v1', '--api-key-env', 'XFBENCH_NO_SUCH_KEY', '--out', out()],
+    /E_FLAGS: --api-key-env XFBENCH_NO_SUCH_KEY: that environment variable is empty or unset/,
+  ],
+  [
+    'serve on every address without a key',
+    () => ['serve', '--host', '0.0.0.0', '--port', '0'],
+    /E_FLAGS: --host 0\.0\.0\.0 exposes the model beyond this machine, which needs an API key/,
+  ],
 ];
 
 describe('bad-input catalogue', () => {
