@@ -3,6 +3,15 @@ import { XfCommand } from '../lib/base-command.js';
 import type { DeviceRequest } from '../core/bundle/devices.js';
 import { deviceFlag, threadsFlag } from './shared-flags.js';
 
+/** What `serve --json` prints once it has stopped (the address is on stderr as soon as it listens). */
+export interface ServeSummary {
+  url: string;
+  model: string;
+  provider: string;
+  questions: number;
+  batches: number;
+}
+
 export default class Serve extends XfCommand {
   static override summary = 'Serve a model bundle as an OpenAI-compatible chat-completions endpoint, batching concurrent requests.';
   static override description =
@@ -15,6 +24,7 @@ export default class Serve extends XfCommand {
     '<%= config.bin %> run gqa --model openai:http://127.0.0.1:8000/v1 --out runs/served   # in another shell',
     'XFBENCH_KEY=... <%= config.bin %> serve bundles/blip2-opt --device cuda --host 0.0.0.0 --api-key-env XFBENCH_KEY',
   ];
+  static override enableJsonFlag = true;
   static override args = {
     bundle: Args.string({ description: 'model bundle folder holding xfbench.json (default: the bundled xf-tiny-xformer)' }),
   };
@@ -33,7 +43,7 @@ export default class Serve extends XfCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ServeSummary> {
     const { args, flags } = await this.parse(Serve);
     const [{ serveBundle }, { XfError }] = await Promise.all([import('../serve/serve-bundle.js'), import('../lib/errors.js')]);
     let apiKey: string | undefined;
@@ -65,5 +75,12 @@ export default class Serve extends XfCommand {
     await serving.stop();
     const t = serving.queue.timings;
     process.stderr.write(`xfbench serve: stopped after ${t.questions} questions in ${serving.queue.batches} batches\n`);
+    return {
+      url: serving.baseUrl,
+      model: serving.modelName,
+      provider: serving.provider,
+      questions: t.questions,
+      batches: serving.queue.batches,
+    };
   }
 }

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync, serveCli, type ServingCli } from '../helpers/cli.js';
-import { BUNDLES, ROOT, tempDir } from '../helpers/paths.js';
+import { BUNDLES, ROOT, tempDir, writeSuiteFile } from '../helpers/paths.js';
 import { bundledRun } from '../helpers/shared-results.js';
 
 interface Line {
@@ -80,16 +80,10 @@ describe('a served bundle: xfbench serve, and run --model openai:URL through it'
   it('runs a suite through it', async () => {
     const dir = tempDir('xfbench-served-suite-');
     const suite = path.join(dir, 'suite.json');
-    writeFileSync(
-      suite,
-      JSON.stringify({
-        name: 'served',
-        benchmarks: [
-          { dataset: 'gqa', limit: 15 },
-          { dataset: 'pope', limit: 15 },
-        ],
-      }),
-    );
+    writeSuiteFile(suite, 'served', [
+      { dataset: 'gqa', limit: 15 },
+      { dataset: 'pope', limit: 15 },
+    ]);
     const out = path.join(dir, 'out');
     const r = await runCliAsync(['suite', 'run', suite, '--model', `openai:${server.url}`, '--out', out, '--json']);
     expect(r.status).toBe(0);

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { ROOT, tempDir } from '../helpers/paths.js';
+import { ROOT, tempDir, writeSuiteFile } from '../helpers/paths.js';
 
 const work = tempDir('xfbench-signals-');
 
@@ -50,16 +50,10 @@ describe('a long command asked to stop keeps its work and exits 130, whichever c
 
   it('suite run, on SIGTERM, exits as run does', async () => {
     const suite = path.join(work, 'suite.json');
-    writeFileSync(
-      suite,
-      JSON.stringify({
-        name: 'long',
-        benchmarks: [
-          { dataset: 'gqa', limit: 600 },
-          { dataset: 'pope', limit: 10 },
-        ],
-      }),
-    );
+    writeSuiteFile(suite, 'long', [
+      { dataset: 'gqa', limit: 600 },
+      { dataset: 'pope', limit: 10 },
+    ]);
     const out = path.join(work, 'suite');
     const stopped = await interrupt(
       ['suite', 'run', suite, '--device', 'cpu', '--out', out],

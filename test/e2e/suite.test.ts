@@ -2,20 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { BUNDLES, tempDir } from '../helpers/paths.js';
+import { BUNDLES, tempDir, writeSuiteFile } from '../helpers/paths.js';
 
 const work = tempDir('xfbench-suite-');
 const suiteFile = path.join(work, 'small.json');
-writeFileSync(
-  suiteFile,
-  JSON.stringify({
-    name: 'small',
-    benchmarks: [
-      { dataset: 'gqa', limit: 300 },
-      { dataset: 'pope', name: 'hallucination', limit: 120 },
-    ],
-  }),
-);
+writeSuiteFile(suiteFile, 'small', [
+  { dataset: 'gqa', limit: 300 },
+  { dataset: 'pope', name: 'hallucination', limit: 120 },
+]);
 
 function gate(rules: object[]): string {
   const file = path.join(work, `gate-${Math.random().toString(36).slice(2)}.json`);

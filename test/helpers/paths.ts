@@ -22,3 +22,9 @@ export function editManifest(dir: string, edit: (m: Record<string, any>) => void
   edit(m);
   writeFileSync(file, JSON.stringify(m));
 }
+
+/** A suite file at `file`: its name and its benchmarks (dataset, and a limit or other member settings). */
+export function writeSuiteFile(file: string, name: string, benchmarks: Record<string, unknown>[]): string {
+  writeFileSync(file, JSON.stringify({ name, benchmarks }));
+  return file;
+}
