@@ -183,7 +183,8 @@ run() {
     ./bin/run.js doctor || true
     # the same answers as the CPU on the tiny bundles first: a provider that runs but computes wrongly shows here
     local cuda_ok=1
-    for bundle in xf-tiny-xformer xf-tiny-clip; do
+    # TINY=0: straight to the BLIP-2 point (a second call on the same machine)
+    [ "${TINY:-1}" = 1 ] && for bundle in xf-tiny-xformer xf-tiny-clip; do
       tiny "$bundle" cpu "$runs" || true
       tiny "$bundle" cuda "$runs" || cuda_ok=0
       tiny "$bundle" webgpu "$runs" || true

@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     env = environment()
     print(json.dumps({"environment": env}), flush=True)
-    if "missing" in env:
-        return 2
+    if "missing" in env or not env["transformers"].startswith("4."):
+        return 2  # xfbench says why (src/convert/python.ts: unsupportedTransformers)
     checkpoint = None
     try:
         checkpoint = open_checkpoint(args.checkpoint)

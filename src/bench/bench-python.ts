@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { packageRoot } from '../lib/package-root.js';
+import { converterEnv } from '../convert/python.js';
 
 /** How the bench runs a command and what it measures of it. */
 export type Measure = (args: string[]) => { seconds: number; maxRssMb: number; status: number | null; stdout: string; stderr: string };
@@ -9,7 +8,7 @@ export type Measure = (args: string[]) => { seconds: number; maxRssMb: number; s
 export function converterPython(python: string, args: string[]): { ok: true; stdout: string } | { ok: false; error: string } {
   const r = spawnSync(python, args, {
     encoding: 'utf8',
-    env: { ...process.env, PYTHONPATH: path.join(packageRoot(), 'converter') },
+    env: converterEnv(),
     maxBuffer: 1 << 26,
   });
   return r.status === 0 ? { ok: true, stdout: r.stdout } : { ok: false, error: (r.stderr || 'python failed').trim().split('\n').pop()! };

@@ -5,8 +5,15 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadBundle, type Bundle } from '../core/bundle/manifest.js';
 import { XfError } from '../lib/errors.js';
-import { packageRoot } from '../lib/package-root.js';
-import { checkVenvExists, converterEnvError, findPython, startFailure, type ConverterVersions } from './python.js';
+import {
+  checkVenvExists,
+  converterEnv,
+  converterEnvError,
+  findPython,
+  startFailure,
+  unsupportedTransformers,
+  type ConverterVersions,
+} from './python.js';
 
 export interface ConvertOptions {
   checkpoint: string;
@@ -76,7 +83,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
     ...(opts.name ? ['--name', opts.name] : []),
   ];
   const child = spawn(choice.python, args, {
-    env: { ...process.env, PYTHONPATH: path.join(packageRoot(), 'converter'), PYTHONUNBUFFERED: '1' },
+    env: { ...converterEnv(), PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const messages: ConverterMessage[] = [];
@@ -110,6 +117,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
   const environment = messages.find((m) => m.environment)?.environment;
   if (environment && 'missing' in environment) throw converterEnvError(choice, `has no module "${environment.missing}"`);
   const versions = environment as ConverterVersions | undefined;
+  const unsupported = versions && unsupportedTransformers(versions.transformers);
+  if (unsupported) throw converterEnvError(choice, unsupported);
   const failed = messages.find((m) => m.error)?.error;
   const result = messages.find((m) => m.result)?.result;
   if (status !== 0 || !result || !versions) {

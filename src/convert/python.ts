@@ -33,6 +33,28 @@ export interface ConverterVersions {
 const PROBE =
   'import json, sys, torch, transformers, onnx; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
 
+/**
+ * The converter's environment: converter/ first on PYTHONPATH, the user's own entries kept after it
+ * (an interpreter named with --python may find its packages there; dropping them ran another
+ * transformers than the one the user put there).
+ */
+export function converterEnv(): NodeJS.ProcessEnv {
+  const own = process.env.PYTHONPATH;
+  return { ...process.env, PYTHONPATH: [path.join(packageRoot(), 'converter'), ...(own ? [own] : [])].join(path.delimiter) };
+}
+
+/**
+ * Why this transformers cannot run the converter, or undefined. The converter is written against 4.x
+ * (4.44, what the install script puts over Debian's torch); 5.x reads and builds models differently
+ * (its image processors' sizes, module names), so it is refused rather than half-working. Checkpoints
+ * that 5.x saved are read all the same (docs/convert.md).
+ */
+export function unsupportedTransformers(version: string): string | undefined {
+  return version.startsWith('4.')
+    ? undefined
+    : `has transformers ${version}; the converter runs on transformers 4 (4.44, what \`${INSTALL_COMMAND}\` installs; checkpoints saved by transformers 5 are read all the same)`;
+}
+
 /** The one error for a converter Python that cannot do the work: which interpreter, where it came from, and why. */
 export function converterEnvError(choice: PythonChoice, why: string): XfError {
   const where = choice.from === 'flag' ? '--python' : choice.from === 'environment' ? `$${PYTHON_ENV_VAR}` : undefined;
@@ -65,7 +87,7 @@ export function startFailure(err: Error): string {
  */
 export function checkConverterPython(choice: PythonChoice): ConverterVersions {
   checkVenvExists(choice);
-  const r = spawnSync(choice.python, ['-c', PROBE], { encoding: 'utf8' });
+  const r = spawnSync(choice.python, ['-c', PROBE], { encoding: 'utf8', env: converterEnv() });
   if (r.error || r.status !== 0) {
     const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
     throw converterEnvError(
@@ -73,5 +95,8 @@ export function checkConverterPython(choice: PythonChoice): ConverterVersions {
       r.error ? startFailure(r.error) : missing ? `has no module "${missing}"` : `failed (${(r.stderr ?? '').trim().split('\n').at(-1)})`,
     );
   }
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ConverterVersions;
+  const versions = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ConverterVersions;
+  const unsupported = unsupportedTransformers(versions.transformers);
+  if (unsupported) throw converterEnvError(choice, unsupported);
+  return versions;
 }

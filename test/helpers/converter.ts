@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { converterEnv } from '../../src/convert/python.js';
 import { GQA_MINI, ROOT } from './paths.js';
 
 /** The converter's Python, as `xfbench convert` finds it (scripts/install-converter-deps.sh makes it). */
@@ -11,7 +12,7 @@ export function runConverterPython(args: string[]): string {
   if (!existsSync(CONVERTER_PYTHON)) throw new Error(`${CONVERTER_PYTHON} is missing: run bash scripts/install-converter-deps.sh`);
   const r = spawnSync(CONVERTER_PYTHON, args, {
     encoding: 'utf8',
-    env: { ...process.env, PYTHONPATH: path.join(ROOT, 'converter') },
+    env: converterEnv(),
     timeout: 600_000,
   });
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
