@@ -74,13 +74,16 @@ describe('xfbench convert refuses bad input in one line', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('a transformers 5 found through the user\'s PYTHONPATH: kept on the path, and refused in one line', () => {
+  it("a transformers 5 found through the user's PYTHONPATH: kept on the path, and refused in one line", () => {
     // a stand-in package with 5.x's metadata, first on the user's PYTHONPATH as a real 5.x install would be
     const site = path.join(dir, 'site-tf5');
     mkdirSync(path.join(site, 'transformers'), { recursive: true });
     mkdirSync(path.join(site, 'transformers-5.17.0.dist-info'), { recursive: true });
     writeFileSync(path.join(site, 'transformers', '__init__.py'), '__version__ = "5.17.0"\n');
-    writeFileSync(path.join(site, 'transformers-5.17.0.dist-info', 'METADATA'), 'Metadata-Version: 2.1\nName: transformers\nVersion: 5.17.0\n');
+    writeFileSync(
+      path.join(site, 'transformers-5.17.0.dist-info', 'METADATA'),
+      'Metadata-Version: 2.1\nName: transformers\nVersion: 5.17.0\n',
+    );
     const out = path.join(dir, 'out-tf5');
     const r = runCli(['convert', folder('tf5', { 'config.json': blip2Config }), '--out', out], { env: { PYTHONPATH: site } });
     expect(r.status).toBe(2);
