@@ -14,7 +14,8 @@
 #   that finds all three unpacked runs the check.
 # The pack holds Node (the machine has none), xfbench's built files and production modules for
 # linux-x64 only, Debian's Vulkan loader (libvulkan1; the NVIDIA driver brings the ICD), the wheels of
-# the converter's transformers (the machine's own is a 5.x; its torch is used as is), and onnxruntime-
+# the converter's transformers (the machine's own is a 5.x; its torch is used as is) and jsonschema
+# (the machine has none; the converter checks every manifest it writes), and onnxruntime-
 # gpu's CUDA provider of onnxruntime-node's version with only the H200's sm_90 code kept
 # (scripts/fatbin_keep_arch.py says why). The CUDA libraries are the machine's own: NVIDIA's CUDA 13
 # wheels under its torch, the ones scripts/install-cuda.sh would take from PyPI, linked into one folder
@@ -39,7 +40,8 @@ pack() {
   xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > "$PACK/1-node/node.xz"
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$PACK/1-node" \
-    transformers==4.44.2 tokenizers==0.19.1 huggingface_hub==0.24.7
+    transformers==4.44.2 tokenizers==0.19.1 huggingface_hub==0.24.7 \
+    jsonschema==4.23.0 jsonschema-specifications==2024.10.1 referencing==0.35.1 rpds-py==0.22.3
   # production packages only, without the other platforms' onnxruntime and sharp binaries
   mapfile -t prod < <(npm ls --omit=dev --parseable --all 2>/dev/null | sed "s#^$ROOT/##" | grep '^node_modules/' | sort -u)
   tar -cJf "$PACK/2-modules/modules.tar.xz" --exclude='node_modules/onnxruntime-node/bin/napi-v6/darwin' \

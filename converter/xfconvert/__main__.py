@@ -14,11 +14,13 @@ from .checkpoint import ConvertError, open_checkpoint
 #: what the conversion imports; found (not imported) first, so a bad environment or checkpoint is told
 #: in a moment instead of after torch's and transformers' seconds of import time
 NEEDED = ("torch", "transformers", "onnx")
+#: found too, but not a version the bundle records (the manifest check, manifest_schema.py)
+ALSO_NEEDED = ("jsonschema",)
 
 
 def environment() -> dict:
     """The versions of what the converter needs, or which module is missing (without importing any)."""
-    for module in NEEDED:
+    for module in NEEDED + ALSO_NEEDED:
         if importlib.util.find_spec(module) is None:
             return {"missing": module}
     return {"python": platform.python_version(), **{m: importlib.metadata.version(m) for m in NEEDED}}

@@ -46,9 +46,23 @@ function checkSameScoring(runA: RunHeader, runB: RunHeader): string[] {
   }
   // a model run has no `raw`: its answers are always normalised
   const raw = (run: RunHeader) => run.record.config.raw === true;
-  return raw(runA) === raw(runB)
-    ? []
-    : [`A's answers were scored ${raw(runA) ? 'raw' : 'normalised'}, B's ${raw(runB) ? 'raw' : 'normalised'} (--raw)`];
+  return [
+    ...(raw(runA) === raw(runB)
+      ? []
+      : [`A's answers were scored ${raw(runA) ? 'raw' : 'normalised'}, B's ${raw(runB) ? 'raw' : 'normalised'} (--raw)`]),
+    ...providerNote(runA, runB),
+  ];
+}
+
+/**
+ * Model runs on different execution providers: the same bundle answers a few near-tie questions
+ * differently on a GPU (docs/cuda.md measured 1 in 500), so part of Δ may be the device's arithmetic.
+ * Marked, not refused: comparing devices is a fair question too.
+ */
+function providerNote(runA: RunHeader, runB: RunHeader): string[] {
+  const a = runA.record.provider?.used;
+  const b = runB.record.provider?.used;
+  return a && b && a !== b ? [`A ran on ${a}, B on ${b}: answers can differ by the device's arithmetic alone (docs/cuda.md)`] : [];
 }
 
 /** The scoring context the runs recorded: their --all-questions and, when its file is still there, their --choices. */

@@ -31,7 +31,7 @@ export interface ConverterVersions {
 }
 
 const PROBE =
-  'import json, sys, torch, transformers, onnx; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
+  'import json, sys, torch, transformers, onnx, jsonschema; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
 
 /**
  * The converter's environment: converter/ first on PYTHONPATH, the user's own entries kept after it

@@ -94,6 +94,19 @@ describe('compare: which test, which adjustment', () => {
     );
     expect(raw.notes).toEqual(["A's answers were scored normalised, B's raw (--raw)"]);
   });
+
+  it('marks runs made on different execution providers', async () => {
+    const on = (used: string) => {
+      const run = syntheticRun('B', set, (i) => i % 2 === 0 || i % 3 === 0);
+      run.record.provider = { requested: used, used };
+      return run;
+    };
+    const cpu = { ...a, record: { ...a.record, provider: { requested: 'cpu', used: 'cpu' } } };
+    expect((await compareRuns(cpu, on('cuda'), { signPatterns: boot })).notes).toEqual([
+      "A ran on cpu, B on cuda: answers can differ by the device's arithmetic alone (docs/cuda.md)",
+    ]);
+    expect((await compareRuns(cpu, on('cpu'), { signPatterns: boot })).notes).toEqual([]);
+  });
 });
 
 describe('compare: what the runs recorded', () => {
