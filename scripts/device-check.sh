@@ -11,7 +11,10 @@
 # With the device tool, three calls in a row (the machine keeps what was unpacked while it is warm):
 #   run(command="bash scripts/device-check.sh run", carry=[".device-pack/1-node"]), then the same with
 #   ".device-pack/2-modules", then with ".device-pack/3-cuda": each call unpacks its part and the call
-#   that finds all three unpacked runs the check.
+#   that finds all three unpacked runs the check. The machine goes back 30 s after a call, so make the
+#   calls back to back. On 2026-12-04 they took 4 minutes of device time, the start included.
+#   Environment: TINY=0 skips the tiny bundles (a second check on a machine still warm),
+#   BENCH_TIMEOUT (seconds, default 360) bounds the BLIP-2 point.
 # The pack holds Node (the machine has none), xfbench's built files and production modules for
 # linux-x64 only, Debian's Vulkan loader (libvulkan1; the NVIDIA driver brings the ICD), the wheels of
 # the converter's transformers (the machine's own is a 5.x; its torch is used as is) and jsonschema
