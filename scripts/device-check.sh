@@ -12,7 +12,8 @@
 #   run(command="bash scripts/device-check.sh run", carry=[".device-pack/1-node"]), then the same with
 #   ".device-pack/2-modules", then with ".device-pack/3-cuda": each call unpacks its part and the call
 #   that finds all three unpacked runs the check. The machine goes back 30 s after a call, so make the
-#   calls back to back. On 2026-12-04 they took 4 minutes of device time, the start included.
+#   calls back to back. On 2026-12-04 (an H200) the start and the tiny checks took 2 minutes of device
+#   time, the BLIP-2 point 3.5 more.
 #   Environment: TINY=0 skips the tiny bundles (a second check on a machine still warm),
 #   BENCH_TIMEOUT (seconds, default 360) bounds the BLIP-2 point.
 # The pack holds Node (the machine has none), xfbench's built files and production modules for
