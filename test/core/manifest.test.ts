@@ -81,6 +81,7 @@ describe('bundle manifest', () => {
   });
 
   it('never silently runs on CPU when CUDA was asked for and cannot load', async () => {
+    delete process.env.NVIDIA_TF32_OVERRIDE;
     const bundle = await loadBundle(BUNDLES.clip);
     const outcome = await VisionLanguageModel.open(bundle, { device: 'cuda' }).then(
       async (m) => {
@@ -92,6 +93,8 @@ describe('bundle manifest', () => {
     );
     // on a machine with a working CUDA provider this is 'cuda'; anywhere else it must be the error
     expect(['cuda', 'E_CUDA_UNAVAILABLE']).toContain(outcome);
+    // asked for before NVIDIA's libraries could load: float32 without TF32 (docs/cuda.md)
+    expect(process.env.NVIDIA_TF32_OVERRIDE).toBe('0');
   });
 });
 

@@ -102,6 +102,7 @@ export async function chooseProvider(
       throw unusable(firstLine(err));
     }
   }
+  keepFullFloat32OnCuda();
   try {
     const session = await createOn(firstGraph, 'cuda', opts.threads);
     return { session, choice: { requested: opts.device, used: 'cuda' } };
@@ -118,6 +119,17 @@ export async function chooseProvider(
     const session = await openGraph(firstGraph, 'cpu', opts.threads);
     return { session, choice: { requested: 'auto', used: 'cpu', note: `CUDA unavailable (${reason}); using CPU` } };
   }
+}
+
+/**
+ * float32 products in full precision on the GPU. onnxruntime's CUDA provider lets cuBLAS and cuDNN use
+ * TF32 (10-bit mantissas) on Ampere and later by default, and onnxruntime-node passes it no option
+ * but the device id; NVIDIA's libraries read this variable when they start and then keep to float32.
+ * An evaluation wants the model's answers, not the nearest fast ones (on an H200 with the provider's
+ * defaults, 1 tiny-bundle answer in 500 differed from the CPU's: docs/cuda.md). A value the user set wins.
+ */
+function keepFullFloat32OnCuda(): void {
+  process.env.NVIDIA_TF32_OVERRIDE ??= '0';
 }
 
 const WEBGPU_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'webgpu-probe.js');
