@@ -16,14 +16,22 @@ from .checkpoint import ConvertError, open_checkpoint
 NEEDED = ("torch", "transformers", "onnx")
 #: found too, but not a version the bundle records (the manifest check, manifest_schema.py)
 ALSO_NEEDED = ("jsonschema",)
+#: the transformers the converter is written against (4.44's API): 5.x builds models and image
+#: processors differently, so it is refused rather than half-working (checkpoints it saved are read)
+SUPPORTED_TRANSFORMERS = "4."
 
 
 def environment() -> dict:
-    """The versions of what the converter needs, or which module is missing (without importing any)."""
+    """The versions of what the converter needs, or which module is missing (without importing any);
+    "unsupported" names a module found in a version the converter does not run on. xfbench's
+    `convert` and its bench both read this (src/convert/python.ts says it in words)."""
     for module in NEEDED + ALSO_NEEDED:
         if importlib.util.find_spec(module) is None:
             return {"missing": module}
-    return {"python": platform.python_version(), **{m: importlib.metadata.version(m) for m in NEEDED}}
+    versions = {"python": platform.python_version(), **{m: importlib.metadata.version(m) for m in NEEDED}}
+    if not versions["transformers"].startswith(SUPPORTED_TRANSFORMERS):
+        return {**versions, "unsupported": "transformers"}
+    return versions
 
 
 def user_path(file: str, checkpoint) -> str:
@@ -50,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     env = environment()
     print(json.dumps({"environment": env}), flush=True)
-    if "missing" in env or not env["transformers"].startswith("4."):
-        return 2  # xfbench says why (src/convert/python.ts: unsupportedTransformers)
+    if "missing" in env or "unsupported" in env:
+        return 2  # xfbench says why (src/convert/python.ts: environmentProblem)
     checkpoint = None
     try:
         checkpoint = open_checkpoint(args.checkpoint)

@@ -46,12 +46,9 @@ function checkSameScoring(runA: RunHeader, runB: RunHeader): string[] {
   }
   // a model run has no `raw`: its answers are always normalised
   const raw = (run: RunHeader) => run.record.config.raw === true;
-  return [
-    ...(raw(runA) === raw(runB)
-      ? []
-      : [`A's answers were scored ${raw(runA) ? 'raw' : 'normalised'}, B's ${raw(runB) ? 'raw' : 'normalised'} (--raw)`]),
-    ...providerNote(runA, runB),
-  ];
+  return raw(runA) === raw(runB)
+    ? []
+    : [`A's answers were scored ${raw(runA) ? 'raw' : 'normalised'}, B's ${raw(runB) ? 'raw' : 'normalised'} (--raw)`];
 }
 
 /**
@@ -95,7 +92,7 @@ function checkComparable(runA: RunHeader, runB: RunHeader): string[] {
       },
     );
   }
-  return checkSameScoring(runA, runB);
+  return [...checkSameScoring(runA, runB), ...providerNote(runA, runB)];
 }
 
 interface DigestSettings {

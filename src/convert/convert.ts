@@ -11,7 +11,8 @@ import {
   converterEnvError,
   findPython,
   startFailure,
-  unsupportedTransformers,
+  environmentProblem,
+  type ConverterEnvironment,
   type ConverterVersions,
 } from './python.js';
 
@@ -37,7 +38,7 @@ export interface ConvertOutcome {
 interface ConverterMessage {
   progress?: string;
   /** First of all: the versions of what it needs, or the module it lacks (found without importing). */
-  environment?: ConverterVersions | { missing: string };
+  environment?: ConverterEnvironment;
   error?: { file: string; message: string };
   result?: { seconds: number; bytes: number };
 }
@@ -115,10 +116,9 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertOu
   if (process.env.XFBENCH_CONVERT_DEBUG) for (const l of otherOutput) process.stderr.write(`${l}\n`);
   if (startError) throw converterEnvError(choice, startFailure(startError));
   const environment = messages.find((m) => m.environment)?.environment;
-  if (environment && 'missing' in environment) throw converterEnvError(choice, `has no module "${environment.missing}"`);
+  const problem = environment && environmentProblem(environment);
+  if (problem) throw converterEnvError(choice, problem);
   const versions = environment as ConverterVersions | undefined;
-  const unsupported = versions && unsupportedTransformers(versions.transformers);
-  if (unsupported) throw converterEnvError(choice, unsupported);
   const failed = messages.find((m) => m.error)?.error;
   const result = messages.find((m) => m.result)?.result;
   if (status !== 0 || !result || !versions) {

@@ -30,8 +30,11 @@ export interface ConverterVersions {
   onnx: string;
 }
 
-const PROBE =
-  'import json, sys, torch, transformers, onnx, jsonschema; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
+/** What the converter says of its environment (converter/xfconvert/__main__.py: environment). */
+export type ConverterEnvironment = { missing: string } | (ConverterVersions & { unsupported?: 'transformers' });
+
+/** The converter's own check, for a caller that does not run a conversion (the bench). */
+const PROBE = 'import json; from xfconvert.__main__ import environment; print(json.dumps(environment()))';
 
 /**
  * The converter's environment: converter/ first on PYTHONPATH, the user's own entries kept after it
@@ -43,16 +46,12 @@ export function converterEnv(): NodeJS.ProcessEnv {
   return { ...process.env, PYTHONPATH: [path.join(packageRoot(), 'converter'), ...(own ? [own] : [])].join(path.delimiter) };
 }
 
-/**
- * Why this transformers cannot run the converter, or undefined. The converter is written against 4.x
- * (4.44, what the install script puts over Debian's torch); 5.x reads and builds models differently
- * (its image processors' sizes, module names), so it is refused rather than half-working. Checkpoints
- * that 5.x saved are read all the same (docs/convert.md).
- */
-export function unsupportedTransformers(version: string): string | undefined {
-  return version.startsWith('4.')
-    ? undefined
-    : `has transformers ${version}; the converter runs on transformers 4 (4.44, what \`${INSTALL_COMMAND}\` installs; checkpoints saved by transformers 5 are read all the same)`;
+/** Why the converter cannot work in this environment, in converterEnvError's words, or undefined. */
+export function environmentProblem(env: ConverterEnvironment): string | undefined {
+  if ('missing' in env) return `has no module "${env.missing}"`;
+  if (env.unsupported)
+    return `has transformers ${env.transformers}; the converter runs on transformers 4 (4.44, what \`${INSTALL_COMMAND}\` installs; checkpoints saved by transformers 5 are read all the same)`;
+  return undefined;
 }
 
 /** The one error for a converter Python that cannot do the work: which interpreter, where it came from, and why. */
@@ -82,21 +81,17 @@ export function startFailure(err: Error): string {
 }
 
 /**
- * Checks that the interpreter runs and has what the converter imports, by importing it (the bench's
- * check before it builds checkpoints; `convert` has the converter itself say so, in the same words).
+ * Checks that the interpreter runs and has what the converter needs, by the converter's own check
+ * (the bench's, before it builds checkpoints; `convert` has the converter say so, in the same words).
  */
 export function checkConverterPython(choice: PythonChoice): ConverterVersions {
   checkVenvExists(choice);
   const r = spawnSync(choice.python, ['-c', PROBE], { encoding: 'utf8', env: converterEnv() });
   if (r.error || r.status !== 0) {
-    const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
-    throw converterEnvError(
-      choice,
-      r.error ? startFailure(r.error) : missing ? `has no module "${missing}"` : `failed (${(r.stderr ?? '').trim().split('\n').at(-1)})`,
-    );
+    throw converterEnvError(choice, r.error ? startFailure(r.error) : `failed (${(r.stderr ?? '').trim().split('\n').at(-1)})`);
   }
-  const versions = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ConverterVersions;
-  const unsupported = unsupportedTransformers(versions.transformers);
-  if (unsupported) throw converterEnvError(choice, unsupported);
-  return versions;
+  const env = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ConverterEnvironment;
+  const problem = environmentProblem(env);
+  if (problem) throw converterEnvError(choice, problem);
+  return env as ConverterVersions;
 }
